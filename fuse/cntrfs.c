@@ -1,0 +1,629 @@
+/* SPDX-License-Identifier: MIT */
+/* Session lifecycle and worker threads of cntrfs (the handlers are in ops.c).
+
+   Threads: our own loop rather than fuse_session_loop_mt, so that stopping
+   can interrupt workers blocked in read(2) on /dev/fuse.  Each worker loops
+   fuse_session_receive_buf + fuse_session_process_buf.  When the last idle
+   worker takes a request, it starts another (up to max_threads), so one
+   slow or blocking request (a flock wait, a slow disk) does not stall the
+   file system.  Workers are kept until stop.
+
+   Stop: mark stopping, fuse_session_exit, then send CNTRFS_WAKE_SIGNAL to
+   every worker until all have left their loop (a worker may be just about to
+   enter read(2) when the first signal arrives, hence the repetition); join
+   them; then fuse_session_unmount (cntrfs_mount: closes the fd, lazy
+   umount) and fuse_session_destroy (closes the fd if still open).  Closing
+   the last /dev/fuse fd aborts the connection in the kernel, so processes
+   still using the mount get ENOTCONN, never a hang.
+
+   End of connection: a read of /dev/fuse failing with ENODEV means the
+   kernel ended the connection (unmount, or the last mount namespace holding
+   the mount went away); libfuse then marks the session exited, the worker
+   leaves its loop and, unless we are stopping, records "ended" and wakes
+   cntrfs_wait. */
+#include "cntrfs-internal.h"
+#include "cntrfs-cleanup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_MAX_THREADS 16
+
+struct cntrfs_worker
+{
+  struct cntrfs *fs;
+  pthread_t thread;
+  bool done; /* left the loop; guarded by fs->lock */
+  struct cntrfs_worker *next;
+};
+
+static void
+log_error(const char *what, int err)
+{
+  fuse_log(FUSE_LOG_ERR, "cntrfs: %s: %s\n", what, strerror(err));
+}
+
+static char *
+dup_opt(const char *s, bool *failed)
+{
+  char *d;
+
+  if (s == NULL)
+    return NULL;
+  d = strdup(s);
+  if (d == NULL)
+    *failed = true;
+  return d;
+}
+
+static void
+raise_nofile_limit(void)
+{
+  struct rlimit rl;
+
+  /* One fd per inode the kernel holds on to: take all we may. */
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+    {
+      rl.rlim_cur = rl.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        log_error("raising RLIMIT_NOFILE", errno);
+    }
+}
+
+static int
+validate_config(const struct cntrfs_config *c)
+{
+  const char *n = c->synthetic.name;
+
+  if (c->source_fd < 0)
+    return -1;
+  if ((c->interp_from == NULL) != (c->interp_to == NULL))
+    return -1;
+  if (c->interp_from != NULL
+      && (c->interp_from[0] == '\0' || strlen(c->interp_to) > strlen(c->interp_from)))
+    return -1;
+  if (n != NULL
+      && (n[0] == '\0' || strchr(n, '/') != NULL || strcmp(n, ".") == 0 || strcmp(n, "..") == 0
+          || strlen(n) > NAME_MAX))
+    return -1;
+  if (n != NULL && c->synthetic.size > 0 && c->synthetic.data == NULL)
+    return -1;
+  return 0;
+}
+
+static int
+save_server_creds(struct cntrfs *fs)
+{
+  int n;
+
+  /* setfsuid(-1) is invalid and so only reports the current value. */
+  fs->server_fsuid = (uid_t)syscall(SYS_setfsuid, (uid_t)-1);
+  fs->server_fsgid = (gid_t)syscall(SYS_setfsgid, (gid_t)-1);
+  n = getgroups(0, NULL);
+  if (n < 0)
+    return -1;
+  fs->server_groups = calloc((size_t)n + 1, sizeof(gid_t));
+  if (fs->server_groups == NULL)
+    return -1;
+  n = getgroups(n, fs->server_groups);
+  if (n < 0)
+    return -1;
+  fs->server_ngroups = n;
+  return 0;
+}
+
+struct cntrfs *
+cntrfs_new(const struct cntrfs_config *config)
+{
+  cleanup_close int root_fd = -1;
+  struct cntrfs *fs;
+  struct stat st;
+  pthread_condattr_t ca;
+  bool failed = false;
+  int err;
+
+  if (config == NULL || validate_config(config) < 0)
+    {
+      errno = EINVAL;
+      return NULL;
+    }
+  /* Our own fd on the directory (works whether the caller's is O_PATH). */
+  root_fd = openat(config->source_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0)
+    return NULL;
+  if (fstat(root_fd, &st) < 0)
+    return NULL;
+
+  fs = calloc(1, sizeof *fs);
+  if (fs == NULL)
+    return NULL;
+  fs->proc_fd = -1;
+  fs->synthetic.fd = -1;
+  fs->synthetic.pinned = true;
+  fs->handles.next = &fs->handles;
+  fs->handles.prev = &fs->handles;
+  fs->read_only = config->read_only;
+  fs->debug = config->debug;
+  fs->max_threads = config->max_threads ? config->max_threads : DEFAULT_MAX_THREADS;
+  fs->root_mode = st.st_mode;
+
+  /* A trailing slash of the prefix would double the target's leading one;
+     "/" becomes the empty prefix. */
+  fs->symlink_prefix = dup_opt(config->symlink_prefix, &failed);
+  if (fs->symlink_prefix != NULL)
+    {
+      size_t len = strlen(fs->symlink_prefix);
+      while (len > 0 && fs->symlink_prefix[len - 1] == '/')
+        fs->symlink_prefix[--len] = '\0';
+      fs->symlink_prefix_len = len;
+    }
+  fs->interp_from = dup_opt(config->interp_from, &failed);
+  fs->interp_to = dup_opt(config->interp_to, &failed);
+  if (fs->interp_from != NULL)
+    {
+      fs->interp_from_len = strlen(fs->interp_from);
+      fs->interp_to_len = strlen(fs->interp_to);
+    }
+  fs->synthetic_name = dup_opt(config->synthetic.name, &failed);
+  fs->synthetic_data = config->synthetic.data;
+  fs->synthetic_size = config->synthetic.size;
+  fs->synthetic_mode = config->synthetic.mode;
+  clock_gettime(CLOCK_REALTIME, &fs->synthetic_time);
+  if (failed)
+    goto fail;
+
+  if (save_server_creds(fs) < 0)
+    goto fail;
+
+  fs->proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fs->proc_fd < 0)
+    goto fail;
+
+  if (inode_table_init(&fs->inodes) < 0)
+    goto fail;
+  fs->root = inode_table_insert_pinned(&fs->inodes, &root_fd, &st);
+  if (fs->root == NULL)
+    goto fail;
+
+  err = pthread_mutex_init(&fs->handles_lock, NULL);
+  if (err != 0)
+    {
+      errno = err;
+      goto fail;
+    }
+  err = pthread_mutex_init(&fs->lock, NULL);
+  if (err != 0)
+    pthread_mutex_destroy(&fs->handles_lock);
+  else
+    {
+      pthread_condattr_init(&ca);
+      pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+      err = pthread_cond_init(&fs->cond, &ca);
+      pthread_condattr_destroy(&ca);
+      if (err != 0)
+        {
+          pthread_mutex_destroy(&fs->lock);
+          pthread_mutex_destroy(&fs->handles_lock);
+        }
+    }
+  if (err != 0)
+    {
+      errno = err;
+      goto fail;
+    }
+
+  raise_nofile_limit();
+  return fs;
+
+fail:
+  err = errno;
+  if (fs->inodes.buckets != NULL)
+    inode_table_destroy(&fs->inodes);
+  if (fs->proc_fd >= 0)
+    close(fs->proc_fd);
+  free(fs->server_groups);
+  free(fs->symlink_prefix);
+  free(fs->interp_from);
+  free(fs->interp_to);
+  free(fs->synthetic_name);
+  free(fs);
+  errno = err ? err : ENOMEM;
+  return NULL;
+}
+
+int
+cntrfs_kernel_options(struct cntrfs *fs, int fuse_fd, char *buf, size_t size)
+{
+  int n;
+
+  if (fs == NULL || fuse_fd < 0)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  n = snprintf(buf, size, "fd=%d,rootmode=%o,user_id=0,group_id=0,allow_other,default_permissions",
+               fuse_fd, (unsigned)(S_IFDIR | (fs->root_mode & 07777)));
+  if (n < 0)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  return n;
+}
+
+static void
+wake_handler(int sig)
+{
+  (void)sig;
+}
+
+static int
+install_wake_handler(void)
+{
+  struct sigaction sa;
+
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = wake_handler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0; /* no SA_RESTART: the blocked call must fail with EINTR */
+  return sigaction(CNTRFS_WAKE_SIGNAL, &sa, NULL);
+}
+
+static int spawn_worker_locked(struct cntrfs *fs);
+
+static void *
+worker_main(void *arg)
+{
+  struct cntrfs_worker *w = arg;
+  struct cntrfs *fs = w->fs;
+  struct fuse_buf buf;
+  sigset_t set;
+
+  sigemptyset(&set);
+  sigaddset(&set, CNTRFS_WAKE_SIGNAL);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+  /* A private umask of 0: the kernel already applied the caller's umask to
+     the modes it sends (we do not ask for DONT_MASK), ours must not apply a
+     second time.  umask is per fs_struct, so unshare it first; should that
+     fail, keep the process umask (modes may be masked twice) rather than
+     change it for the whole process. */
+  if (unshare(CLONE_FS) == 0)
+    umask(0);
+  else
+    log_error("unshare(CLONE_FS) in worker", errno);
+
+  memset(&buf, 0, sizeof buf);
+  while (!fuse_session_exited(fs->se))
+    {
+      int res = fuse_session_receive_buf(fs->se, &buf);
+
+      if (res == -EINTR || res == -EAGAIN)
+        continue;
+      if (res <= 0)
+        {
+          if (res < 0)
+            {
+              log_error("reading /dev/fuse", -res);
+              fuse_session_exit(fs->se);
+            }
+          break;
+        }
+
+      pthread_mutex_lock(&fs->lock);
+      fs->nidle--;
+      if (fs->nidle == 0 && fs->nworkers < fs->max_threads && !fs->stopping)
+        spawn_worker_locked(fs);
+      pthread_mutex_unlock(&fs->lock);
+
+      fuse_session_process_buf(fs->se, &buf);
+
+      pthread_mutex_lock(&fs->lock);
+      fs->nidle++;
+      pthread_mutex_unlock(&fs->lock);
+    }
+  free(buf.mem);
+
+  pthread_mutex_lock(&fs->lock);
+  w->done = true;
+  if (!fs->stopping)
+    fs->ended = true;
+  pthread_cond_broadcast(&fs->cond);
+  pthread_mutex_unlock(&fs->lock);
+  return NULL;
+}
+
+/* Called with fs->lock held.  Workers start with every signal blocked (so
+   the process's signals go to the caller's threads), and unblock only the
+   wake signal. */
+static int
+spawn_worker_locked(struct cntrfs *fs)
+{
+  struct cntrfs_worker *w;
+  sigset_t all, old;
+  int err;
+
+  w = calloc(1, sizeof *w);
+  if (w == NULL)
+    return -1;
+  w->fs = fs;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  err = pthread_create(&w->thread, NULL, worker_main, w);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (err != 0)
+    {
+      free(w);
+      log_error("starting a worker thread", err);
+      errno = err;
+      return -1;
+    }
+  w->next = fs->workers;
+  fs->workers = w;
+  fs->nworkers++;
+  fs->nidle++;
+  return 0;
+}
+
+static struct fuse_session *
+new_session(struct cntrfs *fs, const char *mount_options)
+{
+  const char *argv[4];
+  struct fuse_args args;
+  struct fuse_session *se;
+  int argc = 0;
+
+  argv[argc++] = "cntrfs";
+  if (mount_options != NULL)
+    {
+      argv[argc++] = "-o";
+      argv[argc++] = mount_options;
+    }
+  if (fs->debug)
+    argv[argc++] = "-d";
+  args.argc = argc;
+  args.argv = (char **)argv;
+  args.allocated = 0;
+  se = fuse_session_new(&args, &cntrfs_ops, sizeof cntrfs_ops, fs);
+  fuse_opt_free_args(&args);
+  if (se == NULL)
+    errno = EINVAL; /* libfuse logged why */
+  return se;
+}
+
+static int
+start_workers(struct cntrfs *fs)
+{
+  int res;
+
+  if (install_wake_handler() < 0)
+    return -1;
+  pthread_mutex_lock(&fs->lock);
+  res = spawn_worker_locked(fs);
+  pthread_mutex_unlock(&fs->lock);
+  return res;
+}
+
+int
+cntrfs_start(struct cntrfs *fs, int fuse_fd)
+{
+  char path[32];
+
+  if (fs == NULL || fuse_fd < 0 || fs->started)
+    {
+      if (fuse_fd >= 0)
+        close(fuse_fd);
+      errno = fs != NULL && fs->started ? EBUSY : EINVAL;
+      return -1;
+    }
+  fs->started = true;
+  fs->se = new_session(fs, NULL);
+  if (fs->se == NULL)
+    {
+      close(fuse_fd);
+      return -1;
+    }
+  /* libfuse adopts "/dev/fd/N" without mounting anything and without
+     remembering a mount point: fuse_session_unmount then does nothing and
+     fuse_session_destroy closes the fd (exactly once). */
+  snprintf(path, sizeof path, "/dev/fd/%d", fuse_fd);
+  if (fuse_session_mount(fs->se, path) != 0)
+    {
+      close(fuse_fd);
+      fuse_session_destroy(fs->se);
+      fs->se = NULL;
+      errno = EBADF;
+      return -1;
+    }
+  if (start_workers(fs) < 0)
+    {
+      int err = errno;
+      cntrfs_stop(fs);
+      errno = err;
+      return -1;
+    }
+  return 0;
+}
+
+int
+cntrfs_mount(struct cntrfs *fs, const char *mountpoint, const char *extra_options)
+{
+  cleanup_free char *opts = NULL;
+  const char *base = "allow_other,default_permissions,fsname=cntr,subtype=cntr";
+
+  if (fs == NULL || mountpoint == NULL || fs->started)
+    {
+      errno = fs != NULL && fs->started ? EBUSY : EINVAL;
+      return -1;
+    }
+  if (extra_options != NULL && extra_options[0] != '\0')
+    {
+      if (asprintf(&opts, "%s,%s", base, extra_options) < 0)
+        {
+          opts = NULL;
+          errno = ENOMEM;
+          return -1;
+        }
+    }
+  fs->started = true;
+  fs->se = new_session(fs, opts != NULL ? opts : base);
+  if (fs->se == NULL)
+    return -1;
+  errno = 0;
+  if (fuse_session_mount(fs->se, mountpoint) != 0)
+    {
+      int err = errno ? errno : EIO;
+      fuse_session_destroy(fs->se);
+      fs->se = NULL;
+      errno = err;
+      return -1;
+    }
+  if (start_workers(fs) < 0)
+    {
+      int err = errno;
+      cntrfs_stop(fs);
+      errno = err;
+      return -1;
+    }
+  return 0;
+}
+
+int
+cntrfs_wait(struct cntrfs *fs, int timeout_ms)
+{
+  struct timespec deadline;
+  int ended;
+
+  if (fs == NULL)
+    return 1;
+  if (timeout_ms >= 0)
+    {
+      clock_gettime(CLOCK_MONOTONIC, &deadline);
+      deadline.tv_sec += timeout_ms / 1000;
+      deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+      if (deadline.tv_nsec >= 1000000000L)
+        {
+          deadline.tv_sec++;
+          deadline.tv_nsec -= 1000000000L;
+        }
+    }
+  pthread_mutex_lock(&fs->lock);
+  while (!fs->ended)
+    {
+      if (timeout_ms < 0)
+        pthread_cond_wait(&fs->cond, &fs->lock);
+      else if (pthread_cond_timedwait(&fs->cond, &fs->lock, &deadline) == ETIMEDOUT)
+        break;
+    }
+  ended = fs->ended;
+  pthread_mutex_unlock(&fs->lock);
+  return ended ? 1 : 0;
+}
+
+static bool
+all_workers_done_locked(struct cntrfs *fs)
+{
+  for (struct cntrfs_worker *w = fs->workers; w; w = w->next)
+    if (!w->done)
+      return false;
+  return true;
+}
+
+void
+cntrfs_stop(struct cntrfs *fs)
+{
+  struct cntrfs_worker *workers;
+
+  if (fs == NULL)
+    return;
+  pthread_mutex_lock(&fs->lock);
+  if (fs->stopped)
+    {
+      pthread_mutex_unlock(&fs->lock);
+      return;
+    }
+  fs->stopping = true;
+  pthread_mutex_unlock(&fs->lock);
+
+  if (fs->se != NULL)
+    fuse_session_exit(fs->se);
+
+  pthread_mutex_lock(&fs->lock);
+  while (!all_workers_done_locked(fs))
+    {
+      struct timespec t;
+
+      for (struct cntrfs_worker *w = fs->workers; w; w = w->next)
+        if (!w->done)
+          pthread_kill(w->thread, CNTRFS_WAKE_SIGNAL);
+      clock_gettime(CLOCK_MONOTONIC, &t);
+      t.tv_nsec += 20 * 1000000L;
+      if (t.tv_nsec >= 1000000000L)
+        {
+          t.tv_sec++;
+          t.tv_nsec -= 1000000000L;
+        }
+      pthread_cond_timedwait(&fs->cond, &fs->lock, &t);
+    }
+  workers = fs->workers;
+  fs->workers = NULL;
+  fs->nworkers = 0;
+  fs->nidle = 0;
+  pthread_mutex_unlock(&fs->lock);
+
+  while (workers != NULL)
+    {
+      struct cntrfs_worker *next = workers->next;
+      pthread_join(workers->thread, NULL);
+      free(workers);
+      workers = next;
+    }
+
+  if (fs->se != NULL)
+    {
+      /* For cntrfs_mount: closes the fd, then a lazy umount of the mount
+         point (no access to the mount itself).  For cntrfs_start: nothing;
+         fuse_session_destroy closes the adopted fd. */
+      fuse_session_unmount(fs->se);
+      fuse_session_destroy(fs->se);
+      fs->se = NULL;
+    }
+
+  pthread_mutex_lock(&fs->lock);
+  fs->stopped = true;
+  fs->ended = true;
+  pthread_cond_broadcast(&fs->cond);
+  pthread_mutex_unlock(&fs->lock);
+}
+
+void
+cntrfs_free(struct cntrfs *fs)
+{
+  if (fs == NULL)
+    return;
+  cntrfs_stop(fs);
+  cntrfs_close_handles(fs);
+  pthread_mutex_destroy(&fs->handles_lock);
+  inode_table_destroy(&fs->inodes);
+  if (fs->proc_fd >= 0)
+    close(fs->proc_fd);
+  pthread_cond_destroy(&fs->cond);
+  pthread_mutex_destroy(&fs->lock);
+  free(fs->server_groups);
+  free(fs->symlink_prefix);
+  free(fs->interp_from);
+  free(fs->interp_to);
+  free(fs->synthetic_name);
+  free(fs);
+}

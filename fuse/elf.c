@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+#include "cntrfs-elf.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+/* Fields are decoded by hand rather than through Elf64_Ehdr casts so that
+   both byte orders work and nothing depends on the buffer's alignment. */
+struct reader
+{
+  bool msb;
+};
+
+static uint16_t
+get16(const struct reader *r, const unsigned char *p)
+{
+  if (r->msb)
+    return (uint16_t)((p[0] << 8) | p[1]);
+  return (uint16_t)((p[1] << 8) | p[0]);
+}
+
+static uint32_t
+get32(const struct reader *r, const unsigned char *p)
+{
+  uint32_t v = 0;
+  for (int i = 0; i < 4; i++)
+    v |= (uint32_t)p[r->msb ? 3 - i : i] << (8 * i);
+  return v;
+}
+
+static uint64_t
+get64(const struct reader *r, const unsigned char *p)
+{
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++)
+    v |= (uint64_t)p[r->msb ? 7 - i : i] << (8 * i);
+  return v;
+}
+
+/* 0 when all size bytes were read, 1 on a short read, -1 on error. */
+static int
+read_exact(elf_read_fn read_fn, void *ctx, void *buf, size_t size, uint64_t offset)
+{
+  size_t done = 0;
+  while (done < size)
+    {
+      ssize_t n = read_fn(ctx, (char *)buf + done, size - done, offset + done);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -1;
+        }
+      if (n == 0)
+        return 1;
+      done += (size_t)n;
+    }
+  return 0;
+}
+
+/* Bounds check without overflow: does [offset, offset + size) lie inside a
+   file of file_size bytes? */
+static bool
+in_file(uint64_t offset, uint64_t size, uint64_t file_size)
+{
+  return offset <= file_size && size <= file_size - offset;
+}
+
+int
+elf_find_interp(elf_read_fn read_fn, void *ctx, uint64_t file_size, struct elf_interp *out)
+{
+  unsigned char ehdr[sizeof(Elf64_Ehdr)];
+  struct reader r;
+  bool is64;
+  uint64_t phoff;
+  uint16_t phentsize, phnum, type;
+  size_t min_entsize;
+  int ret;
+
+  if (file_size < sizeof(Elf32_Ehdr))
+    return 0;
+  ret = read_exact(read_fn, ctx, ehdr, file_size < sizeof ehdr ? sizeof(Elf32_Ehdr) : sizeof ehdr,
+                   0);
+  if (ret != 0)
+    return ret < 0 ? -1 : 0;
+  if (memcmp(ehdr, ELFMAG, SELFMAG) != 0 || ehdr[EI_VERSION] != EV_CURRENT)
+    return 0;
+  switch (ehdr[EI_CLASS])
+    {
+    case ELFCLASS32:
+      is64 = false;
+      break;
+    case ELFCLASS64:
+      is64 = true;
+      if (file_size < sizeof(Elf64_Ehdr))
+        return 0;
+      break;
+    default:
+      return 0;
+    }
+  switch (ehdr[EI_DATA])
+    {
+    case ELFDATA2LSB:
+      r.msb = false;
+      break;
+    case ELFDATA2MSB:
+      r.msb = true;
+      break;
+    default:
+      return 0;
+    }
+
+  type = get16(&r, ehdr + offsetof(Elf64_Ehdr, e_type)); /* same offset in both classes */
+  if (type != ET_EXEC && type != ET_DYN)
+    return 0;
+  if (is64)
+    {
+      phoff = get64(&r, ehdr + offsetof(Elf64_Ehdr, e_phoff));
+      phentsize = get16(&r, ehdr + offsetof(Elf64_Ehdr, e_phentsize));
+      phnum = get16(&r, ehdr + offsetof(Elf64_Ehdr, e_phnum));
+      min_entsize = sizeof(Elf64_Phdr);
+    }
+  else
+    {
+      phoff = get32(&r, ehdr + offsetof(Elf32_Ehdr, e_phoff));
+      phentsize = get16(&r, ehdr + offsetof(Elf32_Ehdr, e_phentsize));
+      phnum = get16(&r, ehdr + offsetof(Elf32_Ehdr, e_phnum));
+      min_entsize = sizeof(Elf32_Phdr);
+    }
+  /* PN_XNUM moves the real count into section 0; no executable needs it. */
+  if (phnum == 0 || phnum == PN_XNUM || phentsize < min_entsize)
+    return 0;
+  if (!in_file(phoff, (uint64_t)phnum * phentsize, file_size))
+    return 0;
+
+  for (uint16_t i = 0; i < phnum; i++)
+    {
+      unsigned char phdr[sizeof(Elf64_Phdr)];
+      uint64_t p_offset, p_filesz;
+
+      ret = read_exact(read_fn, ctx, phdr, min_entsize, phoff + (uint64_t)i * phentsize);
+      if (ret != 0)
+        return ret < 0 ? -1 : 0;
+      if (get32(&r, phdr) != PT_INTERP)
+        continue;
+      if (is64)
+        {
+          p_offset = get64(&r, phdr + offsetof(Elf64_Phdr, p_offset));
+          p_filesz = get64(&r, phdr + offsetof(Elf64_Phdr, p_filesz));
+        }
+      else
+        {
+          p_offset = get32(&r, phdr + offsetof(Elf32_Phdr, p_offset));
+          p_filesz = get32(&r, phdr + offsetof(Elf32_Phdr, p_filesz));
+        }
+      /* As binfmt_elf: the first PT_INTERP counts, it must fit in a page
+         and end in a NUL. */
+      if (p_filesz < 2 || p_filesz > ELF_INTERP_MAX || !in_file(p_offset, p_filesz, file_size))
+        return 0;
+      ret = read_exact(read_fn, ctx, out->path, (size_t)p_filesz, p_offset);
+      if (ret != 0)
+        return ret < 0 ? -1 : 0;
+      if (out->path[p_filesz - 1] != '\0')
+        return 0;
+      out->offset = p_offset;
+      out->size = p_filesz;
+      out->len = strlen(out->path);
+      return 1;
+    }
+  return 0;
+}
+
+struct buf_ctx
+{
+  const unsigned char *data;
+  size_t size;
+};
+
+static ssize_t
+buf_read(void *ctx, void *buf, size_t size, uint64_t offset)
+{
+  const struct buf_ctx *b = ctx;
+  if (offset >= b->size)
+    return 0;
+  if (size > b->size - offset)
+    size = b->size - (size_t)offset;
+  memcpy(buf, b->data + offset, size);
+  return (ssize_t)size;
+}
+
+int
+elf_find_interp_buf(const void *buf, size_t size, struct elf_interp *out)
+{
+  struct buf_ctx b = { buf, size };
+  return elf_find_interp(buf_read, &b, size, out);
+}

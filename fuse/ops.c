@@ -1,0 +1,1626 @@
+/* SPDX-License-Identifier: MIT */
+/* The request handlers: a passthrough of one directory tree.  Every handler
+   replies exactly once, with the errno of the system call that failed (ENOMEM
+   when an allocation fails), and never aborts.
+
+   Inodes are O_PATH fds (inode.h).  Operations that need a real open file
+   reopen the O_PATH fd through /proc/self/fd (fs->proc_fd), which reaches the
+   very inode without walking any path; operations that work on O_PATH fds
+   directly use AT_EMPTY_PATH. */
+#include "cntrfs-internal.h"
+#include "cntrfs-cleanup.h"
+#include "cntrfs-elf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+/* An open regular file (fi->fh). */
+struct cntrfs_file
+{
+  struct cntrfs_handle h; /* first: the list links */
+  int fd;                 /* -1 for the synthetic file */
+  bool synthetic;         /* served from memory */
+  /* The PT_INTERP string to present as interp_to, when interp_len != 0:
+     bytes [interp_offset, interp_offset + interp_len) (its NUL included). */
+  uint64_t interp_offset;
+  size_t interp_len;
+};
+
+/* An open directory (fi->fh). */
+struct cntrfs_dir
+{
+  struct cntrfs_handle h; /* first: the list links */
+  DIR *dp;
+  struct dirent *entry; /* read but not yet returned to the kernel */
+  off_t offset;         /* telldir position of entry */
+  bool is_root;
+};
+
+static struct cntrfs *
+fs_of(fuse_req_t req)
+{
+  return fuse_req_userdata(req);
+}
+
+static struct cntrfs_inode *
+inode_of(struct cntrfs *fs, fuse_ino_t ino)
+{
+  if (ino == FUSE_ROOT_ID)
+    return fs->root;
+  return (struct cntrfs_inode *)(uintptr_t)ino;
+}
+
+static bool
+is_synthetic(struct cntrfs *fs, struct cntrfs_inode *inode)
+{
+  return inode == &fs->synthetic;
+}
+
+static bool
+is_synthetic_name(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name)
+{
+  return fs->synthetic_name != NULL && parent == fs->root && strcmp(name, fs->synthetic_name) == 0;
+}
+
+static struct cntrfs_file *
+file_of(struct fuse_file_info *fi)
+{
+  return (struct cntrfs_file *)(uintptr_t)fi->fh;
+}
+
+static struct cntrfs_dir *
+dir_of(struct fuse_file_info *fi)
+{
+  return (struct cntrfs_dir *)(uintptr_t)fi->fh;
+}
+
+/* errno as a reply code; 0 would be "success", which a failed call is not. */
+static int
+err_of(int e)
+{
+  return e > 0 ? e : EIO;
+}
+
+static void
+reply_errno(fuse_req_t req)
+{
+  fuse_reply_err(req, err_of(errno));
+}
+
+static void
+fd_name(char *buf, size_t size, int fd)
+{
+  snprintf(buf, size, "%d", fd);
+}
+
+static void
+fd_path(char *buf, size_t size, int fd)
+{
+  snprintf(buf, size, "/proc/self/fd/%d", fd);
+}
+
+static void
+handle_add(struct cntrfs *fs, struct cntrfs_handle *h)
+{
+  pthread_mutex_lock(&fs->handles_lock);
+  h->next = fs->handles.next;
+  h->prev = &fs->handles;
+  h->next->prev = h;
+  fs->handles.next = h;
+  pthread_mutex_unlock(&fs->handles_lock);
+}
+
+static void
+handle_remove(struct cntrfs *fs, struct cntrfs_handle *h)
+{
+  pthread_mutex_lock(&fs->handles_lock);
+  h->prev->next = h->next;
+  h->next->prev = h->prev;
+  pthread_mutex_unlock(&fs->handles_lock);
+}
+
+static void
+file_destroy(struct cntrfs_handle *h)
+{
+  struct cntrfs_file *fh = (struct cntrfs_file *)h;
+
+  if (fh->fd >= 0)
+    close(fh->fd);
+  free(fh);
+}
+
+static void
+dir_destroy(struct cntrfs_handle *h)
+{
+  struct cntrfs_dir *d = (struct cntrfs_dir *)h;
+
+  closedir(d->dp);
+  free(d);
+}
+
+void
+cntrfs_close_handles(struct cntrfs *fs)
+{
+  for (;;)
+    {
+      struct cntrfs_handle *h;
+
+      pthread_mutex_lock(&fs->handles_lock);
+      h = fs->handles.next;
+      if (h == &fs->handles)
+        h = NULL;
+      else
+        {
+          h->prev->next = h->next;
+          h->next->prev = h->prev;
+        }
+      pthread_mutex_unlock(&fs->handles_lock);
+      if (h == NULL)
+        return;
+      h->destroy(h);
+    }
+}
+
+static void unref_entry(struct cntrfs *fs, fuse_ino_t ino, uint64_t n);
+
+/* Reply to OPEN / CREATE / OPENDIR.  Only a handle the kernel received is
+   registered; one it did not (the request was interrupted) is destroyed
+   at once, as no RELEASE will come for it. */
+static void
+reply_open_handle(fuse_req_t req, struct cntrfs *fs, struct fuse_file_info *fi,
+                  struct cntrfs_handle *h, const struct fuse_entry_param *e)
+{
+  fi->fh = (uint64_t)(uintptr_t)h;
+  handle_add(fs, h);
+  if ((e != NULL ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi)) < 0)
+    {
+      handle_remove(fs, h);
+      if (e != NULL)
+        unref_entry(fs, e->ino, 1);
+      h->destroy(h);
+    }
+}
+
+static void
+synthetic_stat(struct cntrfs *fs, struct stat *st)
+{
+  memset(st, 0, sizeof *st);
+  st->st_ino = CNTRFS_SYNTHETIC_INO;
+  st->st_mode = S_IFREG | (fs->synthetic_mode & 07777);
+  st->st_nlink = 1;
+  st->st_uid = 0;
+  st->st_gid = 0;
+  st->st_size = (off_t)fs->synthetic_size;
+  st->st_blksize = 4096;
+  st->st_blocks = (blkcnt_t)((fs->synthetic_size + 511) / 512);
+  st->st_atim = fs->synthetic_time;
+  st->st_mtim = fs->synthetic_time;
+  st->st_ctim = fs->synthetic_time;
+}
+
+static int
+stat_inode(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st)
+{
+  if (is_synthetic(fs, inode))
+    {
+      synthetic_stat(fs, st);
+      return 0;
+    }
+  return fstatat(cntrfs_inode_fd(inode), "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+}
+
+/* Open the file behind an O_PATH inode fd for real.  O_NOFOLLOW must go: the
+   /proc/self/fd/N entry is itself a (magic) link.  Read-only layers ask for
+   O_NOATIME, which fails with EPERM where the kernel does not allow it. */
+static int
+reopen_inode(struct cntrfs *fs, struct cntrfs_inode *inode, int flags)
+{
+  char name[16];
+  int fd;
+
+  fd_name(name, sizeof name, cntrfs_inode_fd(inode));
+  flags &= ~(O_NOFOLLOW | O_CREAT | O_EXCL | O_NOCTTY);
+  flags |= O_CLOEXEC;
+  if (fs->read_only)
+    {
+      fd = openat(fs->proc_fd, name, flags | O_NOATIME);
+      if (fd >= 0 || errno != EPERM)
+        return fd;
+    }
+  return openat(fs->proc_fd, name, flags);
+}
+
+/* ---- credentials ------------------------------------------------------ */
+
+/* Operations that create files act with the caller's fsuid/fsgid and
+   supplementary groups, so that new files get the caller's ownership and the
+   underlying file system checks the caller's rights.  All three are
+   per-thread: the raw syscalls change only the calling thread (glibc's
+   setgroups() would broadcast to every thread of the process).  Dropping
+   fsuid from 0 also drops CAP_DAC_OVERRIDE & co. from the thread's effective
+   set, and going back to 0 restores them. */
+struct creds
+{
+  bool ids;
+  bool groups;
+};
+
+static int
+creds_enter(fuse_req_t req, struct cntrfs *fs, struct creds *c)
+{
+  const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+  c->ids = false;
+  c->groups = false;
+  if (ctx->uid == fs->server_fsuid && ctx->gid == fs->server_fsgid)
+    return 0;
+
+  /* Root keeps its own groups: it has DAC override anyway. */
+  if (ctx->uid != 0)
+    {
+      gid_t small[64];
+      cleanup_free gid_t *big = NULL;
+      gid_t *groups = small;
+      int n = fuse_req_getgroups(req, 64, small);
+
+      if (n > 64)
+        {
+          big = calloc((size_t)n, sizeof *big);
+          if (big == NULL)
+            return -ENOMEM;
+          int m = fuse_req_getgroups(req, n, big);
+          n = m > n ? n : m;
+          groups = big;
+        }
+      /* The caller may have exited or be invisible from our pid namespace:
+         it then acts with no supplementary groups. */
+      if (n < 0)
+        n = 0;
+      if (syscall(SYS_setgroups, (size_t)n, groups) < 0)
+        return -errno;
+      c->groups = true;
+    }
+
+  c->ids = true;
+  syscall(SYS_setfsgid, ctx->gid);
+  syscall(SYS_setfsuid, ctx->uid);
+  /* setfsuid reports no errors; an invalid id is ignored.  Read back. */
+  if ((uid_t)syscall(SYS_setfsuid, (uid_t)-1) != ctx->uid
+      || (gid_t)syscall(SYS_setfsgid, (gid_t)-1) != ctx->gid)
+    return -EPERM;
+  return 0;
+}
+
+static void
+creds_leave(struct cntrfs *fs, const struct creds *c)
+{
+  int saved = errno;
+
+  if (c->ids)
+    {
+      syscall(SYS_setfsuid, fs->server_fsuid);
+      syscall(SYS_setfsgid, fs->server_fsgid);
+    }
+  if (c->groups)
+    syscall(SYS_setgroups, (size_t)fs->server_ngroups, fs->server_groups);
+  errno = saved;
+}
+
+/* ---- lookup ----------------------------------------------------------- */
+
+/* On success the entry's lookup count was raised by one (except for the
+   synthetic file, which is never forgotten). */
+static int
+do_lookup(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
+          struct fuse_entry_param *e)
+{
+  cleanup_close int fd = -1;
+  struct cntrfs_inode *inode;
+  struct stat st;
+
+  memset(e, 0, sizeof *e);
+  e->attr_timeout = CNTRFS_TIMEOUT;
+  e->entry_timeout = CNTRFS_TIMEOUT;
+
+  if (is_synthetic(fs, parent))
+    return ENOTDIR;
+  if (is_synthetic_name(fs, parent, name))
+    {
+      synthetic_stat(fs, &e->attr);
+      e->ino = (fuse_ino_t)(uintptr_t)&fs->synthetic;
+      return 0;
+    }
+  /* The kernel resolves ".." itself, but never let it leave the layer. */
+  if (parent == fs->root && strcmp(name, "..") == 0)
+    name = ".";
+
+  fd = openat(cntrfs_inode_fd(parent), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return err_of(errno);
+  if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+    return err_of(errno);
+  inode = inode_table_ref(&fs->inodes, &fd, &st);
+  if (inode == NULL)
+    return ENOMEM;
+  e->ino = (fuse_ino_t)(uintptr_t)inode;
+  e->attr = st;
+  return 0;
+}
+
+/* Undo a lookup the kernel never received. */
+static void
+unref_entry(struct cntrfs *fs, fuse_ino_t ino, uint64_t n)
+{
+  struct cntrfs_inode *inode = inode_of(fs, ino);
+
+  if (ino != 0 && !is_synthetic(fs, inode))
+    inode_table_unref(&fs->inodes, inode, n);
+}
+
+static void
+reply_entry(fuse_req_t req, struct cntrfs *fs, const struct fuse_entry_param *e)
+{
+  if (fuse_reply_entry(req, e) < 0)
+    unref_entry(fs, e->ino, 1);
+}
+
+static void
+cntrfs_op_init(void *userdata, struct fuse_conn_info *conn)
+{
+  (void)userdata;
+  /* What we want when the kernel offers it.  Splice moves request and reply
+     data between the pipe and the file without copying through us.
+     FLOCK_LOCKS forwards flock(2) so that it works between processes on the
+     mount and the layer's own users.  CACHE_SYMLINKS keeps readlink results
+     (they change only when the link is replaced, which is a new inode). */
+  const unsigned want = FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_AUTO_INVAL_DATA
+                        | FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE
+                        | FUSE_CAP_SPLICE_MOVE | FUSE_CAP_FLOCK_LOCKS | FUSE_CAP_READDIRPLUS
+                        | FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_ASYNC_DIO | FUSE_CAP_CACHE_SYMLINKS;
+  /* What we never want, even where libfuse defaults to it:
+     - EXPORT_SUPPORT: no lookups of "." / ".." (would need them to stay
+       inside the layer, and NFS export is not a use case);
+     - HANDLE_KILLPRIV: we write as root, and root's writes do not clear
+       setuid bits, so the kernel must do it;
+     - WRITEBACK_CACHE: would have the kernel read files opened write-only
+       and merge writes of different callers: off until proven with the
+       fsuid handling;
+     - DONT_MASK: the kernel applies the caller's umask; workers run with
+       umask 0 (see cntrfs.c);
+     - POSIX_LOCKS: without getlk/setlk handlers the kernel keeps POSIX
+       locks itself, which is right for processes sharing this mount;
+     - POSIX_ACL: ACLs would have to be enforced by the kernel against our
+       xattrs; not now. */
+  const unsigned never = FUSE_CAP_EXPORT_SUPPORT | FUSE_CAP_HANDLE_KILLPRIV
+                         | FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_DONT_MASK | FUSE_CAP_POSIX_LOCKS
+                         | FUSE_CAP_POSIX_ACL;
+
+  conn->want = ((conn->want & ~never) | (want & conn->capable)) & conn->capable;
+}
+
+static void
+cntrfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct fuse_entry_param e;
+  int err;
+
+  err = do_lookup(fs, inode_of(fs, parent), name, &e);
+  if (err == ENOENT && fs->read_only)
+    {
+      /* Negative entry: the kernel remembers the name does not exist. */
+      e.ino = 0;
+      e.entry_timeout = CNTRFS_TIMEOUT;
+      fuse_reply_entry(req, &e);
+      return;
+    }
+  if (err != 0)
+    {
+      fuse_reply_err(req, err);
+      return;
+    }
+  reply_entry(req, fs, &e);
+}
+
+static void
+cntrfs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+  struct cntrfs *fs = fs_of(req);
+
+  unref_entry(fs, ino, nlookup);
+  fuse_reply_none(req);
+}
+
+static void
+cntrfs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct stat st;
+
+  (void)fi;
+  if (stat_inode(fs, inode_of(fs, ino), &st) < 0)
+    {
+      reply_errno(req);
+      return;
+    }
+  fuse_reply_attr(req, &st, CNTRFS_TIMEOUT);
+}
+
+static int
+truncate_inode(struct cntrfs *fs, struct cntrfs_inode *inode, struct fuse_file_info *fi, off_t size)
+{
+  cleanup_close int fd = -1;
+
+  if (fi != NULL)
+    return ftruncate(file_of(fi)->fd, size);
+  /* The kernel sends a size only for regular files; O_NONBLOCK keeps a
+     surprise FIFO from blocking us. */
+  fd = reopen_inode(fs, inode, O_WRONLY | O_NONBLOCK);
+  if (fd < 0)
+    return -1;
+  return ftruncate(fd, size);
+}
+
+static void
+cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                  struct fuse_file_info *fi)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *inode = inode_of(fs, ino);
+  int fd = cntrfs_inode_fd(inode);
+  struct stat st;
+
+  if (fs->read_only || is_synthetic(fs, inode))
+    {
+      fuse_reply_err(req, EROFS);
+      return;
+    }
+  if (fi != NULL && file_of(fi)->fd < 0)
+    fi = NULL;
+
+  if (to_set & FUSE_SET_ATTR_MODE)
+    {
+      char name[16];
+      int res;
+
+      if (fi != NULL)
+        res = fchmod(file_of(fi)->fd, attr->st_mode);
+      else
+        {
+          /* fchmod refuses O_PATH fds; the /proc link reaches the inode. */
+          fd_name(name, sizeof name, fd);
+          res = fchmodat(fs->proc_fd, name, attr->st_mode, 0);
+        }
+      if (res < 0)
+        goto fail;
+    }
+  if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))
+    {
+      uid_t uid = (to_set & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
+      gid_t gid = (to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
+
+      if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+        goto fail;
+    }
+  if (to_set & FUSE_SET_ATTR_SIZE)
+    {
+      if (truncate_inode(fs, inode, fi, attr->st_size) < 0)
+        goto fail;
+    }
+  if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))
+    {
+      struct timespec tv[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
+      int res;
+
+      if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+        tv[0].tv_nsec = UTIME_NOW;
+      else if (to_set & FUSE_SET_ATTR_ATIME)
+        tv[0] = attr->st_atim;
+      if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+        tv[1].tv_nsec = UTIME_NOW;
+      else if (to_set & FUSE_SET_ATTR_MTIME)
+        tv[1] = attr->st_mtim;
+      if (fi != NULL)
+        res = futimens(file_of(fi)->fd, tv);
+      else
+        res = utimensat(fd, "", tv, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+      if (res < 0)
+        goto fail;
+    }
+
+  if (stat_inode(fs, inode, &st) < 0)
+    goto fail;
+  fuse_reply_attr(req, &st, CNTRFS_TIMEOUT);
+  return;
+
+fail:
+  reply_errno(req);
+}
+
+static void
+cntrfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *inode = inode_of(fs, ino);
+  char buf[PATH_MAX + 1];
+  char out[PATH_MAX];
+  ssize_t n;
+
+  if (is_synthetic(fs, inode))
+    {
+      fuse_reply_err(req, EINVAL);
+      return;
+    }
+  n = readlinkat(cntrfs_inode_fd(inode), "", buf, sizeof buf);
+  if (n < 0)
+    {
+      reply_errno(req);
+      return;
+    }
+  if ((size_t)n >= sizeof buf - 1)
+    {
+      fuse_reply_err(req, ENAMETOOLONG);
+      return;
+    }
+  buf[n] = '\0';
+  if (fs->symlink_prefix == NULL || buf[0] != '/')
+    {
+      fuse_reply_readlink(req, buf);
+      return;
+    }
+  /* Relocate absolute targets under the prefix; the result, its NUL
+     included, must fit in PATH_MAX like any path. */
+  if (fs->symlink_prefix_len + (size_t)n >= sizeof out)
+    {
+      fuse_reply_err(req, ENAMETOOLONG);
+      return;
+    }
+  memcpy(out, fs->symlink_prefix, fs->symlink_prefix_len);
+  memcpy(out + fs->symlink_prefix_len, buf, (size_t)n + 1);
+  fuse_reply_readlink(req, out);
+}
+
+/* mknod, mkdir and symlink: create as the caller, then look the result up. */
+static void
+make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode, dev_t rdev,
+          const char *link)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *parent = inode_of(fs, parent_ino);
+  struct fuse_entry_param e;
+  struct creds c;
+  int fd = cntrfs_inode_fd(parent);
+  int res, err;
+
+  if (fs->read_only)
+    {
+      fuse_reply_err(req, EROFS);
+      return;
+    }
+  if (is_synthetic(fs, parent))
+    {
+      fuse_reply_err(req, ENOTDIR);
+      return;
+    }
+  if (is_synthetic_name(fs, parent, name))
+    {
+      fuse_reply_err(req, EEXIST);
+      return;
+    }
+
+  res = creds_enter(req, fs, &c);
+  if (res == 0)
+    {
+      if (link != NULL)
+        res = symlinkat(link, fd, name);
+      else if (S_ISDIR(mode))
+        res = mkdirat(fd, name, mode & 07777);
+      else
+        res = mknodat(fd, name, mode, rdev);
+      err = errno;
+    }
+  else
+    err = -res;
+  creds_leave(fs, &c);
+  if (res < 0)
+    {
+      fuse_reply_err(req, err_of(err));
+      return;
+    }
+
+  err = do_lookup(fs, parent, name, &e);
+  if (err != 0)
+    {
+      fuse_reply_err(req, err);
+      return;
+    }
+  reply_entry(req, fs, &e);
+}
+
+static void
+cntrfs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+  make_node(req, parent, name, mode, rdev, NULL);
+}
+
+static void
+cntrfs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+  make_node(req, parent, name, S_IFDIR | (mode & 07777), 0, NULL);
+}
+
+/* unlink and rmdir */
+static void
+remove_entry(fuse_req_t req, fuse_ino_t parent_ino, const char *name, int flags)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *parent = inode_of(fs, parent_ino);
+
+  if (fs->read_only)
+    fuse_reply_err(req, EROFS);
+  else if (is_synthetic(fs, parent))
+    fuse_reply_err(req, ENOTDIR);
+  else if (is_synthetic_name(fs, parent, name))
+    fuse_reply_err(req, (flags & AT_REMOVEDIR) ? ENOTDIR : EROFS);
+  else if (unlinkat(cntrfs_inode_fd(parent), name, flags) < 0)
+    reply_errno(req);
+  else
+    fuse_reply_err(req, 0);
+}
+
+static void
+cntrfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+  remove_entry(req, parent, name, 0);
+}
+
+static void
+cntrfs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+  remove_entry(req, parent, name, AT_REMOVEDIR);
+}
+
+static void
+cntrfs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+  make_node(req, parent, name, S_IFLNK | 0777, 0, link);
+}
+
+static void
+cntrfs_op_rename(fuse_req_t req, fuse_ino_t parent_ino, const char *name, fuse_ino_t newparent_ino,
+                 const char *newname, unsigned int flags)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *parent = inode_of(fs, parent_ino);
+  struct cntrfs_inode *newparent = inode_of(fs, newparent_ino);
+
+  if (fs->read_only)
+    fuse_reply_err(req, EROFS);
+  else if (is_synthetic(fs, parent) || is_synthetic(fs, newparent))
+    fuse_reply_err(req, ENOTDIR);
+  else if (is_synthetic_name(fs, parent, name) || is_synthetic_name(fs, newparent, newname))
+    fuse_reply_err(req, EROFS);
+  else if (renameat2(cntrfs_inode_fd(parent), name, cntrfs_inode_fd(newparent), newname, flags) < 0)
+    reply_errno(req);
+  else
+    fuse_reply_err(req, 0);
+}
+
+static void
+cntrfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const char *newname)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *inode = inode_of(fs, ino);
+  struct cntrfs_inode *newparent = inode_of(fs, newparent_ino);
+  struct fuse_entry_param e;
+  int res;
+
+  if (fs->read_only || is_synthetic(fs, inode))
+    {
+      fuse_reply_err(req, EROFS);
+      return;
+    }
+  if (is_synthetic(fs, newparent))
+    {
+      fuse_reply_err(req, ENOTDIR);
+      return;
+    }
+  if (is_synthetic_name(fs, newparent, newname))
+    {
+      fuse_reply_err(req, EEXIST);
+      return;
+    }
+
+  /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link (followed: it
+     leads to the inode itself, symlinks included) does not. */
+  res = linkat(cntrfs_inode_fd(inode), "", cntrfs_inode_fd(newparent), newname, AT_EMPTY_PATH);
+  if (res < 0 && errno == ENOENT)
+    {
+      char name[16];
+
+      fd_name(name, sizeof name, cntrfs_inode_fd(inode));
+      res = linkat(fs->proc_fd, name, cntrfs_inode_fd(newparent), newname, AT_SYMLINK_FOLLOW);
+    }
+  if (res < 0)
+    {
+      reply_errno(req);
+      return;
+    }
+
+  memset(&e, 0, sizeof e);
+  e.attr_timeout = CNTRFS_TIMEOUT;
+  e.entry_timeout = CNTRFS_TIMEOUT;
+  if (stat_inode(fs, inode, &e.attr) < 0)
+    {
+      reply_errno(req);
+      return;
+    }
+  inode_table_ref_existing(&fs->inodes, inode);
+  e.ino = (fuse_ino_t)(uintptr_t)inode;
+  reply_entry(req, fs, &e);
+}
+
+static ssize_t
+pread_cb(void *ctx, void *buf, size_t size, uint64_t offset)
+{
+  return pread(*(int *)ctx, buf, size, (off_t)offset);
+}
+
+/* Remember where the PT_INTERP string to rewrite is, for an executable ELF
+   whose interpreter is interp_from.  Done for every open that can read, so
+   that whatever fills the (shared) page cache presents the same bytes. */
+static void
+detect_interp(struct cntrfs *fs, struct cntrfs_file *fh)
+{
+  struct elf_interp ei;
+  struct stat st;
+
+  if (fs->interp_from == NULL)
+    return;
+  if (fstat(fh->fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+    return;
+  if (elf_find_interp(pread_cb, &fh->fd, (uint64_t)st.st_size, &ei) != 1)
+    return;
+  if (ei.len != fs->interp_from_len || memcmp(ei.path, fs->interp_from, ei.len) != 0)
+    return;
+  fh->interp_offset = ei.offset;
+  fh->interp_len = ei.len + 1;
+}
+
+static bool
+opens_for_write(int flags)
+{
+  return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+}
+
+static void
+open_synthetic(fuse_req_t req, struct cntrfs *fs, struct fuse_file_info *fi,
+               const struct fuse_entry_param *e)
+{
+  struct cntrfs_file *fh;
+
+  (void)fs;
+  if (opens_for_write(fi->flags))
+    {
+      fuse_reply_err(req, EROFS);
+      return;
+    }
+  fh = calloc(1, sizeof *fh);
+  if (fh == NULL)
+    {
+      fuse_reply_err(req, ENOMEM);
+      return;
+    }
+  fh->h.destroy = file_destroy;
+  fh->fd = -1;
+  fh->synthetic = true;
+  fi->keep_cache = 1; /* the contents never change */
+  reply_open_handle(req, fs, fi, &fh->h, e);
+}
+
+static void
+cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *inode = inode_of(fs, ino);
+  cleanup_free struct cntrfs_file *fh = NULL;
+  int flags = fi->flags;
+
+  if (is_synthetic(fs, inode))
+    {
+      open_synthetic(req, fs, fi, NULL);
+      return;
+    }
+  if (fs->read_only && opens_for_write(flags))
+    {
+      fuse_reply_err(req, EROFS);
+      return;
+    }
+  fh = calloc(1, sizeof *fh);
+  if (fh == NULL)
+    {
+      fuse_reply_err(req, ENOMEM);
+      return;
+    }
+  /* O_DIRECT would impose alignment on libfuse's buffers; the kernel
+     bypasses its cache for us instead (direct_io). */
+  if (flags & O_DIRECT)
+    {
+      flags &= ~O_DIRECT;
+      fi->direct_io = 1;
+    }
+  fh->h.destroy = file_destroy;
+  fh->fd = reopen_inode(fs, inode, flags);
+  if (fh->fd < 0)
+    {
+      reply_errno(req);
+      return;
+    }
+  if ((flags & O_ACCMODE) != O_WRONLY)
+    detect_interp(fs, fh);
+  /* Read-only layers are not expected to change under us: keep the page
+     cache across opens.  Writable layers may be changed directly (and
+     AUTO_INVAL_DATA only notices through attributes). */
+  fi->keep_cache = fs->read_only;
+  reply_open_handle(req, fs, fi, &fh->h, NULL);
+  fh = NULL;
+}
+
+static void
+cntrfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_file *fh = file_of(fi);
+  cleanup_free char *buf = NULL;
+  size_t got = 0;
+
+  (void)ino;
+  if (off < 0)
+    {
+      fuse_reply_err(req, EINVAL);
+      return;
+    }
+  if (fh->synthetic)
+    {
+      if ((uint64_t)off >= fs->synthetic_size)
+        fuse_reply_buf(req, NULL, 0);
+      else
+        {
+          size_t left = fs->synthetic_size - (size_t)off;
+          fuse_reply_buf(req, (const char *)fs->synthetic_data + off, size < left ? size : left);
+        }
+      return;
+    }
+
+  if (fh->interp_len == 0 || (uint64_t)off >= fh->interp_offset + fh->interp_len
+      || (uint64_t)off + size <= fh->interp_offset)
+    {
+      struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
+
+      bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+      bv.buf[0].fd = fh->fd;
+      bv.buf[0].pos = off;
+      fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+      return;
+    }
+
+  /* The range covers the interpreter string: read, patch, reply. */
+  buf = malloc(size ? size : 1);
+  if (buf == NULL)
+    {
+      fuse_reply_err(req, ENOMEM);
+      return;
+    }
+  while (got < size)
+    {
+      ssize_t n = pread(fh->fd, buf + got, size - got, off + (off_t)got);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          reply_errno(req);
+          return;
+        }
+      if (n == 0)
+        break;
+      got += (size_t)n;
+    }
+  for (uint64_t p = (uint64_t)off; p < (uint64_t)off + got; p++)
+    {
+      if (p < fh->interp_offset || p >= fh->interp_offset + fh->interp_len)
+        continue;
+      size_t i = (size_t)(p - fh->interp_offset);
+      buf[p - (uint64_t)off] = i < fs->interp_to_len ? fs->interp_to[i] : '\0';
+    }
+  fuse_reply_buf(req, buf, got);
+}
+
+static void
+cntrfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t off,
+                    struct fuse_file_info *fi)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_file *fh = file_of(fi);
+  struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in_buf));
+  ssize_t res;
+
+  (void)ino;
+  if (fs->read_only)
+    {
+      fuse_reply_err(req, EROFS);
+      return;
+    }
+  if (fh->synthetic)
+    {
+      fuse_reply_err(req, EBADF);
+      return;
+    }
+  out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+  out.buf[0].fd = fh->fd;
+  out.buf[0].pos = off;
+  res = fuse_buf_copy(&out, in_buf, 0);
+  if (res < 0)
+    fuse_reply_err(req, err_of((int)-res));
+  else
+    fuse_reply_write(req, (size_t)res);
+}
+
+static void
+cntrfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+  struct cntrfs_file *fh = file_of(fi);
+  int fd;
+
+  (void)ino;
+  if (fh->synthetic)
+    {
+      fuse_reply_err(req, 0);
+      return;
+    }
+  /* A close(2) of the caller's fd: closing a duplicate drops the POSIX
+     locks and lets file systems such as NFS report write-back errors,
+     without giving up our fd (the file may be mapped and used again). */
+  fd = dup(fh->fd);
+  if (fd < 0)
+    {
+      reply_errno(req);
+      return;
+    }
+  if (close(fd) < 0 && errno != EINTR)
+    reply_errno(req);
+  else
+    fuse_reply_err(req, 0);
+}
+
+static void
+cntrfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+  struct cntrfs_file *fh = file_of(fi);
+
+  (void)ino;
+  handle_remove(fs_of(req), &fh->h);
+  file_destroy(&fh->h);
+  fuse_reply_err(req, 0);
+}
+
+static void
+cntrfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+  struct cntrfs_file *fh = file_of(fi);
+  int res;
+
+  (void)ino;
+  if (fh->synthetic)
+    res = 0;
+  else
+    res = datasync ? fdatasync(fh->fd) : fsync(fh->fd);
+  if (res < 0)
+    reply_errno(req);
+  else
+    fuse_reply_err(req, 0);
+}
+
+static void
+cntrfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *inode = inode_of(fs, ino);
+  cleanup_free struct cntrfs_dir *d = NULL;
+  int fd;
+
+  if (is_synthetic(fs, inode))
+    {
+      fuse_reply_err(req, ENOTDIR);
+      return;
+    }
+  d = calloc(1, sizeof *d);
+  if (d == NULL)
+    {
+      fuse_reply_err(req, ENOMEM);
+      return;
+    }
+  fd = reopen_inode(fs, inode, O_RDONLY | O_DIRECTORY);
+  if (fd < 0)
+    {
+      reply_errno(req);
+      return;
+    }
+  d->dp = fdopendir(fd);
+  if (d->dp == NULL)
+    {
+      int saved = errno;
+      close(fd);
+      fuse_reply_err(req, err_of(saved));
+      return;
+    }
+  d->h.destroy = dir_destroy;
+  d->is_root = inode == fs->root;
+  /* Read-only layers: the kernel may cache the listing. */
+  fi->keep_cache = fs->read_only;
+  fi->cache_readdir = fs->read_only;
+  reply_open_handle(req, fs, fi, &d->h, NULL);
+  d = NULL;
+}
+
+static bool
+is_dot_or_dotdot(const char *name)
+{
+  return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
+static void
+do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi,
+           bool plus)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *dir_inode = inode_of(fs, ino);
+  struct cntrfs_dir *d = dir_of(fi);
+  cleanup_free char *buf = NULL;
+  size_t used = 0;
+  int err = 0;
+
+  buf = malloc(size ? size : 1);
+  if (buf == NULL)
+    {
+      fuse_reply_err(req, ENOMEM);
+      return;
+    }
+  if (offset != d->offset)
+    {
+      seekdir(d->dp, offset);
+      d->entry = NULL;
+      d->offset = offset;
+    }
+
+  for (;;)
+    {
+      struct fuse_entry_param e;
+      const char *name;
+      off_t next;
+      size_t entsize;
+
+      if (d->entry == NULL)
+        {
+          errno = 0;
+          d->entry = readdir(d->dp);
+          if (d->entry == NULL)
+            {
+              err = errno;
+              break;
+            }
+        }
+      name = d->entry->d_name;
+      next = d->entry->d_off;
+      /* The synthetic file shadows a real entry of its name, and is itself
+         not listed: skip it so readdirplus does not bind the name to the
+         real file. */
+      if (d->is_root && is_synthetic_name(fs, dir_inode, name))
+        {
+          d->entry = NULL;
+          d->offset = next;
+          continue;
+        }
+
+      if (plus)
+        {
+          int lerr = is_dot_or_dotdot(name) ? ENOENT : do_lookup(fs, dir_inode, name, &e);
+          if (lerr != 0)
+            {
+              /* Dot entries, and entries gone since readdir: a name without
+                 attributes (nodeid 0 makes the kernel skip the entry's
+                 dentry, not the name). */
+              memset(&e, 0, sizeof e);
+              e.attr.st_ino = d->entry->d_ino;
+              e.attr.st_mode = (mode_t)d->entry->d_type << 12;
+            }
+          entsize = fuse_add_direntry_plus(req, buf + used, size - used, name, &e, next);
+          if (entsize > size - used)
+            {
+              /* Did not fit: the kernel will not learn of this lookup. */
+              unref_entry(fs, e.ino, 1);
+              break;
+            }
+        }
+      else
+        {
+          struct stat st = { .st_ino = d->entry->d_ino, .st_mode = (mode_t)d->entry->d_type << 12 };
+          entsize = fuse_add_direntry(req, buf + used, size - used, name, &st, next);
+          if (entsize > size - used)
+            break;
+        }
+      used += entsize;
+      d->entry = NULL;
+      d->offset = next;
+    }
+
+  /* An error after some entries: return those, the next call reports it. */
+  if (err != 0 && used == 0)
+    fuse_reply_err(req, err);
+  else
+    fuse_reply_buf(req, buf, used);
+}
+
+static void
+cntrfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
+                  struct fuse_file_info *fi)
+{
+  do_readdir(req, ino, size, offset, fi, false);
+}
+
+static void
+cntrfs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+  struct cntrfs_dir *d = dir_of(fi);
+
+  (void)ino;
+  handle_remove(fs_of(req), &d->h);
+  dir_destroy(&d->h);
+  fuse_reply_err(req, 0);
+}
+
+static void
+cntrfs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+  struct cntrfs_dir *d = dir_of(fi);
+  int fd = dirfd(d->dp);
+
+  (void)ino;
+  if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
+    reply_errno(req);
+  else
+    fuse_reply_err(req, 0);
+}
+
+static void
+cntrfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *inode = inode_of(fs, ino);
+  struct statvfs sv;
+
+  if (is_synthetic(fs, inode))
+    inode = fs->root;
+  if (fstatvfs(cntrfs_inode_fd(inode), &sv) < 0)
+    reply_errno(req);
+  else
+    fuse_reply_statfs(req, &sv);
+}
+
+/* Extended attributes: there are no *at variants that take an O_PATH fd
+   (before Linux 6.13), and f*xattr refuse O_PATH fds.  The path
+   /proc/self/fd/N, followed, leads to the inode itself - for a symlink the
+   link, not its target - so the following (non-l) calls are the right ones:
+   lsetxattr would act on the /proc magic link. */
+static void
+cntrfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size,
+                   int flags)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *inode = inode_of(fs, ino);
+  char path[64];
+
+  if (fs->read_only || is_synthetic(fs, inode))
+    {
+      fuse_reply_err(req, EROFS);
+      return;
+    }
+  fd_path(path, sizeof path, cntrfs_inode_fd(inode));
+  if (setxattr(path, name, value, size, flags) < 0)
+    reply_errno(req);
+  else
+    fuse_reply_err(req, 0);
+}
+
+static void
+cntrfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *inode = inode_of(fs, ino);
+  cleanup_free char *buf = NULL;
+  char path[64];
+  ssize_t n;
+
+  if (is_synthetic(fs, inode))
+    {
+      fuse_reply_err(req, ENODATA);
+      return;
+    }
+  fd_path(path, sizeof path, cntrfs_inode_fd(inode));
+  if (size == 0)
+    {
+      n = getxattr(path, name, NULL, 0);
+      if (n < 0)
+        reply_errno(req);
+      else
+        fuse_reply_xattr(req, (size_t)n);
+      return;
+    }
+  buf = malloc(size);
+  if (buf == NULL)
+    {
+      fuse_reply_err(req, ENOMEM);
+      return;
+    }
+  n = getxattr(path, name, buf, size);
+  if (n < 0)
+    reply_errno(req);
+  else
+    fuse_reply_buf(req, buf, (size_t)n);
+}
+
+static void
+cntrfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *inode = inode_of(fs, ino);
+  cleanup_free char *buf = NULL;
+  char path[64];
+  ssize_t n;
+
+  if (is_synthetic(fs, inode))
+    {
+      if (size == 0)
+        fuse_reply_xattr(req, 0);
+      else
+        fuse_reply_buf(req, NULL, 0);
+      return;
+    }
+  fd_path(path, sizeof path, cntrfs_inode_fd(inode));
+  if (size == 0)
+    {
+      n = listxattr(path, NULL, 0);
+      if (n < 0)
+        reply_errno(req);
+      else
+        fuse_reply_xattr(req, (size_t)n);
+      return;
+    }
+  buf = malloc(size);
+  if (buf == NULL)
+    {
+      fuse_reply_err(req, ENOMEM);
+      return;
+    }
+  n = listxattr(path, buf, size);
+  if (n < 0)
+    reply_errno(req);
+  else
+    fuse_reply_buf(req, buf, (size_t)n);
+}
+
+static void
+cntrfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *inode = inode_of(fs, ino);
+  char path[64];
+
+  if (fs->read_only || is_synthetic(fs, inode))
+    {
+      fuse_reply_err(req, EROFS);
+      return;
+    }
+  fd_path(path, sizeof path, cntrfs_inode_fd(inode));
+  if (removexattr(path, name) < 0)
+    reply_errno(req);
+  else
+    fuse_reply_err(req, 0);
+}
+
+/* With default_permissions the kernel checks access itself and never sends
+   this; it is here for mounts without that option.  Checked as the caller
+   (AT_EACCESS: against the fs ids we switched to). */
+static void
+cntrfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *inode = inode_of(fs, ino);
+  struct creds c;
+  int res, err = 0;
+
+  if (is_synthetic(fs, inode))
+    {
+      if (mask & W_OK)
+        err = EROFS;
+      else if ((mask & X_OK) && !(fs->synthetic_mode & 0111))
+        err = EACCES;
+      fuse_reply_err(req, err);
+      return;
+    }
+  if (fs->read_only && (mask & W_OK))
+    {
+      fuse_reply_err(req, EROFS);
+      return;
+    }
+  res = creds_enter(req, fs, &c);
+  if (res == 0)
+    {
+      res = faccessat(cntrfs_inode_fd(inode), "", mask, AT_EMPTY_PATH | AT_EACCESS);
+      err = res < 0 ? errno : 0;
+    }
+  else
+    err = -res;
+  creds_leave(fs, &c);
+  fuse_reply_err(req, res < 0 ? err_of(err) : 0);
+}
+
+static void
+cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode,
+                 struct fuse_file_info *fi)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *parent = inode_of(fs, parent_ino);
+  cleanup_free struct cntrfs_file *fh = NULL;
+  struct fuse_entry_param e;
+  struct creds c;
+  int flags = fi->flags;
+  int res, err;
+
+  if (is_synthetic(fs, parent))
+    {
+      fuse_reply_err(req, ENOTDIR);
+      return;
+    }
+  if (is_synthetic_name(fs, parent, name))
+    {
+      /* The kernel sends CREATE for names it has not looked up yet. */
+      if (flags & O_EXCL)
+        fuse_reply_err(req, EEXIST);
+      else
+        {
+          (void)do_lookup(fs, parent, name, &e);
+          open_synthetic(req, fs, fi, &e);
+        }
+      return;
+    }
+  if (fs->read_only)
+    {
+      fuse_reply_err(req, EROFS);
+      return;
+    }
+  fh = calloc(1, sizeof *fh);
+  if (fh == NULL)
+    {
+      fuse_reply_err(req, ENOMEM);
+      return;
+    }
+  fh->h.destroy = file_destroy;
+  if (flags & O_DIRECT)
+    {
+      flags &= ~O_DIRECT;
+      fi->direct_io = 1;
+    }
+  /* O_NOFOLLOW: should the name have become a symlink since the kernel
+     looked, do not follow it out of the layer. */
+  flags = (flags & ~O_NOCTTY) | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+
+  res = creds_enter(req, fs, &c);
+  if (res == 0)
+    {
+      fh->fd = openat(cntrfs_inode_fd(parent), name, flags, mode & 07777);
+      res = fh->fd;
+      err = errno;
+    }
+  else
+    err = -res;
+  creds_leave(fs, &c);
+  if (res < 0)
+    {
+      fuse_reply_err(req, err_of(err));
+      return;
+    }
+
+  err = do_lookup(fs, parent, name, &e);
+  if (err != 0)
+    {
+      close(fh->fd);
+      fuse_reply_err(req, err);
+      return;
+    }
+  fi->keep_cache = 0;
+  reply_open_handle(req, fs, fi, &fh->h, &e);
+  fh = NULL;
+}
+
+/* flock(2) may wait for a long time; when the caller is interrupted, the
+   kernel tells us and we interrupt the waiting worker. */
+struct flock_wait
+{
+  pthread_t thread;
+};
+
+static void
+flock_interrupted(fuse_req_t req, void *data)
+{
+  struct flock_wait *w = data;
+
+  (void)req;
+  pthread_kill(w->thread, CNTRFS_WAKE_SIGNAL);
+}
+
+static void
+cntrfs_op_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
+{
+  struct cntrfs_file *fh = file_of(fi);
+  struct flock_wait w = { .thread = pthread_self() };
+  int res, err = 0;
+
+  (void)ino;
+  if (fh->synthetic)
+    {
+      fuse_reply_err(req, 0);
+      return;
+    }
+  if (!(op & LOCK_NB))
+    fuse_req_interrupt_func(req, flock_interrupted, &w);
+  res = flock(fh->fd, op);
+  if (res < 0)
+    err = errno;
+  if (!(op & LOCK_NB))
+    fuse_req_interrupt_func(req, NULL, NULL);
+  fuse_reply_err(req, res < 0 ? err_of(err) : 0);
+}
+
+static void
+cntrfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+                    struct fuse_file_info *fi)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_file *fh = file_of(fi);
+
+  (void)ino;
+  if (fs->read_only)
+    fuse_reply_err(req, EROFS);
+  else if (fh->synthetic)
+    fuse_reply_err(req, EBADF);
+  else if (fallocate(fh->fd, mode, offset, length) < 0)
+    reply_errno(req);
+  else
+    fuse_reply_err(req, 0);
+}
+
+static void
+cntrfs_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
+                      struct fuse_file_info *fi)
+{
+  do_readdir(req, ino, size, offset, fi, true);
+}
+
+static void
+cntrfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+                          struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
+                          struct fuse_file_info *fi_out, size_t len, int flags)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_file *in = file_of(fi_in);
+  struct cntrfs_file *out = file_of(fi_out);
+  loff_t oi = off_in, oo = off_out;
+  ssize_t n;
+
+  (void)ino_in;
+  (void)ino_out;
+  if (fs->read_only)
+    {
+      fuse_reply_err(req, EROFS);
+      return;
+    }
+  /* The kernel falls back to copying through the page cache on
+     EOPNOTSUPP; that also applies the interpreter rewrite. */
+  if (in->synthetic || out->synthetic || in->interp_len != 0)
+    {
+      fuse_reply_err(req, EOPNOTSUPP);
+      return;
+    }
+  n = copy_file_range(in->fd, &oi, out->fd, &oo, len, (unsigned)flags);
+  if (n < 0)
+    reply_errno(req);
+  else
+    fuse_reply_write(req, (size_t)n);
+}
+
+static void
+cntrfs_op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, struct fuse_file_info *fi)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_file *fh = file_of(fi);
+  off_t res;
+
+  (void)ino;
+  if (fh->synthetic)
+    {
+      off_t size = (off_t)fs->synthetic_size;
+      if ((whence != SEEK_DATA && whence != SEEK_HOLE) || off < 0)
+        fuse_reply_err(req, EINVAL);
+      else if (off >= size)
+        fuse_reply_err(req, ENXIO);
+      else
+        fuse_reply_lseek(req, whence == SEEK_DATA ? off : size);
+      return;
+    }
+  res = lseek(fh->fd, off, whence);
+  if (res < 0)
+    reply_errno(req);
+  else
+    fuse_reply_lseek(req, res);
+}
+
+static void
+cntrfs_op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+  struct cntrfs *fs = fs_of(req);
+
+  for (size_t i = 0; i < count; i++)
+    unref_entry(fs, forgets[i].ino, forgets[i].nlookup);
+  fuse_reply_none(req);
+}
+
+const struct fuse_lowlevel_ops cntrfs_ops = {
+  .init = cntrfs_op_init,
+  .lookup = cntrfs_op_lookup,
+  .forget = cntrfs_op_forget,
+  .getattr = cntrfs_op_getattr,
+  .setattr = cntrfs_op_setattr,
+  .readlink = cntrfs_op_readlink,
+  .mknod = cntrfs_op_mknod,
+  .mkdir = cntrfs_op_mkdir,
+  .unlink = cntrfs_op_unlink,
+  .rmdir = cntrfs_op_rmdir,
+  .symlink = cntrfs_op_symlink,
+  .rename = cntrfs_op_rename,
+  .link = cntrfs_op_link,
+  .open = cntrfs_op_open,
+  .read = cntrfs_op_read,
+  .write_buf = cntrfs_op_write_buf,
+  .flush = cntrfs_op_flush,
+  .release = cntrfs_op_release,
+  .fsync = cntrfs_op_fsync,
+  .opendir = cntrfs_op_opendir,
+  .readdir = cntrfs_op_readdir,
+  .releasedir = cntrfs_op_releasedir,
+  .fsyncdir = cntrfs_op_fsyncdir,
+  .statfs = cntrfs_op_statfs,
+  .setxattr = cntrfs_op_setxattr,
+  .getxattr = cntrfs_op_getxattr,
+  .listxattr = cntrfs_op_listxattr,
+  .removexattr = cntrfs_op_removexattr,
+  .access = cntrfs_op_access,
+  .create = cntrfs_op_create,
+  .flock = cntrfs_op_flock,
+  .fallocate = cntrfs_op_fallocate,
+  .readdirplus = cntrfs_op_readdirplus,
+  .copy_file_range = cntrfs_op_copy_file_range,
+  .lseek = cntrfs_op_lseek,
+  .forget_multi = cntrfs_op_forget_multi,
+};

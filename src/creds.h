@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* The identity a session's command runs with: the target's uid, gid, groups,
+   capabilities, no_new_privs and LSM label.
+   Error convention: -1 with the error recorded by cntr_fail(). */
+#ifndef CNTR_CREDS_H
+#define CNTR_CREDS_H
+
+#include "procfs.h"
+#include "target.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct session_creds
+{
+  /* Ids as seen inside the target's user namespace. */
+  uid_t uid;
+  gid_t gid;
+  gid_t groups[PROC_MAX_GROUPS];
+  size_t ngroups;
+  uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+  bool no_new_privs;
+  /* What to write to /proc/self/attr/exec, or "" for nothing. */
+  char lsm_exec[512];
+};
+
+/* Derive the session's identity from the target.  Pure given the target's
+   parsed files: ids are translated through its user namespace maps. */
+int creds_from_target(const struct proc_status *st, const struct idmap *uid_map,
+                      const struct idmap *gid_map, const char *lsm_label, struct session_creds *c);
+
+/* The value for /proc/self/attr/exec that makes the next exec run with the
+   label in attr/current: "exec <profile>" for AppArmor ("profile (mode)"),
+   the context itself for SELinux, "" for unconfined/no LSM.  Pure. */
+void creds_lsm_exec_attr(const char *current, char *out, size_t size);
+
+/* Become the target's identity.  Called in the session's last process just
+   before exec, after joining the target's user namespace.  host_proc_fd: the
+   host's /proc, for attr/exec (the target may have no /proc). */
+int creds_apply(const struct session_creds *c, int host_proc_fd);
+
+#endif

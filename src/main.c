@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/* The command line: one function per subcommand, dispatched from a table. */
+#include "attach.h"
+#include "log.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct command
+{
+  const char *name;
+  const char *summary;
+  int (*run)(int argc, char **argv);
+};
+
+static void
+attach_usage(FILE *out)
+{
+  fprintf(out,
+          "Usage: cntr attach [OPTIONS] PID [-- COMMAND [ARG...]]\n"
+          "\n"
+          "Run COMMAND (default: your login shell from the tools) in all namespaces of\n"
+          "the container process PID.  The container's root filesystem is at /, with\n"
+          "all its mounts; your tools (the host's / by default) are at the base dir,\n"
+          "%s unless CNTR_BASE_DIR says otherwise, and their bin directories come\n"
+          "first on PATH.  Nothing is written to the container and nothing is left\n"
+          "behind when the command exits.\n"
+          "\n"
+          "Options:\n"
+          "  -t, --tools DIR   serve DIR as the tools instead of the host's /\n"
+          "  -v, --verbose     explain what cntr does (twice: FUSE debug output)\n"
+          "  -h, --help        show this help and exit\n"
+          "      --version     show the version and exit\n"
+          "\n"
+          "Exit status: COMMAND's own; 128+N if it was killed by signal N; 125 if cntr\n"
+          "failed; 126 if COMMAND cannot be executed; 127 if it was not found.\n",
+          CNTR_DEFAULT_BASE_DIR);
+}
+
+static int
+cmd_attach(int argc, char **argv)
+{
+  struct attach_options o = { .tools_dir = "/" };
+  enum
+  {
+    OPT_VERSION = 256
+  };
+  static const struct option longopts[] = {
+    { "tools", required_argument, NULL, 't' },
+    { "verbose", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+  };
+  int c;
+  /* "+": options end at the PID, so the command's own options are its own;
+     ":": we word the messages about bad options ourselves. */
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "+:t:vh", longopts, NULL)) != -1)
+    {
+      switch (c)
+        {
+        case 't':
+          o.tools_dir = optarg;
+          break;
+        case 'v':
+          cntr_verbosity++;
+          break;
+        case 'h':
+          attach_usage(stdout);
+          return 0;
+        case OPT_VERSION:
+          printf("cntr %s\n", CNTR_VERSION);
+          return 0;
+        case ':':
+          fprintf(stderr, "cntr: attach: option '%s' needs an argument\n", argv[optind - 1]);
+          fprintf(stderr, "Try 'cntr attach --help' for more information.\n");
+          return CNTR_EXIT_FAILURE;
+        default:
+          fprintf(stderr, "cntr: attach: unknown option '%s'\n", argv[optind - 1]);
+          fprintf(stderr, "Try 'cntr attach --help' for more information.\n");
+          return CNTR_EXIT_FAILURE;
+        }
+    }
+  if (optind >= argc)
+    {
+      fprintf(stderr, "cntr: attach: missing PID\n"
+                      "Try 'cntr attach --help' for more information.\n");
+      return CNTR_EXIT_FAILURE;
+    }
+  o.target = argv[optind++];
+  if (optind < argc && !strcmp(argv[optind], "--"))
+    optind++;
+  if (optind < argc)
+    o.command = argv + optind;
+  const char *base = getenv("CNTR_BASE_DIR");
+  o.base_dir = base && *base ? base : CNTR_DEFAULT_BASE_DIR;
+  o.debug_fuse = cntr_verbosity >= 2;
+  return cntr_attach(&o);
+}
+
+static const struct command commands[] = {
+  { "attach", "run a shell or command with your tools inside a container", cmd_attach },
+};
+
+static void
+usage(FILE *out)
+{
+  fprintf(out, "Usage: cntr COMMAND [OPTIONS] ...\n"
+               "\n"
+               "Attach your own tools to a running container.\n"
+               "\n"
+               "Commands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+    fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\n"
+               "Options:\n"
+               "  -h, --help     show this help and exit\n"
+               "      --version  show the version and exit\n"
+               "\n"
+               "Run 'cntr COMMAND --help' for a command's options; see cntr(1).\n");
+}
+
+int
+main(int argc, char **argv)
+{
+  if (argc < 2)
+    {
+      usage(stderr);
+      return CNTR_EXIT_FAILURE;
+    }
+  if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
+    {
+      usage(stdout);
+      return 0;
+    }
+  if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+    {
+      printf("cntr %s\n", CNTR_VERSION);
+      return 0;
+    }
+  for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+    if (!strcmp(argv[1], commands[i].name))
+      return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "cntr: unknown command '%s'\nTry 'cntr --help' for more information.\n", argv[1]);
+  return CNTR_EXIT_FAILURE;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+#include "ns.h"
+#include "cleanup.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+const struct ns_info ns_table[NS_COUNT] = {
+  [NS_MNT] = { "mnt", CLONE_NEWNS },           [NS_UTS] = { "uts", CLONE_NEWUTS },
+  [NS_IPC] = { "ipc", CLONE_NEWIPC },          [NS_NET] = { "net", CLONE_NEWNET },
+  [NS_CGROUP] = { "cgroup", CLONE_NEWCGROUP }, [NS_TIME] = { "time", CLONE_NEWTIME },
+  [NS_PID] = { "pid", CLONE_NEWPID },          [NS_USER] = { "user", CLONE_NEWUSER },
+};
+
+int
+ns_open_all(int proc_pid_fd, int fds[NS_COUNT])
+{
+  for (int i = 0; i < NS_COUNT; i++)
+    fds[i] = -1;
+  for (int i = 0; i < NS_COUNT; i++)
+    {
+      char path[64];
+      snprintf(path, sizeof path, "ns/%s", ns_table[i].name);
+      struct stat theirs, ours;
+      if (fstatat(proc_pid_fd, path, &theirs, 0) < 0)
+        {
+          /* A kernel without this namespace type has no file for it. */
+          if (errno == ENOENT)
+            continue;
+          ns_close_all(fds);
+          return cntr_fail(errno, "read %s namespace", ns_table[i].name);
+        }
+      snprintf(path, sizeof path, "/proc/self/ns/%s", ns_table[i].name);
+      if (i != NS_MNT && stat(path, &ours) == 0 && ours.st_ino == theirs.st_ino
+          && ours.st_dev == theirs.st_dev)
+        continue;
+      snprintf(path, sizeof path, "ns/%s", ns_table[i].name);
+      fds[i] = openat(proc_pid_fd, path, O_RDONLY | O_CLOEXEC);
+      if (fds[i] < 0)
+        {
+          int saved = errno;
+          ns_close_all(fds);
+          return cntr_fail(saved, "open %s namespace", ns_table[i].name);
+        }
+    }
+  return 0;
+}
+
+void
+ns_close_all(int fds[NS_COUNT])
+{
+  for (int i = 0; i < NS_COUNT; i++)
+    cleanup_closep(&fds[i]);
+  for (int i = 0; i < NS_COUNT; i++)
+    fds[i] = -1;
+}
+
+int
+ns_join(const int fds[NS_COUNT], enum ns_kind kind)
+{
+  if (fds[kind] < 0)
+    return 0;
+  if (setns(fds[kind], ns_table[kind].clone_flag) < 0)
+    return cntr_fail(errno, "setns into %s namespace", ns_table[kind].name);
+  return 0;
+}

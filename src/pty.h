@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* Terminal handling: a pty pair for the session, the host terminal in raw
+   mode, and the relay between them.
+   Error convention: -1 with the error recorded by cntr_fail(). */
+#ifndef CNTR_PTY_H
+#define CNTR_PTY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <termios.h>
+
+/* Open a pty pair from the devpts of the current view (the target's own
+   /dev/ptmx or /dev/pts/ptmx). */
+int pty_open(int *master, int *slave);
+
+/* The host terminal's mode, saved by pty_raw_enter. */
+struct pty_saved
+{
+  bool active;
+  int fd;
+  struct termios termios;
+};
+
+int pty_raw_enter(int fd, struct pty_saved *saved);
+void pty_raw_leave(struct pty_saved *saved);
+/* Copy the window size of from_fd to to_fd (no-op when from_fd has none). */
+void pty_copy_winsize(int from_fd, int to_fd);
+
+/* A one-direction byte pump with a buffer, for a poll loop. */
+struct pty_pump
+{
+  int in, out;
+  bool eof;
+  size_t len, off;
+  char buf[65536];
+};
+
+/* Move data: read when the buffer is empty and in is readable, write what
+   is buffered.  Returns -1 on a fatal error of out, 0 otherwise (EOF or EIO
+   on in sets eof). */
+int pty_pump_step(struct pty_pump *p, short in_revents, short out_revents);
+
+#endif

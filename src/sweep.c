@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+#include "sweep.h"
+#include "cleanup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int
+sweep_once(int host_proc_fd, dev_t dev, ino_t ino, pid_t self)
+{
+  int fd = openat(host_proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  cleanup_closedir DIR *dir = fdopendir(fd);
+  if (!dir)
+    {
+      close(fd);
+      return -1;
+    }
+  int found = 0;
+  struct dirent *de;
+  while ((de = readdir(dir)))
+    {
+      char *end;
+      long pid = strtol(de->d_name, &end, 10);
+      if (*end || pid <= 0 || pid == self)
+        continue;
+      char path[64];
+      struct stat st;
+      snprintf(path, sizeof path, "%ld/ns/mnt", pid);
+      /* Zombies and exited processes have no namespace left: skipped. */
+      if (fstatat(host_proc_fd, path, &st, 0) < 0)
+        continue;
+      if (st.st_dev == dev && st.st_ino == ino)
+        {
+          kill(pid, SIGKILL);
+          found++;
+        }
+    }
+  return found;
+}
+
+int
+sweep_mount_namespace(int host_proc_fd, dev_t dev, ino_t ino)
+{
+  int total = 0;
+  pid_t self = getpid();
+  for (int round = 0; round < 200; round++)
+    {
+      int found = sweep_once(host_proc_fd, dev, ino, self);
+      if (found <= 0)
+        break;
+      total += found;
+      struct timespec ts = { 0, 10 * 1000 * 1000 };
+      nanosleep(&ts, NULL);
+    }
+  return total;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+#include "target.h"
+#include "cleanup.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int
+sys_pidfd_open(pid_t pid)
+{
+  return syscall(SYS_pidfd_open, pid, 0);
+}
+
+int
+target_check_alive(const struct target *t)
+{
+  /* A pidfd polls readable once the process exited, zombie or not (a
+     zombie still accepts signal 0). */
+  struct pollfd p = { .fd = t->pidfd, .events = POLLIN };
+  int n = poll(&p, 1, 0);
+  if (n < 0)
+    return cntr_fail(errno, "pid %d", t->pid);
+  if (n > 0)
+    return cntr_fail(0, "pid %d: the target exited", t->pid);
+  return 0;
+}
+
+static int
+read_proc(struct target *t, const char *file, char **out, size_t *len)
+{
+  if (read_file_at(t->proc_fd, file, out, len) < 0)
+    return cntr_fail(errno, "read /proc/%d/%s", t->pid, file);
+  return 0;
+}
+
+static int
+read_idmap(struct target *t, const char *file, struct idmap *map)
+{
+  cleanup_free char *text = NULL;
+  if (read_proc(t, file, &text, NULL) < 0)
+    return -1;
+  if (idmap_parse(text, map) < 0)
+    return cntr_fail(errno, "parse /proc/%d/%s", t->pid, file);
+  return 0;
+}
+
+int
+target_open(const char *spec, struct target *t)
+{
+  memset(t, 0, sizeof *t);
+  t->pidfd = t->proc_fd = t->root_fd = -1;
+  for (int i = 0; i < NS_COUNT; i++)
+    t->ns_fds[i] = -1;
+
+  unsigned long pid;
+  if (parse_ulong(spec, &pid) < 0 || pid == 0 || pid > INT32_MAX)
+    {
+      cntr_fail(0, "target '%s': not a process id", spec);
+      cntr_hint("give the PID of any process of the container");
+      return -1;
+    }
+  t->pid = pid;
+  if (t->pid == getpid())
+    return cntr_fail(0, "pid %d: that is cntr itself", t->pid);
+
+  /* The pidfd first: whatever we open below must belong to this very process,
+     which we re-check once everything is open (PIDs get reused). */
+  t->pidfd = sys_pidfd_open(t->pid);
+  if (t->pidfd < 0)
+    {
+      if (errno == ESRCH)
+        return cntr_fail(0, "pid %d: no such process", t->pid);
+      return cntr_fail(errno, "pid %d", t->pid);
+    }
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d", t->pid);
+  t->proc_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (t->proc_fd < 0)
+    return cntr_fail(errno, "open %s", path);
+
+  cleanup_free char *stat_text = NULL;
+  unsigned long flags;
+  if (read_proc(t, "stat", &stat_text, NULL) < 0)
+    return -1;
+  if (proc_parse_stat_flags(stat_text, &flags) < 0)
+    return cntr_fail(errno, "parse /proc/%d/stat", t->pid);
+  if (flags & PROC_PF_KTHREAD)
+    return cntr_fail(0, "pid %d: is a kernel thread, not a container process", t->pid);
+
+  cleanup_free char *status_text = NULL;
+  if (read_proc(t, "status", &status_text, NULL) < 0)
+    return -1;
+  if (proc_parse_status(status_text, &t->status) < 0)
+    return cntr_fail(errno, "parse /proc/%d/status", t->pid);
+  if (read_idmap(t, "uid_map", &t->uid_map) < 0 || read_idmap(t, "gid_map", &t->gid_map) < 0)
+    return -1;
+
+  cleanup_free char *env = NULL;
+  size_t env_len = 0;
+  if (read_proc(t, "environ", &env, &env_len) < 0)
+    return -1;
+  t->environ = strv_from_nul_separated(env, env_len);
+  if (!t->environ)
+    return cntr_fail(errno, "read /proc/%d/environ", t->pid);
+  if (read_proc(t, "cgroup", &t->cgroups, NULL) < 0)
+    return -1;
+  /* No LSM, or one without a label for us: run unlabelled. */
+  if (read_file_at(t->proc_fd, "attr/current", &t->lsm_label, NULL) < 0)
+    t->lsm_label = NULL;
+
+  t->root_fd = openat(t->proc_fd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (t->root_fd < 0)
+    return cntr_fail(errno, "open /proc/%d/root", t->pid);
+  if (ns_open_all(t->proc_fd, t->ns_fds) < 0)
+    return cntr_fail_context("pid %d", t->pid);
+  if (t->ns_fds[NS_MNT] < 0)
+    return cntr_fail(0, "pid %d: cannot open its mount namespace", t->pid);
+  return target_check_alive(t);
+}
+
+void
+target_close(struct target *t)
+{
+  cleanup_closep(&t->pidfd);
+  cleanup_closep(&t->proc_fd);
+  cleanup_closep(&t->root_fd);
+  ns_close_all(t->ns_fds);
+  strv_free(t->environ);
+  free(t->cgroups);
+  free(t->lsm_label);
+  t->environ = NULL;
+  t->cgroups = t->lsm_label = NULL;
+  t->pidfd = t->proc_fd = t->root_fd = -1;
+}

@@ -1,0 +1,1486 @@
+/* SPDX-License-Identifier: MIT */
+/* Integration tests of the FUSE server on real mounts.  One program, one
+   scenario per argument (each a ctest test):
+     rw     passthrough semantics through a writable mount, symlink
+            relocation, the synthetic file, the interpreter rewrite, then
+            stop: ENOTCONN for open files, no leaked fds, mount gone;
+     ro     read_only: every mutation answers EROFS;
+     start  cntrfs_start on a /dev/fuse fd we mounted ourselves, and
+            cntrfs_wait noticing the unmount;
+     kill   SIGKILL of a serving process leaves a reader with ENOTCONN
+            (no hang) and the mount can be detached.
+   Needs root and /dev/fuse; otherwise prints "SKIP: ..." and exits 77.
+   Every scenario removes its mounts and temporary files, also on failure. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cntrfs.h"
+#include "cntrfs-elf.h"
+#include "cntrfs-internal.h" /* white box: the inode table's size */
+
+#define SKIP_CODE 77
+#define PREFIX "/var/lib/cntr"
+#define SYNTH_NAME "cntr-synth"
+#define SYNTH_DATA "synthetic contents\n"
+#define NBIG 2000
+
+static int failures;
+static int checks;
+
+#define CHECK(cond)                                                                                \
+  do                                                                                               \
+    {                                                                                              \
+      checks++;                                                                                    \
+      if (!(cond))                                                                                 \
+        {                                                                                          \
+          fprintf(stderr, "FAIL %s:%d: %s (errno: %s)\n", __FILE__, __LINE__, #cond,               \
+                  strerror(errno));                                                                \
+          failures++;                                                                              \
+          return;                                                                                  \
+        }                                                                                          \
+    }                                                                                              \
+  while (0)
+
+/* Failing call with a given errno. */
+#define CHECK_ERR(call, err) CHECK((call) < 0 && errno == (err))
+
+/* ---- environment ------------------------------------------------------ */
+
+static char base[64]; /* short: base/ld must fit in the interpreter's space */
+static char src[PATH_MAX], mnt[PATH_MAX];
+static char interp_to[PATH_MAX];
+static volatile sig_atomic_t have_mount;
+
+static struct cntrfs *active_fs; /* stopped at exit, before detaching */
+
+static void
+cleanup(void)
+{
+  /* Stop first: this process is also a client of its own mount, and files
+     it still has open there would otherwise wait for a server that is gone
+     when exit closes them. */
+  if (active_fs != NULL)
+    cntrfs_stop(active_fs);
+  active_fs = NULL;
+  if (have_mount)
+    umount2(mnt, MNT_DETACH);
+  have_mount = 0;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void)st;
+  (void)ftw;
+  if (flag == FTW_DP)
+    rmdir(path);
+  else
+    unlink(path);
+  return 0;
+}
+
+static void
+cleanup_files(void)
+{
+  cleanup();
+  if (base[0] != '\0')
+    nftw(base, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/* The watchdog: a process forked before anything is mounted (so it holds
+   no /dev/fuse fd).  Should the test hang - in a FUSE request its own
+   server no longer answers, say - it aborts the FUSE connections mounted
+   under our directory through fusectl (the one thing that frees processes
+   waiting in the kernel for a reply), kills the test, and in every case
+   removes what the test left behind. */
+#define WATCHDOG_SECONDS 120 /* CNTRFS_TEST_WATCHDOG overrides */
+
+static void
+abort_our_connections(void)
+{
+  char line[4096], mp[PATH_MAX], path[PATH_MAX];
+  unsigned major, minor;
+  bool mounted_ctl = false;
+  FILE *f;
+
+  if (access("/sys/fs/fuse/connections", F_OK) == 0
+      && mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0, NULL) == 0)
+    mounted_ctl = true;
+  f = fopen("/proc/self/mountinfo", "re");
+  while (f != NULL && fgets(line, sizeof line, f) != NULL)
+    {
+      if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &major, &minor, mp) != 3
+          || strncmp(mp, base, strlen(base)) != 0)
+        continue;
+      snprintf(path, sizeof path, "/sys/fs/fuse/connections/%u/abort", minor);
+      int fd = open(path, O_WRONLY | O_CLOEXEC);
+      if (fd >= 0)
+        {
+          if (write(fd, "1", 1) < 0)
+            {
+            }
+          close(fd);
+        }
+      umount2(mp, MNT_DETACH);
+    }
+  if (f != NULL)
+    fclose(f);
+  if (mounted_ctl)
+    umount2("/sys/fs/fuse/connections", MNT_DETACH);
+}
+
+static int watchdog_fd = -1; /* the test holds the write end */
+
+static void
+start_watchdog(void)
+{
+  int p[2];
+  pid_t parent = getpid();
+  const char *env = getenv("CNTRFS_TEST_WATCHDOG");
+  int seconds = env != NULL ? atoi(env) : WATCHDOG_SECONDS;
+
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return;
+  switch (fork())
+    {
+    case -1:
+      close(p[0]);
+      close(p[1]);
+      return;
+    case 0:
+      {
+        struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+        close(p[1]);
+        if (poll(&pfd, 1, seconds * 1000) == 0)
+          {
+            fprintf(stderr, "FAIL: timeout after %d s; aborting the FUSE connection\n", seconds);
+            abort_our_connections();
+            kill(parent, SIGKILL);
+            /* the connection is gone: wait for the test to be reaped */
+            for (int i = 0; i < 100 && kill(parent, 0) == 0; i++)
+              usleep(50 * 1000);
+          }
+        abort_our_connections(); /* nothing left when all went well */
+        nftw(base, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+        _exit(0);
+      }
+    default:
+      close(p[0]);
+      watchdog_fd = p[1];
+    }
+}
+
+static void
+path_join(char *out, const char *dir, const char *name)
+{
+  int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
+
+  if (n < 0 || n >= PATH_MAX)
+    {
+      fprintf(stderr, "path too long: %s/%s\n", dir, name);
+      exit(1);
+    }
+}
+
+/* Paths inside the mount and inside the source. */
+static const char *
+M(const char *name)
+{
+  static char buf[4][PATH_MAX];
+  static int i;
+  char *p = buf[i++ % 4];
+  path_join(p, mnt, name);
+  return p;
+}
+
+static const char *
+S(const char *name)
+{
+  static char buf[4][PATH_MAX];
+  static int i;
+  char *p = buf[i++ % 4];
+  path_join(p, src, name);
+  return p;
+}
+
+static void
+skip(const char *fmt, ...)
+{
+  va_list ap;
+
+  printf("SKIP: ");
+  va_start(ap, fmt);
+  vprintf(fmt, ap);
+  va_end(ap);
+  printf("\n");
+  exit(SKIP_CODE);
+}
+
+/* In a forked child: die with the parent, and drop the parent's fds - one
+   of them is its /dev/fuse fd, and a child holding it would keep the
+   connection of a dead server alive, with its own requests stuck. */
+static void
+child_init(int keep)
+{
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (keep > 3)
+    close_range(3, (unsigned)keep - 1, 0);
+  close_range(keep >= 3 ? (unsigned)keep + 1 : 3, ~0U, 0);
+}
+
+static int
+count_fds(void)
+{
+  DIR *d = opendir("/proc/self/fd");
+  struct dirent *de;
+  int n = 0;
+
+  if (d == NULL)
+    return -1;
+  while ((de = readdir(d)) != NULL)
+    {
+      if (getenv("CNTRFS_TEST_FDS") != NULL)
+        {
+          char p[PATH_MAX], t[PATH_MAX];
+          ssize_t l;
+          snprintf(p, sizeof p, "/proc/self/fd/%s", de->d_name);
+          l = readlink(p, t, sizeof t - 1);
+          t[l < 0 ? 0 : l] = '\0';
+          fprintf(stderr, "fd %s -> %s\n", de->d_name, t);
+        }
+      n++;
+    }
+  closedir(d);
+  return n;
+}
+
+static bool
+is_mounted(const char *path)
+{
+  char line[4096], needle[PATH_MAX + 2];
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  bool found = false;
+
+  if (f == NULL)
+    return false;
+  snprintf(needle, sizeof needle, " %s ", path);
+  while (fgets(line, sizeof line, f) != NULL)
+    if (strstr(line, needle) != NULL)
+      found = true;
+  fclose(f);
+  return found;
+}
+
+static int
+write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+  int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, mode);
+  ssize_t n;
+
+  if (fd < 0)
+    return -1;
+  n = write(fd, data, len);
+  if (fchmod(fd, mode) < 0 || close(fd) < 0 || n != (ssize_t)len)
+    return -1;
+  return 0;
+}
+
+/* Whole file into a malloc'd buffer; size in *len. */
+static char *
+read_file(const char *path, size_t *len)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  char *buf;
+  size_t got = 0;
+
+  if (fd < 0)
+    return NULL;
+  if (fstat(fd, &st) < 0)
+    {
+      close(fd);
+      return NULL;
+    }
+  buf = malloc((size_t)st.st_size + 1);
+  while (buf != NULL && got < (size_t)st.st_size)
+    {
+      ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+      if (n <= 0)
+        break;
+      got += (size_t)n;
+    }
+  close(fd);
+  if (buf != NULL)
+    buf[got] = '\0';
+  *len = got;
+  return buf;
+}
+
+static bool
+file_is(const char *path, const char *content)
+{
+  size_t len;
+  char *buf = read_file(path, &len);
+  bool ok = buf != NULL && len == strlen(content) && memcmp(buf, content, len) == 0;
+
+  free(buf);
+  return ok;
+}
+
+static void
+setup_dirs(const char *mnt_name)
+{
+  strcpy(base, "/tmp/cfsXXXXXX");
+  if (mkdtemp(base) == NULL)
+    {
+      perror("mkdtemp");
+      exit(1);
+    }
+  atexit(cleanup_files);
+  path_join(src, base, "s");
+  path_join(mnt, base, mnt_name);
+  path_join(interp_to, base, "ld");
+  start_watchdog();
+  /* mkdtemp made it 0700; other users must reach the mount */
+  if (chmod(base, 0755) < 0 || mkdir(src, 0755) < 0 || mkdir(mnt, 0755) < 0)
+    {
+      perror("mkdir");
+      exit(1);
+    }
+}
+
+/* ---- fixtures --------------------------------------------------------- */
+
+static struct elf_interp true_interp; /* of /bin/true; len 0 when static */
+
+static void
+make_fixtures(void)
+{
+  char name[32], longt[4096];
+  size_t len;
+  char *buf;
+
+  if (write_file(S("f0"), "zero", 4, 0644) < 0 || write_file(S(SYNTH_NAME), "REAL", 4, 0644) < 0
+      || mkdir(S("big"), 0755) < 0 || symlink("/usr/bin/vi", S("abs")) < 0)
+    {
+      perror("fixtures");
+      exit(1);
+    }
+  for (int i = 0; i < NBIG; i++)
+    {
+      snprintf(name, sizeof name, "big/f%04d", i);
+      if (write_file(S(name), "", 0, 0644) < 0)
+        {
+          perror("fixtures big");
+          exit(1);
+        }
+    }
+  /* An absolute target that fits alone but not with the prefix. */
+  memset(longt, 'a', sizeof longt);
+  longt[0] = '/';
+  longt[PATH_MAX - 8] = '\0';
+  if (symlink(longt, S("longabs")) < 0)
+    {
+      perror("fixtures longabs");
+      exit(1);
+    }
+
+  /* /bin/true three times: as is, with another interpreter, not executable */
+  buf = read_file("/bin/true", &len);
+  if (buf != NULL && elf_find_interp_buf(buf, len, &true_interp) == 1 && true_interp.len > 2)
+    {
+      if (write_file(S("true"), buf, len, 0755) < 0
+          || write_file(S("true-noexec"), buf, len, 0644) < 0)
+        exit(1);
+      buf[true_interp.offset + true_interp.len - 1] ^= 1;
+      if (write_file(S("true-other"), buf, len, 0755) < 0)
+        exit(1);
+      /* the rewritten interpreter leads to the real one */
+      if (symlink(true_interp.path, interp_to) < 0)
+        exit(1);
+    }
+  else
+    true_interp.len = 0;
+  free(buf);
+}
+
+static struct cntrfs *
+new_fs(bool read_only)
+{
+  struct cntrfs_config cfg;
+  int dirfd = open(src, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct cntrfs *fs;
+
+  memset(&cfg, 0, sizeof cfg);
+  cfg.source_fd = dirfd;
+  cfg.read_only = read_only;
+  cfg.symlink_prefix = PREFIX "/";
+  if (true_interp.len > 0)
+    {
+      cfg.interp_from = true_interp.path;
+      cfg.interp_to = interp_to;
+    }
+  cfg.synthetic.name = SYNTH_NAME;
+  cfg.synthetic.data = SYNTH_DATA;
+  cfg.synthetic.size = strlen(SYNTH_DATA);
+  cfg.synthetic.mode = 0555;
+  cfg.debug = getenv("CNTRFS_DEBUG") != NULL;
+  fs = cntrfs_new(&cfg);
+  close(dirfd); /* cntrfs keeps its own */
+  if (fs == NULL)
+    {
+      perror("cntrfs_new");
+      exit(1);
+    }
+  active_fs = fs;
+  return fs;
+}
+
+static void
+free_fs(struct cntrfs *fs)
+{
+  if (active_fs == fs)
+    active_fs = NULL;
+  cntrfs_free(fs);
+}
+
+static void
+mount_fs(struct cntrfs *fs)
+{
+  if (cntrfs_mount(fs, mnt, NULL) < 0)
+    {
+      perror("cntrfs_mount");
+      exit(1);
+    }
+  have_mount = 1;
+}
+
+/* ---- rw scenario ------------------------------------------------------ */
+
+static void
+t_config_validation(void)
+{
+  struct cntrfs_config cfg;
+
+  memset(&cfg, 0, sizeof cfg);
+  cfg.source_fd = -1;
+  CHECK(cntrfs_new(&cfg) == NULL && errno == EINVAL);
+  cfg.source_fd = 0;
+  cfg.interp_from = "/a";
+  cfg.interp_to = "/longer";
+  CHECK(cntrfs_new(&cfg) == NULL && errno == EINVAL);
+  cfg.interp_to = NULL;
+  CHECK(cntrfs_new(&cfg) == NULL && errno == EINVAL);
+  cfg.interp_from = NULL;
+  cfg.synthetic.name = "a/b";
+  CHECK(cntrfs_new(&cfg) == NULL && errno == EINVAL);
+}
+
+static void
+t_file_io(void)
+{
+  char buf[64];
+  struct stat st;
+  int fd;
+
+  fd = open(M("f"), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0640);
+  CHECK(fd >= 0);
+  CHECK(write(fd, "hello", 5) == 5);
+  CHECK(pread(fd, buf, sizeof buf, 0) == 5 && memcmp(buf, "hello", 5) == 0);
+  CHECK(close(fd) == 0);
+  CHECK(file_is(S("f"), "hello"));
+  CHECK(stat(S("f"), &st) == 0 && (st.st_mode & 07777) == 0640);
+  CHECK_ERR(open(M("f"), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0640), EEXIST);
+
+  fd = open(M("f"), O_WRONLY | O_APPEND | O_CLOEXEC);
+  CHECK(fd >= 0);
+  CHECK(write(fd, " world", 6) == 6);
+  CHECK(close(fd) == 0);
+  CHECK(file_is(M("f"), "hello world"));
+  CHECK(file_is(S("f"), "hello world"));
+
+  fd = open(M("f"), O_RDWR | O_CLOEXEC);
+  CHECK(fd >= 0);
+  CHECK(ftruncate(fd, 5) == 0);
+  CHECK(fstat(fd, &st) == 0 && st.st_size == 5);
+  CHECK(close(fd) == 0);
+  CHECK(file_is(S("f"), "hello"));
+  CHECK(truncate(M("f"), 2) == 0);
+  CHECK(stat(M("f"), &st) == 0 && st.st_size == 2);
+  CHECK(file_is(S("f"), "he"));
+  fd = open(M("f"), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  CHECK(fd >= 0);
+  CHECK(close(fd) == 0);
+  CHECK(stat(S("f"), &st) == 0 && st.st_size == 0);
+  CHECK(write_file(M("f"), "hello", 5, 0644) == 0);
+  CHECK(file_is(M("f0"), "zero"));
+  CHECK_ERR(open(M("missing"), O_RDONLY), ENOENT);
+}
+
+/* A caller's umask is applied once (by the kernel), not again by the
+   server, whose own umask (022 here) differs. */
+static void
+t_umask(void)
+{
+  struct stat st;
+  pid_t pid;
+  int status;
+
+  pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0)
+    {
+      child_init(-1);
+      umask(0);
+      int fd = open(M("um"), O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+      _exit(fd >= 0 && mkdir(M("umd"), 0777) == 0 && mknod(M("umn"), S_IFIFO | 0666, 0) == 0 ? 0
+                                                                                             : 1);
+    }
+  CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK(stat(S("um"), &st) == 0 && (st.st_mode & 07777) == 0666);
+  CHECK(stat(S("umd"), &st) == 0 && (st.st_mode & 07777) == 0777);
+  CHECK(stat(S("umn"), &st) == 0 && (st.st_mode & 07777) == 0666);
+}
+
+/* New files belong to the caller; the caller's supplementary groups count. */
+static void
+t_creds(void)
+{
+  struct stat st;
+  pid_t pid;
+  int status;
+
+  CHECK(mkdir(M("pub"), 0755) == 0 && chmod(M("pub"), 0777) == 0);
+  CHECK(mkdir(M("priv"), 0755) == 0);
+  CHECK(mkdir(M("grp"), 0755) == 0 && chown(M("grp"), 0, 777) == 0 && chmod(M("grp"), 0770) == 0);
+
+  pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0)
+    {
+      gid_t g = 777;
+      child_init(-1);
+      if (setgroups(1, &g) < 0 || setgid(1234) < 0 || setuid(4321) < 0)
+        _exit(2);
+      if (close(open(M("pub/mine"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644)) < 0)
+        _exit(3);
+      if (mkdir(M("pub/minedir"), 0755) < 0 || symlink("x", M("pub/minelink")) < 0)
+        _exit(4);
+      errno = 0;
+      if (open(M("priv/no"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644) >= 0 || errno != EACCES)
+        _exit(5);
+      /* allowed through group 777 only: the server must act with it too */
+      if (close(open(M("grp/viagroup"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644)) < 0)
+        _exit(6);
+      _exit(0);
+    }
+  CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+  errno = 0;
+  if (WEXITSTATUS(status) != 0)
+    fprintf(stderr, "creds child failed at step %d\n", WEXITSTATUS(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(stat(S("pub/mine"), &st) == 0 && st.st_uid == 4321 && st.st_gid == 1234);
+  CHECK(stat(S("pub/minedir"), &st) == 0 && st.st_uid == 4321 && st.st_gid == 1234);
+  CHECK(lstat(S("pub/minelink"), &st) == 0 && st.st_uid == 4321);
+  CHECK(stat(S("grp/viagroup"), &st) == 0 && st.st_uid == 4321);
+  /* and the server went back to being root */
+  CHECK(close(open(M("priv/rootfile"), O_CREAT | O_WRONLY | O_CLOEXEC, 0600)) == 0);
+  CHECK(stat(S("priv/rootfile"), &st) == 0 && st.st_uid == 0 && st.st_gid == 0);
+}
+
+static void
+t_dirs_and_rename(void)
+{
+  struct stat st;
+
+  CHECK(mkdir(M("d"), 0755) == 0);
+  CHECK(stat(S("d"), &st) == 0 && S_ISDIR(st.st_mode));
+  CHECK_ERR(mkdir(M("d"), 0755), EEXIST);
+  CHECK(rename(M("d"), M("d2")) == 0);
+  CHECK_ERR(stat(S("d"), &st), ENOENT);
+  CHECK(stat(S("d2"), &st) == 0 && S_ISDIR(st.st_mode));
+  CHECK(write_file(M("d2/inner"), "i", 1, 0644) == 0);
+  CHECK_ERR(rmdir(M("d2")), ENOTEMPTY);
+  CHECK(unlink(M("d2/inner")) == 0);
+  CHECK(rmdir(M("d2")) == 0);
+  CHECK_ERR(stat(S("d2"), &st), ENOENT);
+  CHECK_ERR(stat(M("d2"), &st), ENOENT);
+
+  CHECK(write_file(M("ra"), "A", 1, 0644) == 0);
+  CHECK(write_file(M("rb"), "B", 1, 0644) == 0);
+  CHECK_ERR(renameat2(AT_FDCWD, M("ra"), AT_FDCWD, M("rb"), RENAME_NOREPLACE), EEXIST);
+  CHECK(file_is(M("rb"), "B"));
+  CHECK(renameat2(AT_FDCWD, M("ra"), AT_FDCWD, M("rb"), RENAME_EXCHANGE) == 0);
+  CHECK(file_is(M("ra"), "B") && file_is(M("rb"), "A"));
+  CHECK(file_is(S("ra"), "B") && file_is(S("rb"), "A"));
+  CHECK(renameat2(AT_FDCWD, M("ra"), AT_FDCWD, M("rc"), RENAME_NOREPLACE) == 0);
+  CHECK(file_is(S("rc"), "B"));
+  CHECK(rename(M("rc"), M("rb")) == 0);
+  CHECK(file_is(M("rb"), "B"));
+  CHECK_ERR(stat(M("rc"), &st), ENOENT);
+}
+
+static void
+t_links(void)
+{
+  struct stat a, b;
+
+  CHECK(write_file(M("h"), "x", 1, 0644) == 0);
+  CHECK(link(M("h"), M("h2")) == 0);
+  CHECK(stat(M("h"), &a) == 0 && a.st_nlink == 2);
+  CHECK(stat(M("h2"), &b) == 0 && b.st_ino == a.st_ino && b.st_nlink == 2);
+  CHECK(stat(S("h"), &a) == 0 && a.st_nlink == 2);
+  CHECK_ERR(link(M("h"), M("h2")), EEXIST);
+  CHECK(unlink(M("h2")) == 0);
+  CHECK(stat(M("h"), &a) == 0 && a.st_nlink == 1);
+  CHECK(stat(S("h"), &a) == 0 && a.st_nlink == 1);
+  /* a hard link to a symlink is a link to the symlink itself */
+  CHECK(symlink("h", M("hs")) == 0);
+  CHECK(link(M("hs"), M("hs2")) == 0);
+  CHECK(lstat(S("hs2"), &a) == 0 && S_ISLNK(a.st_mode) && a.st_nlink == 2);
+}
+
+static void
+t_symlinks(void)
+{
+  char buf[PATH_MAX];
+  struct stat st;
+  ssize_t n;
+
+  CHECK(symlink("rel-target", M("rel")) == 0);
+  n = readlink(M("rel"), buf, sizeof buf);
+  CHECK(n == 10 && memcmp(buf, "rel-target", 10) == 0);
+  n = readlink(S("rel"), buf, sizeof buf);
+  CHECK(n == 10 && memcmp(buf, "rel-target", 10) == 0);
+  CHECK(lstat(M("rel"), &st) == 0 && S_ISLNK(st.st_mode) && st.st_size == 10);
+
+  n = readlink(M("abs"), buf, sizeof buf);
+  CHECK(n == (ssize_t)strlen(PREFIX "/usr/bin/vi")
+        && memcmp(buf, PREFIX "/usr/bin/vi", (size_t)n) == 0);
+
+  CHECK(symlink("/abs/x", M("absx")) == 0);
+  n = readlink(S("absx"), buf, sizeof buf);
+  CHECK(n == 6 && memcmp(buf, "/abs/x", 6) == 0);
+  n = readlink(M("absx"), buf, sizeof buf);
+  CHECK(n == (ssize_t)strlen(PREFIX "/abs/x") && memcmp(buf, PREFIX "/abs/x", (size_t)n) == 0);
+
+  CHECK_ERR(readlink(M("longabs"), buf, sizeof buf), ENAMETOOLONG);
+  CHECK_ERR(readlink(M("f0"), buf, sizeof buf), EINVAL);
+}
+
+static void
+t_fifo(void)
+{
+  struct stat st;
+
+  CHECK(mkfifo(M("fifo"), 0600) == 0);
+  CHECK(lstat(S("fifo"), &st) == 0 && S_ISFIFO(st.st_mode));
+  CHECK(lstat(M("fifo"), &st) == 0 && S_ISFIFO(st.st_mode));
+  CHECK(mknod(M("regnode"), S_IFREG | 0600, 0) == 0);
+  CHECK(lstat(S("regnode"), &st) == 0 && S_ISREG(st.st_mode));
+  CHECK(mknod(M("null"), S_IFCHR | 0600, makedev(1, 3)) == 0);
+  CHECK(lstat(S("null"), &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3));
+}
+
+static void
+t_xattr(void)
+{
+  char buf[256];
+  ssize_t n;
+
+  if (setxattr(S("f0"), "user.probe", "1", 1, 0) < 0 && errno == ENOTSUP)
+    {
+      printf("note: source has no user xattrs, xattr checks skipped\n");
+      return;
+    }
+  CHECK(setxattr(M("f"), "user.cntr", "val", 3, 0) == 0);
+  n = getxattr(S("f"), "user.cntr", buf, sizeof buf);
+  CHECK(n == 3 && memcmp(buf, "val", 3) == 0);
+  CHECK(getxattr(M("f"), "user.cntr", NULL, 0) == 3);
+  n = getxattr(M("f"), "user.cntr", buf, sizeof buf);
+  CHECK(n == 3 && memcmp(buf, "val", 3) == 0);
+  CHECK_ERR(getxattr(M("f"), "user.cntr", buf, 1), ERANGE);
+  CHECK_ERR(setxattr(M("f"), "user.cntr", "v", 1, XATTR_CREATE), EEXIST);
+  n = listxattr(M("f"), buf, sizeof buf);
+  CHECK(n > 0 && memmem(buf, (size_t)n, "user.cntr", 10) != NULL);
+  CHECK(listxattr(M("f"), NULL, 0) == n);
+  CHECK(removexattr(M("f"), "user.cntr") == 0);
+  CHECK_ERR(getxattr(S("f"), "user.cntr", buf, sizeof buf), ENODATA);
+  CHECK_ERR(getxattr(M("f"), "user.cntr", buf, sizeof buf), ENODATA);
+  /* on a directory too (reopened via /proc, not via a path walk) */
+  CHECK(setxattr(M("big"), "user.dir", "d", 1, 0) == 0);
+  CHECK(getxattr(S("big"), "user.dir", buf, sizeof buf) == 1);
+}
+
+static void
+t_attrs(void)
+{
+  struct stat st, target_before, target_after;
+  struct timespec ts[2];
+  time_t now = time(NULL);
+
+  CHECK(chmod(M("f"), 0604) == 0);
+  CHECK(stat(S("f"), &st) == 0 && (st.st_mode & 07777) == 0604);
+  CHECK(stat(M("f"), &st) == 0 && (st.st_mode & 07777) == 0604);
+  CHECK(chown(M("f"), 1234, 5678) == 0);
+  CHECK(stat(S("f"), &st) == 0 && st.st_uid == 1234 && st.st_gid == 5678);
+  CHECK(chown(M("f"), (uid_t)-1, 42) == 0);
+  CHECK(stat(S("f"), &st) == 0 && st.st_uid == 1234 && st.st_gid == 42);
+  CHECK(chown(M("f"), 0, 0) == 0);
+
+  ts[0].tv_sec = 1000;
+  ts[0].tv_nsec = 5;
+  ts[1].tv_sec = 2000;
+  ts[1].tv_nsec = 7;
+  CHECK(utimensat(AT_FDCWD, M("f"), ts, 0) == 0);
+  CHECK(stat(S("f"), &st) == 0 && st.st_atim.tv_sec == 1000 && st.st_atim.tv_nsec == 5
+        && st.st_mtim.tv_sec == 2000 && st.st_mtim.tv_nsec == 7);
+  ts[0].tv_sec = 3000;
+  ts[0].tv_nsec = 0;
+  ts[1].tv_nsec = UTIME_OMIT;
+  CHECK(utimensat(AT_FDCWD, M("f"), ts, 0) == 0);
+  CHECK(stat(S("f"), &st) == 0 && st.st_atim.tv_sec == 3000 && st.st_mtim.tv_sec == 2000);
+  ts[0].tv_nsec = UTIME_OMIT;
+  ts[1].tv_nsec = UTIME_NOW;
+  CHECK(utimensat(AT_FDCWD, M("f"), ts, 0) == 0);
+  CHECK(stat(S("f"), &st) == 0 && st.st_atim.tv_sec == 3000 && st.st_mtim.tv_sec >= now);
+
+  /* symlinks themselves: lchown, utimensat(AT_SYMLINK_NOFOLLOW) */
+  CHECK(write_file(M("ltarget"), "t", 1, 0644) == 0);
+  CHECK(symlink("ltarget", M("lnk")) == 0);
+  CHECK(stat(S("ltarget"), &target_before) == 0);
+  CHECK(lchown(M("lnk"), 77, 88) == 0);
+  CHECK(lstat(S("lnk"), &st) == 0 && st.st_uid == 77 && st.st_gid == 88);
+  ts[0].tv_sec = 4000;
+  ts[0].tv_nsec = 0;
+  ts[1].tv_sec = 5000;
+  ts[1].tv_nsec = 0;
+  CHECK(utimensat(AT_FDCWD, M("lnk"), ts, AT_SYMLINK_NOFOLLOW) == 0);
+  CHECK(lstat(S("lnk"), &st) == 0 && st.st_mtim.tv_sec == 5000);
+  CHECK(stat(S("ltarget"), &target_after) == 0 && target_after.st_uid == target_before.st_uid
+        && target_after.st_mtim.tv_sec == target_before.st_mtim.tv_sec);
+}
+
+static void
+t_readdir(void)
+{
+  static bool seen[NBIG];
+  struct dirent *de;
+  int n = 0, dots = 0;
+  DIR *d;
+
+  memset(seen, 0, sizeof seen);
+  d = opendir(M("big"));
+  CHECK(d != NULL);
+  while ((de = readdir(d)) != NULL)
+    {
+      int i;
+      struct stat st;
+
+      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+        {
+          dots++;
+          continue;
+        }
+      if (sscanf(de->d_name, "f%d", &i) != 1 || i < 0 || i >= NBIG || seen[i])
+        {
+          fprintf(stderr, "unexpected or repeated entry %s\n", de->d_name);
+          closedir(d);
+          CHECK(false);
+        }
+      seen[i] = true;
+      if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode)
+          || de->d_type != DT_REG)
+        {
+          closedir(d);
+          CHECK(false);
+        }
+      n++;
+    }
+  closedir(d);
+  CHECK(n == NBIG && dots == 2);
+
+  /* the synthetic file is not listed, even though the source has the name */
+  d = opendir(mnt);
+  CHECK(d != NULL);
+  n = 0;
+  while ((de = readdir(d)) != NULL)
+    {
+      if (strcmp(de->d_name, SYNTH_NAME) == 0)
+        n = -1000;
+      if (strcmp(de->d_name, "f0") == 0)
+        n++;
+    }
+  closedir(d);
+  CHECK(n == 1);
+}
+
+/* Lookup counting: after readdirplus and lookups of 2000 entries the table
+   holds them; once the kernel forgets them (drop_caches evicts unused
+   inodes and sends FORGETs), the table shrinks back.  A count raised twice
+   (or never lowered) keeps entries forever. */
+static void
+t_forget(struct cntrfs *fs)
+{
+  size_t before = inode_table_count(&fs->inodes), after = before;
+  int fd;
+
+  CHECK(before >= NBIG);
+  for (int i = 0; i < 500 && after > 50; i++)
+    {
+      fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+      CHECK(fd >= 0);
+      CHECK(write(fd, "2", 1) == 1);
+      close(fd);
+      usleep(10 * 1000);
+      after = inode_table_count(&fs->inodes);
+    }
+  if (after > 50)
+    fprintf(stderr, "inode table: %zu before, %zu after dropping caches\n", before, after);
+  CHECK(after <= 50);
+  /* and everything still works with fresh lookups */
+  CHECK(file_is(M("big/f0007"), ""));
+  CHECK(file_is(M("f0"), "zero"));
+}
+
+static void
+t_mmap(void)
+{
+  char buf[16];
+  void *p;
+  int fd;
+
+  fd = open(M("mm"), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  CHECK(fd >= 0);
+  CHECK(ftruncate(fd, 8192) == 0);
+  p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  CHECK(p != MAP_FAILED);
+  memcpy((char *)p + 4096, "mmapdata", 8);
+  CHECK(msync(p, 8192, MS_SYNC) == 0);
+  CHECK(munmap(p, 8192) == 0);
+  CHECK(close(fd) == 0);
+
+  fd = open(M("mm"), O_RDONLY | O_CLOEXEC);
+  CHECK(fd >= 0);
+  CHECK(pread(fd, buf, 8, 4096) == 8 && memcmp(buf, "mmapdata", 8) == 0);
+  close(fd);
+  fd = open(S("mm"), O_RDONLY | O_CLOEXEC);
+  CHECK(fd >= 0);
+  CHECK(pread(fd, buf, 8, 4096) == 8 && memcmp(buf, "mmapdata", 8) == 0);
+  close(fd);
+}
+
+static void
+t_sparse(void)
+{
+  off_t data_m, hole_m, data_s, hole_s;
+  int fd, sfd;
+
+  fd = open(M("sparse"), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  CHECK(fd >= 0);
+  CHECK(pwrite(fd, "x", 1, 1 << 20) == 1);
+  CHECK(fsync(fd) == 0);
+  sfd = open(S("sparse"), O_RDONLY | O_CLOEXEC);
+  CHECK(sfd >= 0);
+  data_s = lseek(sfd, 0, SEEK_DATA);
+  hole_s = lseek(sfd, 0, SEEK_HOLE);
+  close(sfd);
+  data_m = lseek(fd, 0, SEEK_DATA);
+  hole_m = lseek(fd, 0, SEEK_HOLE);
+  CHECK(data_m == data_s && hole_m == hole_s);
+  if (data_s == 0)
+    printf("note: source file system does not report holes\n");
+  else
+    CHECK(data_m > 0 && data_m <= (1 << 20) && hole_m == 0);
+  CHECK_ERR(lseek(fd, (1 << 20) + 10, SEEK_DATA), ENXIO);
+  CHECK(lseek(fd, 5, SEEK_SET) == 5);
+  close(fd);
+
+  fd = open(M("falloc"), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  CHECK(fd >= 0);
+  CHECK(fallocate(fd, 0, 0, 65536) == 0);
+  close(fd);
+  struct stat st;
+  CHECK(stat(S("falloc"), &st) == 0 && st.st_size == 65536);
+}
+
+static void
+t_synthetic(void)
+{
+  struct stat st;
+  char buf[64];
+  int fd;
+  ssize_t n;
+
+  CHECK(stat(M(SYNTH_NAME), &st) == 0);
+  CHECK(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0555 && st.st_uid == 0
+        && st.st_size == (off_t)strlen(SYNTH_DATA));
+  fd = open(M(SYNTH_NAME), O_RDONLY | O_CLOEXEC);
+  CHECK(fd >= 0);
+  n = read(fd, buf, sizeof buf);
+  CHECK(n == (ssize_t)strlen(SYNTH_DATA) && memcmp(buf, SYNTH_DATA, (size_t)n) == 0);
+  CHECK(pread(fd, buf, 4, 10) == 4 && memcmp(buf, SYNTH_DATA + 10, 4) == 0);
+  CHECK(pread(fd, buf, 4, 1000) == 0);
+  close(fd);
+  CHECK_ERR(open(M(SYNTH_NAME), O_WRONLY | O_CLOEXEC), EROFS);
+  CHECK_ERR(unlink(M(SYNTH_NAME)), EROFS);
+  CHECK_ERR(chmod(M(SYNTH_NAME), 0777), EROFS);
+  CHECK_ERR(rename(M("f0"), M(SYNTH_NAME)), EROFS);
+  CHECK_ERR(mkdir(M(SYNTH_NAME), 0755), EEXIST);
+  CHECK_ERR(open(M(SYNTH_NAME "/x"), O_RDONLY), ENOTDIR);
+  CHECK(file_is(S(SYNTH_NAME), "REAL"));
+}
+
+static bool
+range_is(const char *buf, size_t off, const char *want, size_t len)
+{
+  for (size_t i = 0; i < len; i++)
+    {
+      char c = i < strlen(want) ? want[i] : '\0';
+      if (buf[off + i] != c)
+        return false;
+    }
+  return true;
+}
+
+static void
+t_interp(void)
+{
+  size_t lm, ls, off = (size_t)true_interp.offset, len = true_interp.len + 1;
+  char *bm = NULL, *bs = NULL, small[8];
+  pid_t pid;
+  int status, fd;
+  void *p;
+
+  if (true_interp.len == 0)
+    {
+      printf("note: /bin/true has no PT_INTERP, interpreter checks skipped\n");
+      return;
+    }
+  bm = read_file(M("true"), &lm);
+  bs = read_file(S("true"), &ls);
+  if (bm == NULL || bs == NULL || lm != ls)
+    {
+      free(bm);
+      free(bs);
+      CHECK(false);
+    }
+  bool patched = range_is(bm, off, interp_to, len);
+  bool original = range_is(bs, off, true_interp.path, len);
+  bool rest_same
+      = memcmp(bm, bs, off) == 0 && memcmp(bm + off + len, bs + off + len, ls - off - len) == 0;
+  free(bm);
+  free(bs);
+  CHECK(patched);
+  CHECK(original);
+  CHECK(rest_same);
+
+  /* a small read in the middle of the string */
+  fd = open(M("true"), O_RDONLY | O_CLOEXEC);
+  CHECK(fd >= 0);
+  CHECK(pread(fd, small, 4, (off_t)off + 2) == 4 && memcmp(small, interp_to + 2, 4) == 0);
+  /* mappings see the page cache, hence the patched bytes too */
+  p = mmap(NULL, off + len, PROT_READ, MAP_PRIVATE, fd, 0);
+  CHECK(p != MAP_FAILED);
+  CHECK(range_is(p, off, interp_to, len));
+  munmap(p, off + len);
+  close(fd);
+
+  /* other interpreter, not executable: untouched */
+  bm = read_file(M("true-other"), &lm);
+  bs = read_file(S("true-other"), &ls);
+  bool same = bm != NULL && bs != NULL && lm == ls && memcmp(bm, bs, lm) == 0;
+  free(bm);
+  free(bs);
+  CHECK(same);
+  bm = read_file(M("true-noexec"), &lm);
+  bs = read_file(S("true-noexec"), &ls);
+  same = bm != NULL && bs != NULL && lm == ls && memcmp(bm, bs, lm) == 0;
+  free(bm);
+  free(bs);
+  CHECK(same);
+
+  /* and the kernel runs it through the rewritten interpreter path */
+  pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0)
+    {
+      child_init(-1);
+      execl(M("true"), "true", (char *)NULL);
+      _exit(127);
+    }
+  CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  /* ...which must exist for that: break it, and exec fails */
+  CHECK(unlink(interp_to) == 0);
+  pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0)
+    {
+      child_init(-1);
+      execl(M("true"), "true", (char *)NULL);
+      _exit(errno == ENOENT ? 42 : 127);
+    }
+  CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 42);
+  CHECK(symlink(true_interp.path, interp_to) == 0);
+}
+
+static void
+t_copy_file_range(void)
+{
+  loff_t oi = 0, oo = 0;
+  int in, out;
+
+  CHECK(write_file(M("cfr-in"), "copy me", 7, 0644) == 0);
+  in = open(M("cfr-in"), O_RDONLY | O_CLOEXEC);
+  out = open(M("cfr-out"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  CHECK(in >= 0 && out >= 0);
+  CHECK(copy_file_range(in, &oi, out, &oo, 7, 0) == 7);
+  close(in);
+  close(out);
+  CHECK(file_is(S("cfr-out"), "copy me"));
+}
+
+static void
+t_flock(void)
+{
+  int a = open(M("f0"), O_RDONLY | O_CLOEXEC);
+  int b = open(M("f0"), O_RDONLY | O_CLOEXEC);
+
+  CHECK(a >= 0 && b >= 0);
+  CHECK(flock(a, LOCK_EX) == 0);
+  CHECK_ERR(flock(b, LOCK_EX | LOCK_NB), EWOULDBLOCK);
+  CHECK(flock(a, LOCK_UN) == 0);
+  CHECK(flock(b, LOCK_EX | LOCK_NB) == 0);
+  close(a);
+  close(b);
+}
+
+static void
+on_usr1(int sig)
+{
+  (void)sig;
+}
+
+/* A flock(2) waiting in the server occupies a worker: others must keep
+   serving, and a signal to the waiting caller must interrupt the wait. */
+static void
+t_flock_blocking(void)
+{
+  struct timespec t0, t1;
+  int a, status, ready[2];
+  pid_t pid;
+  char c;
+
+  a = open(M("f0"), O_RDONLY | O_CLOEXEC);
+  CHECK(a >= 0);
+  CHECK(flock(a, LOCK_EX) == 0);
+  CHECK(pipe2(ready, O_CLOEXEC) == 0);
+  pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0)
+    {
+      struct sigaction sa;
+      int b;
+
+      child_init(ready[1]);
+      b = open(M("f0"), O_RDONLY | O_CLOEXEC);
+
+      memset(&sa, 0, sizeof sa);
+      sa.sa_handler = on_usr1; /* no SA_RESTART */
+      sigaction(SIGUSR1, &sa, NULL);
+      if (b < 0 || write(ready[1], "r", 1) != 1)
+        _exit(1);
+      if (flock(b, LOCK_EX) == 0)
+        _exit(2);
+      _exit(errno == EINTR ? 0 : 3);
+    }
+  close(ready[1]);
+  CHECK(read(ready[0], &c, 1) == 1);
+  close(ready[0]);
+  usleep(200 * 1000);
+  /* the file system still answers */
+  for (int i = 0; i < 50; i++)
+    CHECK(file_is(M("f0"), "zero"));
+  CHECK(waitpid(pid, &status, WNOHANG) == 0); /* still waiting for the lock */
+  CHECK(kill(pid, SIGUSR1) == 0);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;)
+    {
+      pid_t r = waitpid(pid, &status, WNOHANG);
+      CHECK(r >= 0);
+      if (r == pid)
+        break;
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      if (t1.tv_sec - t0.tv_sec > 5)
+        {
+          /* unlock first: the waiter's request can only end with the wait */
+          flock(a, LOCK_UN);
+          kill(pid, SIGKILL);
+          waitpid(pid, &status, 0);
+          close(a);
+          fprintf(stderr, "flock waiter was not interrupted\n");
+          CHECK(false);
+        }
+      usleep(10 * 1000);
+    }
+  flock(a, LOCK_UN);
+  close(a);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void
+t_statfs_access(void)
+{
+  struct statvfs sv;
+
+  CHECK(statvfs(mnt, &sv) == 0 && sv.f_bsize > 0 && sv.f_blocks > 0);
+  CHECK(access(M("f0"), R_OK | W_OK) == 0);
+  CHECK(access(M(SYNTH_NAME), X_OK) == 0);
+}
+
+static int
+scenario_rw(void)
+{
+  struct cntrfs *fs;
+  int fds_before, fd;
+  char buf[4];
+
+  setup_dirs("m");
+  make_fixtures();
+  t_config_validation();
+  fds_before = count_fds();
+  fs = new_fs(false);
+  mount_fs(fs);
+  if (!is_mounted(mnt))
+    {
+      fprintf(stderr, "FAIL: %s not in mountinfo\n", mnt);
+      failures++;
+    }
+
+  t_file_io();
+  t_umask();
+  t_creds();
+  t_dirs_and_rename();
+  t_links();
+  t_symlinks();
+  t_fifo();
+  t_xattr();
+  t_attrs();
+  t_readdir();
+  t_forget(fs);
+  t_mmap();
+  t_sparse();
+  t_synthetic();
+  t_interp();
+  t_copy_file_range();
+  t_flock();
+  t_flock_blocking();
+  t_statfs_access();
+
+  /* Stop while a file is open: it answers ENOTCONN, nothing hangs. */
+  fd = open(M("f0"), O_RDONLY | O_CLOEXEC);
+  cntrfs_stop(fs);
+  have_mount = 0;
+  checks++;
+  errno = 0;
+  if (fd < 0 || pread(fd, buf, 1, 0) >= 0 || errno != ENOTCONN)
+    {
+      fprintf(stderr, "FAIL: read after stop: %s\n", strerror(errno));
+      failures++;
+    }
+  if (fd >= 0)
+    close(fd);
+  cntrfs_stop(fs); /* twice is fine */
+  checks++;
+  if (cntrfs_wait(fs, 0) != 1)
+    {
+      fprintf(stderr, "FAIL: cntrfs_wait after stop\n");
+      failures++;
+    }
+  free_fs(fs);
+  checks += 2;
+  if (is_mounted(mnt))
+    {
+      fprintf(stderr, "FAIL: %s still mounted after stop\n", mnt);
+      failures++;
+    }
+  if (count_fds() != fds_before)
+    {
+      fprintf(stderr, "FAIL: %d fds before, %d after\n", fds_before, count_fds());
+      failures++;
+    }
+  return 0;
+}
+
+/* ---- ro scenario ------------------------------------------------------ */
+
+static void
+t_read_only(void)
+{
+  struct timespec ts[2] = { { 1, 0 }, { 1, 0 } };
+  struct stat st;
+  int fd;
+
+  CHECK(file_is(M("f0"), "zero"));
+  CHECK_ERR(open(M("f0"), O_WRONLY | O_CLOEXEC), EROFS);
+  CHECK_ERR(open(M("f0"), O_RDWR | O_CLOEXEC), EROFS);
+  CHECK_ERR(open(M("f0"), O_RDONLY | O_TRUNC | O_CLOEXEC), EROFS);
+  CHECK_ERR(open(M("new"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644), EROFS);
+  CHECK_ERR(mkdir(M("newdir"), 0755), EROFS);
+  CHECK_ERR(mkfifo(M("newfifo"), 0644), EROFS);
+  CHECK_ERR(symlink("x", M("newlink")), EROFS);
+  CHECK_ERR(link(M("f0"), M("newhard")), EROFS);
+  CHECK_ERR(unlink(M("f0")), EROFS);
+  CHECK_ERR(rmdir(M("big")), EROFS);
+  CHECK_ERR(rename(M("f0"), M("f1")), EROFS);
+  CHECK_ERR(chmod(M("f0"), 0600), EROFS);
+  CHECK_ERR(chown(M("f0"), 1, 1), EROFS);
+  CHECK_ERR(truncate(M("f0"), 0), EROFS);
+  CHECK_ERR(utimensat(AT_FDCWD, M("f0"), ts, 0), EROFS);
+  CHECK_ERR(setxattr(M("f0"), "user.x", "1", 1, 0), EROFS);
+  CHECK_ERR(removexattr(M("f0"), "user.x"), EROFS);
+  CHECK(file_is(S("f0"), "zero"));
+  CHECK(stat(S("newdir"), &st) < 0 && errno == ENOENT);
+  /* negative lookups are cached, and still right */
+  CHECK_ERR(stat(M("nothere"), &st), ENOENT);
+  CHECK_ERR(stat(M("nothere"), &st), ENOENT);
+  /* reading works, symlinks relocate, the synthetic file is there */
+  fd = open(M("f0"), O_RDONLY | O_CLOEXEC);
+  CHECK(fd >= 0);
+  close(fd);
+  CHECK(file_is(M(SYNTH_NAME), SYNTH_DATA));
+}
+
+static int
+scenario_ro(void)
+{
+  struct cntrfs *fs;
+  int fds_before;
+
+  setup_dirs("r");
+  make_fixtures();
+  fds_before = count_fds();
+  fs = new_fs(true);
+  mount_fs(fs);
+  t_read_only();
+  t_interp();
+  free_fs(fs);
+  have_mount = 0;
+  checks += 2;
+  if (is_mounted(mnt))
+    {
+      fprintf(stderr, "FAIL: %s still mounted after free\n", mnt);
+      failures++;
+    }
+  if (count_fds() != fds_before)
+    {
+      fprintf(stderr, "FAIL: %d fds before, %d after\n", fds_before, count_fds());
+      failures++;
+    }
+  return 0;
+}
+
+/* ---- start scenario --------------------------------------------------- */
+
+static void
+t_start(void)
+{
+  struct cntrfs *fs;
+  char opts[256];
+  struct stat st;
+  int fds_before, fuse_fd;
+
+  fds_before = count_fds();
+  fs = new_fs(false);
+  fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  CHECK(fuse_fd >= 0);
+  CHECK(cntrfs_kernel_options(fs, fuse_fd, opts, sizeof opts) > 0);
+  CHECK(strstr(opts, "rootmode=40755") != NULL && strstr(opts, "default_permissions") != NULL);
+  CHECK(mount("cntr", mnt, "fuse.cntr", MS_NOSUID | MS_NODEV, opts) == 0);
+  have_mount = 1;
+  CHECK(cntrfs_start(fs, fuse_fd) == 0);
+  CHECK(cntrfs_start(fs, open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 && errno == EBUSY);
+  CHECK(file_is(M("f0"), "zero"));
+  CHECK(stat(M(SYNTH_NAME), &st) == 0);
+  CHECK(cntrfs_wait(fs, 50) == 0);
+  /* Unmounting ends the connection; the server notices. */
+  CHECK(umount2(mnt, 0) == 0);
+  have_mount = 0;
+  CHECK(cntrfs_wait(fs, 10000) == 1);
+  free_fs(fs);
+  CHECK(count_fds() == fds_before);
+  CHECK(!is_mounted(mnt));
+
+  /* Stop with the mount still in place: it stays, dead (ENOTCONN). */
+  fs = new_fs(false);
+  fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  CHECK(fuse_fd >= 0);
+  CHECK(cntrfs_kernel_options(fs, fuse_fd, opts, sizeof opts) > 0);
+  CHECK(mount("cntr", mnt, "fuse.cntr", MS_NOSUID | MS_NODEV, opts) == 0);
+  have_mount = 1;
+  CHECK(cntrfs_start(fs, fuse_fd) == 0);
+  CHECK(file_is(M("f0"), "zero"));
+  free_fs(fs);
+  CHECK_ERR(stat(M("f0"), &st), ENOTCONN);
+  CHECK(umount2(mnt, MNT_DETACH) == 0);
+  have_mount = 0;
+  CHECK(count_fds() == fds_before);
+}
+
+static int
+scenario_start(void)
+{
+  setup_dirs("f");
+  make_fixtures();
+  t_start();
+  return 0;
+}
+
+/* ---- kill scenario ---------------------------------------------------- */
+
+static void
+t_kill(void)
+{
+  int ready[2], status;
+  pid_t server, reader;
+  char c;
+  struct timespec t0, t1;
+
+  CHECK(pipe2(ready, O_CLOEXEC) == 0);
+  server = fork();
+  CHECK(server >= 0);
+  if (server == 0)
+    {
+      child_init(ready[1]);
+      struct cntrfs *fs = new_fs(false);
+      if (cntrfs_mount(fs, mnt, NULL) < 0)
+        _exit(1);
+      if (write(ready[1], "s", 1) != 1)
+        _exit(1);
+      for (;;)
+        pause();
+    }
+  have_mount = 1;
+  CHECK(read(ready[0], &c, 1) == 1 && c == 's');
+
+  reader = fork();
+  CHECK(reader >= 0);
+  if (reader == 0)
+    {
+      char buf[1];
+      child_init(ready[1]);
+      /* O_DIRECT: every read goes to the server */
+      int fd = open(M("f0"), O_RDONLY | O_DIRECT | O_CLOEXEC);
+      if (fd < 0 || write(ready[1], "r", 1) != 1)
+        _exit(1);
+      while (pread(fd, buf, 1, 0) == 1)
+        ;
+      /* The request in flight may end with ECONNABORTED; the next one
+         finds the connection gone. */
+      errno = 0;
+      if (pread(fd, buf, 1, 0) >= 0)
+        _exit(3);
+      _exit(errno == ENOTCONN ? 0 : 2);
+    }
+  CHECK(read(ready[0], &c, 1) == 1 && c == 'r');
+  usleep(100 * 1000);
+  CHECK(kill(server, SIGKILL) == 0);
+  CHECK(waitpid(server, &status, 0) == server && WIFSIGNALED(status));
+
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;)
+    {
+      pid_t r = waitpid(reader, &status, WNOHANG);
+      CHECK(r >= 0);
+      if (r == reader)
+        break;
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      if (t1.tv_sec - t0.tv_sec > 10)
+        {
+          kill(reader, SIGKILL);
+          waitpid(reader, &status, 0);
+          fprintf(stderr, "reader hung after the server was killed\n");
+          CHECK(false);
+        }
+      usleep(10 * 1000);
+    }
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK(is_mounted(mnt));
+  CHECK(umount2(mnt, MNT_DETACH) == 0);
+  have_mount = 0;
+  CHECK(!is_mounted(mnt));
+  close(ready[0]);
+  close(ready[1]);
+}
+
+static int
+scenario_kill(void)
+{
+  setup_dirs("k");
+  make_fixtures();
+  t_kill();
+  return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+  static const struct
+  {
+    const char *name;
+    int (*run)(void);
+  } scenarios[] = {
+    { "rw", scenario_rw },
+    { "ro", scenario_ro },
+    { "start", scenario_start },
+    { "kill", scenario_kill },
+  };
+  int fd;
+
+  if (argc != 2)
+    {
+      fprintf(stderr, "usage: %s rw|ro|start|kill\n", argv[0]);
+      return 2;
+    }
+  if (geteuid() != 0)
+    skip("not root");
+  fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    skip("/dev/fuse unavailable: %s", strerror(errno));
+  close(fd);
+
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  umask(022);
+  for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
+    if (strcmp(argv[1], scenarios[i].name) == 0)
+      {
+        scenarios[i].run();
+        printf("%s: %d checks, %d failed\n", argv[1], checks, failures);
+        return failures ? 1 : 0;
+      }
+  fprintf(stderr, "unknown scenario %s\n", argv[1]);
+  return 2;
+}

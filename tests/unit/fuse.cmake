@@ -1,0 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Unit tests of the FUSE server's pure logic (fuse/).  Paths are relative to
+# this file so it can be included from anywhere.
+cntr_unit_test(test_elf SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_elf.c LIBS cntrfs)
+cntr_unit_test(test_fuse_inode SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_fuse_inode.c LIBS cntrfs)
