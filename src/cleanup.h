@@ -1,31 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Scope-bound release of resources: every owner is initialised to NULL / -1
-   and released when it goes out of scope; steal_* hands ownership on. */
+   and released when it goes out of scope; steal_* hands ownership on.
+   The core (free, close, steal_*) lives with fuse/, the lower layer, which
+   must not depend on src/; this adds what only src/ uses. */
 #ifndef CNTR_CLEANUP_H
 #define CNTR_CLEANUP_H
 
+#include "cntrfs-cleanup.h"
+
 #include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-
-static inline void
-cleanup_freep(void *p)
-{
-  free(*(void **)p);
-}
-
-static inline void
-cleanup_closep(int *fd)
-{
-  if (*fd >= 0)
-    {
-      int saved = errno;
-      close(*fd);
-      errno = saved;
-    }
-}
 
 static inline void
 cleanup_fclosep(FILE **f)
@@ -52,28 +36,8 @@ cleanup_strvp(char ***v)
     }
 }
 
-#define cleanup_free __attribute__((cleanup(cleanup_freep)))
-#define cleanup_close __attribute__((cleanup(cleanup_closep)))
 #define cleanup_fclose __attribute__((cleanup(cleanup_fclosep)))
 #define cleanup_closedir __attribute__((cleanup(cleanup_closedirp)))
 #define cleanup_strv __attribute__((cleanup(cleanup_strvp)))
-
-static inline void *
-steal_pointer_impl(void *pp)
-{
-  void **p = pp;
-  void *v = *p;
-  *p = NULL;
-  return v;
-}
-#define steal_pointer(pp) steal_pointer_impl(pp)
-
-static inline int
-steal_fd(int *fd)
-{
-  int v = *fd;
-  *fd = -1;
-  return v;
-}
 
 #endif
