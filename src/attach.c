@@ -575,6 +575,14 @@ prepare(struct session *s)
       cntr_hint("run it with sudo, or as root");
       return -1;
     }
+  cleanup_strv char **base_parts = view_path_components(o->base_dir);
+  if (!base_parts || !base_parts[0])
+    {
+      cntr_fail(0, "CNTR_BASE_DIR '%s': must be an absolute path below /, without . or ..",
+                o->base_dir);
+      cntr_hint("unset it to use %s", CNTR_DEFAULT_BASE_DIR);
+      return -1;
+    }
   s->host_proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (s->host_proc_fd < 0)
     return cntr_fail(errno, "open /proc");

@@ -20,6 +20,18 @@ sys_pidfd_open(pid_t pid)
   return syscall(SYS_pidfd_open, pid, 0);
 }
 
+static pid_t
+thread_group_of(pid_t tid)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/status", tid);
+  cleanup_free char *text = NULL;
+  struct proc_status st;
+  if (read_file_at(AT_FDCWD, path, &text, NULL) < 0 || proc_parse_status(text, &st) < 0)
+    return -1;
+  return st.tgid;
+}
+
 int
 target_check_alive(const struct target *t)
 {
@@ -75,6 +87,18 @@ target_open(const char *spec, struct target *t)
   /* The pidfd first: whatever we open below must belong to this very process,
      which we re-check once everything is open (PIDs get reused). */
   t->pidfd = sys_pidfd_open(t->pid);
+  if (t->pidfd < 0 && (errno == EINVAL || errno == ENOENT))
+    {
+      /* A thread id (top -H, ps -L): attach to its process.  pidfd_open
+         refuses threads with EINVAL, or ENOENT on newer kernels. */
+      pid_t tgid = thread_group_of(t->pid);
+      if (tgid > 0 && tgid != t->pid)
+        {
+          cntr_debug("pid %d is a thread of process %d", t->pid, tgid);
+          t->pid = tgid;
+          t->pidfd = sys_pidfd_open(t->pid);
+        }
+    }
   if (t->pidfd < 0)
     {
       if (errno == ESRCH)

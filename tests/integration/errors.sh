@@ -183,6 +183,35 @@ run_cntr -- --version
 check_run "--version: 0" 0
 check_match "--version prints a version" '[0-9]+\.[0-9]+' "$OUT"
 
+# --- the base dir
+run_cntr CNTR_BASE_DIR=relative/dir -- attach "$pid" -- true
+check_cntr_error "a relative CNTR_BASE_DIR"
+run_cntr CNTR_BASE_DIR=/var/../etc -- attach "$pid" -- true
+check_cntr_error "a CNTR_BASE_DIR with .."
+
+# --- a thread id names its process (top -H, ps -L show thread ids)
+if ! command -v python3 >/dev/null; then
+  it_log "no python3: the thread id check is skipped"
+else
+python3 -c 'import threading, time; threading.Thread(target=time.sleep, args=(30,), daemon=True).start(); time.sleep(30)' &
+threaded=$!
+it_on_exit "kill -KILL $threaded 2>/dev/null; wait $threaded 2>/dev/null"
+tid=
+for ((n = 0; n < 50; n++)); do
+  for t in /proc/"$threaded"/task/*; do
+    [[ ${t##*/} != "$threaded" && -e $t ]] && tid=${t##*/}
+  done
+  [[ -z $tid ]] || break
+  sleep 0.1
+done
+if [[ -n $tid ]]; then
+  run_cntr -- attach "$tid" -- /bin/true
+  check_run "a thread id ($tid of process $threaded) attaches to its process" 0
+fi
+kill -KILL "$threaded" 2>/dev/null
+wait "$threaded" 2>/dev/null || true
+fi
+
 it_snapshot_settled after before "$pid"
 check_snapshots before after "$pid"
 it_finish
