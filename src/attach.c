@@ -81,6 +81,7 @@ struct session
   int sock[2];
   char fuse_options[256];
   bool use_pty;
+  int host_pty_master, host_pty_slave; /* fallback for a target without devpts */
   struct session_creds creds;
   char **env;
   char **argv;
@@ -319,8 +320,16 @@ session_child(struct session *s, pid_t parent, const struct winsize *ws)
   cleanup_close int master = -1, slave = -1;
   if (s->use_pty)
     {
+      /* The target's own devpts, so the terminal is one the target knows
+         (tty, ttyname); the host's when the target has none. */
       if (pty_open(&master, &slave) < 0)
-        child_fail(sock, CNTR_EXIT_FAILURE);
+        {
+          cntr_debug("%s; using a pty of the host", cntr_error_message());
+          master = steal_fd(&s->host_pty_master);
+          slave = steal_fd(&s->host_pty_slave);
+        }
+      cleanup_closep(&s->host_pty_master);
+      cleanup_closep(&s->host_pty_slave);
       if (ws)
         ioctl(master, TIOCSWINSZ, ws);
       /* The command owns its terminal, as login(1) arranges it. */
@@ -604,6 +613,8 @@ prepare(struct session *s)
     return cntr_fail_context("pid %d", s->target.pid);
 
   s->use_pty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+  if (s->use_pty && pty_open(&s->host_pty_master, &s->host_pty_slave) < 0)
+    return -1;
   errno = 0;
   struct passwd *pw = getpwuid(getuid());
   if (build_command(s, pw) < 0 || build_environment(s, pw) < 0 || create_server(s) < 0)
@@ -621,6 +632,8 @@ session_free(struct session *s)
   cleanup_closep(&s->fuse_fd);
   cleanup_closep(&s->tools_fd);
   cleanup_closep(&s->host_proc_fd);
+  cleanup_closep(&s->host_pty_master);
+  cleanup_closep(&s->host_pty_slave);
   cleanup_closep(&s->sock[0]);
   cleanup_closep(&s->sock[1]);
   target_close(&s->target);
@@ -835,8 +848,13 @@ finish(struct run_state *rs)
 int
 cntr_attach(const struct attach_options *o)
 {
-  struct session s
-      = { .o = o, .tools_fd = -1, .fuse_fd = -1, .host_proc_fd = -1, .sock = { -1, -1 } };
+  struct session s = { .o = o,
+                       .tools_fd = -1,
+                       .fuse_fd = -1,
+                       .host_proc_fd = -1,
+                       .host_pty_master = -1,
+                       .host_pty_slave = -1,
+                       .sock = { -1, -1 } };
   struct run_state rs = { .s = &s, .sigfd = -1, .child = -1, .command_pidfd = -1, .master = -1 };
   sigset_t old_mask;
   int rc = CNTR_EXIT_FAILURE;

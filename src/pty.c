@@ -26,7 +26,7 @@ pty_open(int *master, int *slave)
         err = errno;
     }
   if (fd < 0)
-    return cntr_fail(err, "open the target's /dev/ptmx");
+    return cntr_fail(err, "open /dev/ptmx");
   int unlock = 0;
   if (ioctl(fd, TIOCSPTLCK, &unlock) < 0)
     {
