@@ -14,14 +14,6 @@
    loader (see shim_image_build_with_exec_dir). */
 #define CNTR_EXEC_DIR_NAME ".cntr-exec"
 
-/* Exit codes of cntr itself (docker/chroot/env conventions). */
-enum
-{
-  CNTR_EXIT_FAILURE = 125,
-  CNTR_EXIT_CANNOT_EXECUTE = 126,
-  CNTR_EXIT_NOT_FOUND = 127,
-};
-
 struct attach_options
 {
   const char *target;    /* PID */

@@ -13,6 +13,15 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+/* Exit codes of cntr itself (docker/chroot/env conventions); otherwise cntr
+   exits with the status of the command it ran. */
+enum
+{
+  CNTR_EXIT_FAILURE = 125,
+  CNTR_EXIT_CANNOT_EXECUTE = 126,
+  CNTR_EXIT_NOT_FOUND = 127,
+};
+
 /* 0 quiet, 1 -v, 2 -vv. The only mutable global besides probe caches. */
 extern int cntr_verbosity;
 

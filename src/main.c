@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The command line: one function per subcommand, dispatched from a table. */
 #include "attach.h"
+#include "mount.h"
 #include "log.h"
 
 #include <getopt.h>
@@ -101,8 +102,74 @@ cmd_attach(int argc, char **argv)
   return cntr_attach(&o);
 }
 
+static void
+mount_usage(FILE *out)
+{
+  fprintf(out, "Usage: cntr mount [OPTIONS] SOURCE MOUNTPOINT\n"
+               "\n"
+               "Serve SOURCE on MOUNTPOINT through cntr's FUSE server.  SOURCE is a\n"
+               "directory (write it with a '/', e.g. ./data) or a container process PID,\n"
+               "whose root filesystem is served with all its mounts, as it sees them.\n"
+               "cntr detaches once the mount exists and exits when it is unmounted\n"
+               "(umount MOUNTPOINT or fusermount3 -u MOUNTPOINT).\n"
+               "\n"
+               "Options:\n"
+               "  -r, --read-only   refuse every change (EROFS) and never update atimes\n"
+               "  -f, --foreground  serve in the foreground; Ctrl-C or SIGTERM unmounts\n"
+               "  -v, --verbose     explain what cntr does (twice, with -f: FUSE debug output)\n"
+               "  -h, --help        show this help and exit\n");
+}
+
+static int
+cmd_mount(int argc, char **argv)
+{
+  struct mount_options o = { 0 };
+  static const struct option longopts[] = {
+    { "read-only", no_argument, NULL, 'r' },
+    { "foreground", no_argument, NULL, 'f' },
+    { "verbose", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":rfvh", longopts, NULL)) != -1)
+    {
+      switch (c)
+        {
+        case 'r':
+          o.read_only = true;
+          break;
+        case 'f':
+          o.foreground = true;
+          break;
+        case 'v':
+          cntr_verbosity++;
+          break;
+        case 'h':
+          mount_usage(stdout);
+          return 0;
+        default:
+          fprintf(stderr, "cntr: mount: unknown option '%s'\n", argv[optind - 1]);
+          fprintf(stderr, "Try 'cntr mount --help' for more information.\n");
+          return CNTR_EXIT_FAILURE;
+        }
+    }
+  if (argc - optind != 2)
+    {
+      fprintf(stderr, "cntr: mount: needs SOURCE and MOUNTPOINT\n"
+                      "Try 'cntr mount --help' for more information.\n");
+      return CNTR_EXIT_FAILURE;
+    }
+  o.source = argv[optind];
+  o.mountpoint = argv[optind + 1];
+  o.debug = o.foreground && cntr_verbosity >= 2;
+  return cntr_mount(&o);
+}
+
 static const struct command commands[] = {
   { "attach", "run a shell or command with your tools inside a container", cmd_attach },
+  { "mount", "serve a directory or a container's files on a host path", cmd_mount },
 };
 
 static void

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* cntr mount: a directory, or a target's root filesystem with all its mounts,
+   served on a host path by the FUSE server — forensic browsing with host
+   tools, and the harness conformance suites run against. */
+#ifndef CNTR_MOUNT_H
+#define CNTR_MOUNT_H
+
+#include <stdbool.h>
+
+struct mount_options
+{
+  const char *source;     /* a directory (has a '/'), or a target */
+  const char *mountpoint; /* an existing directory */
+  bool read_only;         /* EROFS for every change, no atime updates */
+  bool foreground;        /* serve in this process instead of a daemon */
+  bool debug;             /* libfuse debug output (foreground only) */
+};
+
+/* Returns the exit status: 0 once unmounted (foreground) or once mounted
+   (background); CNTR_EXIT_FAILURE with the error printed. */
+int cntr_mount(const struct mount_options *o);
+
+#endif

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# mount.sh CNTR TARGET_APP: cntr mount serves a directory (read-write and
+# read-only) and a target's root with its mounts on a host path; it detaches
+# once mounted, exits when unmounted, stops on SIGTERM in the foreground, and
+# leaves nothing behind.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+it_init "${1:-}" "${2:-}"
+it_require_fuse
+
+it_start_target busybox "it-mount-$$"
+pid=$TARGET_PID
+src=$IT_WORK/src mnt=$IT_WORK/mnt
+mkdir -p "$src/dir" "$mnt"
+printf 'hello\n' >"$src/dir/file"
+it_on_exit "umount -l '$mnt' 2>/dev/null"
+it_snapshot before "$pid"
+
+# --- a directory, read-write, in the background
+run_cntr -- mount "$src" "$mnt"
+check_run "mount a directory: 0 once mounted" 0
+check_eq "... its files are served" "hello" "$(cat "$mnt/dir/file" 2>&1)"
+check_true "... writes reach the directory" sh -c "echo new >'$mnt/dir/new' && grep -qx new '$src/dir/new'"
+server=$(it_pids_with_cmdline "$CNTR mount $src $mnt")
+server=${server%% *}
+check_true "... a server process serves it" test -n "$server"
+check_true "... umount ends it" umount "$mnt"
+if [[ -n $server ]]; then
+  check_true "... and the server exits" it_wait_gone 5 "$server"
+fi
+
+# --- read-only: EROFS, the source untouched
+run_cntr -- mount --read-only "$src" "$mnt"
+check_run "mount --read-only: 0" 0
+set +e
+written=$( (: >"$mnt/dir/other") 2>&1)
+set -e
+check_contains "--read-only: writing says EROFS" "Read-only file system" "$written"
+check_true "--read-only: nothing was created" test ! -e "$src/dir/other"
+umount "$mnt"
+
+# --- a target: its root with its mounts, as it sees them
+run_cntr -- mount -r "$pid" "$mnt"
+check_run "mount a target by PID: 0" 0
+check_eq "... its /etc/hostname" "$TARGET_HOSTNAME" "$(cat "$mnt/etc/hostname" 2>&1)"
+check_true "... its busybox" test -x "$mnt/bin/busybox"
+check_eq "... its own /proc (its PID namespace: PID 1 is its app)" "target-app" \
+  "$(cat "$mnt/proc/1/comm" 2>&1)"
+umount "$mnt"
+
+# --- foreground: SIGTERM unmounts and exits 0
+set +e
+env "$IT_TAG" "$CNTR" mount -f "$src" "$mnt" &
+fg=$!
+set -e
+for ((n = 0; n < 50; n++)); do
+  grep -q " $mnt " /proc/self/mountinfo && break
+  sleep 0.1
+done
+check_eq "mount -f: served while it runs" "hello" "$(cat "$mnt/dir/file" 2>&1)"
+kill -TERM "$fg"
+set +e
+wait "$fg"
+RC=$?
+set -e
+OUT='' ERR=''
+check_run "mount -f: SIGTERM ends it with 0" 0
+check_true "mount -f: and unmounts" sh -c "! grep -q ' $mnt ' /proc/self/mountinfo"
+
+# --- errors: one line, 125
+run_cntr -- mount "$IT_WORK/nonexistent" "$mnt"
+check_cntr_error "a missing source directory"
+run_cntr -- mount "$src" "$IT_WORK/nonexistent"
+check_cntr_error "a missing mount point"
+run_cntr -- mount 999999999 "$mnt"
+check_cntr_error "a PID that does not exist"
+
+it_snapshot_settled after before "$pid"
+check_snapshots before after "$pid"
+it_finish
