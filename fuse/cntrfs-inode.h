@@ -59,6 +59,10 @@ void inode_table_ref_existing(struct inode_table *t, struct cntrfs_inode *inode)
    and its fd is closed after the lock is dropped. */
 void inode_table_unref(struct inode_table *t, struct cntrfs_inode *inode, uint64_t n);
 
+/* Whether the kernel holds the entry for st's (st_dev, st_ino): it is in
+   the table with a lookup count above zero. */
+bool inode_table_known(struct inode_table *t, const struct stat *st);
+
 /* Number of entries (tests, diagnostics). */
 size_t inode_table_count(struct inode_table *t);
 

@@ -18,6 +18,15 @@
 /* st_ino of the synthetic file: real file systems hand out small numbers,
    and the fuse_ino_t (what the kernel actually keys on) is distinct anyway. */
 #define CNTRFS_SYNTHETIC_INO ((ino_t)UINT64_MAX - 1)
+/* st_ino of the link directory and of its one symlink inode. */
+#define CNTRFS_LINK_DIR_INO ((ino_t)UINT64_MAX - 2)
+#define CNTRFS_LINK_INO ((ino_t)UINT64_MAX - 3)
+
+/* The bit the kernel sets in the flags of opens done by execve(2) and
+   uselib(2) (__FMODE_EXEC in include/linux/fs.h; the kernel checks at build
+   time that no O_* flag of any architecture shares it), and passes on to
+   FUSE_OPEN.  Not an open(2) flag: strip it before reopening. */
+#define CNTRFS_FMODE_EXEC 0x20
 
 /* Attribute and entry cache lifetime (seconds).  One second is what
    passthrough_ll uses for "the tree may change behind our back": the layer
@@ -61,7 +70,18 @@ struct cntrfs
   size_t synthetic_size;
   mode_t synthetic_mode;
   struct timespec synthetic_time;
+  char *link_dir_name; /* NULL for none */
+  char *link_dir_target;
+  size_t link_dir_target_len;
+  char *exec_script_prefix; /* without trailing slashes; NULL for none */
+  size_t exec_script_prefix_len;
   unsigned max_threads;
+
+  /* cntrfs_restrict_to_mount_ns: /proc (O_PATH) and the one mount
+     namespace allowed; ns_proc_fd -1 when unrestricted. */
+  int ns_proc_fd;
+  dev_t ns_dev;
+  ino_t ns_ino;
 
   /* Open once: /proc/self/fd as a directory, to reopen O_PATH fds by number
      (openat (proc_fd, "N")) without walking paths. */
@@ -69,7 +89,10 @@ struct cntrfs
   mode_t root_mode;
   struct inode_table inodes;
   struct cntrfs_inode *root;
-  struct cntrfs_inode synthetic; /* fd -1, never in the table */
+  /* Virtual inodes: fd -1, never in the table, never forgotten. */
+  struct cntrfs_inode synthetic;
+  struct cntrfs_inode link_dir; /* the directory link_dir_name */
+  struct cntrfs_inode link;     /* every name inside it */
   pthread_mutex_t handles_lock;
   struct cntrfs_handle handles; /* list head */
 
@@ -96,5 +119,10 @@ extern const struct fuse_lowlevel_ops cntrfs_ops;
 
 /* Close every handle still open (after the workers are gone). */
 void cntrfs_close_handles(struct cntrfs *fs);
+
+/* Whether a request of process pid (as the kernel reports it) may be
+   answered: always when unrestricted, otherwise only when the process is in
+   the allowed mount namespace. */
+bool cntrfs_caller_allowed(const struct cntrfs *fs, pid_t pid);
 
 #endif

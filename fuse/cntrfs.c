@@ -67,6 +67,23 @@ dup_opt(const char *s, bool *failed)
   return d;
 }
 
+/* A path prefix without its trailing slashes. */
+static char *
+dup_prefix(const char *s, size_t *len, bool *failed)
+{
+  char *d = dup_opt(s, failed);
+
+  *len = 0;
+  if (d != NULL)
+    {
+      size_t n = strlen(d);
+      while (n > 0 && d[n - 1] == '/')
+        d[--n] = '\0';
+      *len = n;
+    }
+  return d;
+}
+
 static void
 raise_nofile_limit(void)
 {
@@ -81,10 +98,18 @@ raise_nofile_limit(void)
     }
 }
 
+static bool
+valid_name(const char *n)
+{
+  return n[0] != '\0' && strchr(n, '/') == NULL && strcmp(n, ".") != 0 && strcmp(n, "..") != 0
+         && strlen(n) <= NAME_MAX;
+}
+
 static int
 validate_config(const struct cntrfs_config *c)
 {
   const char *n = c->synthetic.name;
+  const char *l = c->link_dir_name;
 
   if (c->source_fd < 0)
     return -1;
@@ -93,11 +118,15 @@ validate_config(const struct cntrfs_config *c)
   if (c->interp_from != NULL
       && (c->interp_from[0] == '\0' || strlen(c->interp_to) > strlen(c->interp_from)))
     return -1;
-  if (n != NULL
-      && (n[0] == '\0' || strchr(n, '/') != NULL || strcmp(n, ".") == 0 || strcmp(n, "..") == 0
-          || strlen(n) > NAME_MAX))
+  if (n != NULL && !valid_name(n))
     return -1;
   if (n != NULL && c->synthetic.size > 0 && c->synthetic.data == NULL)
+    return -1;
+  if ((l == NULL) != (c->link_dir_target == NULL))
+    return -1;
+  if (l != NULL
+      && (!valid_name(l) || (n != NULL && strcmp(l, n) == 0) || c->link_dir_target[0] == '\0'
+          || strlen(c->link_dir_target) >= PATH_MAX))
     return -1;
   return 0;
 }
@@ -149,8 +178,13 @@ cntrfs_new(const struct cntrfs_config *config)
   if (fs == NULL)
     return NULL;
   fs->proc_fd = -1;
+  fs->ns_proc_fd = -1;
   fs->synthetic.fd = -1;
   fs->synthetic.pinned = true;
+  fs->link_dir.fd = -1;
+  fs->link_dir.pinned = true;
+  fs->link.fd = -1;
+  fs->link.pinned = true;
   fs->handles.next = &fs->handles;
   fs->handles.prev = &fs->handles;
   fs->read_only = config->read_only;
@@ -160,13 +194,14 @@ cntrfs_new(const struct cntrfs_config *config)
 
   /* A trailing slash of the prefix would double the target's leading one;
      "/" becomes the empty prefix. */
-  fs->symlink_prefix = dup_opt(config->symlink_prefix, &failed);
-  if (fs->symlink_prefix != NULL)
+  fs->symlink_prefix = dup_prefix(config->symlink_prefix, &fs->symlink_prefix_len, &failed);
+  /* For scripts, the empty prefix means "off". */
+  fs->exec_script_prefix
+      = dup_prefix(config->exec_script_prefix, &fs->exec_script_prefix_len, &failed);
+  if (fs->exec_script_prefix != NULL && fs->exec_script_prefix_len == 0)
     {
-      size_t len = strlen(fs->symlink_prefix);
-      while (len > 0 && fs->symlink_prefix[len - 1] == '/')
-        fs->symlink_prefix[--len] = '\0';
-      fs->symlink_prefix_len = len;
+      free(fs->exec_script_prefix);
+      fs->exec_script_prefix = NULL;
     }
   fs->interp_from = dup_opt(config->interp_from, &failed);
   fs->interp_to = dup_opt(config->interp_to, &failed);
@@ -180,6 +215,10 @@ cntrfs_new(const struct cntrfs_config *config)
   fs->synthetic_size = config->synthetic.size;
   fs->synthetic_mode = config->synthetic.mode;
   clock_gettime(CLOCK_REALTIME, &fs->synthetic_time);
+  fs->link_dir_name = dup_opt(config->link_dir_name, &failed);
+  fs->link_dir_target = dup_opt(config->link_dir_target, &failed);
+  if (fs->link_dir_target != NULL)
+    fs->link_dir_target_len = strlen(fs->link_dir_target);
   if (failed)
     goto fail;
 
@@ -237,6 +276,9 @@ fail:
   free(fs->interp_from);
   free(fs->interp_to);
   free(fs->synthetic_name);
+  free(fs->link_dir_name);
+  free(fs->link_dir_target);
+  free(fs->exec_script_prefix);
   free(fs);
   errno = err ? err : ENOMEM;
   return NULL;
@@ -618,6 +660,8 @@ cntrfs_free(struct cntrfs *fs)
   inode_table_destroy(&fs->inodes);
   if (fs->proc_fd >= 0)
     close(fs->proc_fd);
+  if (fs->ns_proc_fd >= 0)
+    close(fs->ns_proc_fd);
   pthread_cond_destroy(&fs->cond);
   pthread_mutex_destroy(&fs->lock);
   free(fs->server_groups);
@@ -625,5 +669,8 @@ cntrfs_free(struct cntrfs *fs)
   free(fs->interp_from);
   free(fs->interp_to);
   free(fs->synthetic_name);
+  free(fs->link_dir_name);
+  free(fs->link_dir_target);
+  free(fs->exec_script_prefix);
   free(fs);
 }

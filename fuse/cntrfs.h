@@ -38,12 +38,28 @@ struct cntrfs_config
   const char *interp_from;
   const char *interp_to;
   struct cntrfs_synthetic synthetic;
-  /* A directory in the root (not listed by readdir) in which every name is
-     a symlink to link_dir_target: "<name>/ps" -> target.  The shim executes
-     the loader through it so the kernel names the process after the
-     program (comm).  NULL for none. */
+  /* A directory in the root (not listed by readdir, found by lookup, wins
+     over a real entry of that name; mode 0555, owner root, empty listing) in
+     which every name is a symlink to link_dir_target: "<name>/ps" -> target,
+     returned verbatim by readlink (symlink_prefix does not apply).  The shim
+     executes the loader through it so the kernel names the process after
+     the program (comm).  Every mutation inside it answers EROFS.  Both NULL
+     for none; link_dir_name is one path component, link_dir_target a
+     non-empty path shorter than PATH_MAX (cntrfs_new fails with EINVAL
+     otherwise, or when it equals synthetic.name). */
   const char *link_dir_name;
   const char *link_dir_target;
+  /* When set: a regular file opened by execve(2) (the kernel marks that open
+     with __FMODE_EXEC) whose first line is "#!" followed by an absolute
+     interpreter path gets, on that open only, the line
+     "#!" exec_script_prefix "/interp args" -- so that the kernel finds the
+     interpreter inside the layer when it is mounted at that prefix.  Such
+     opens bypass the page cache (direct_io): every other open, including
+     the interpreter reading the script, sees the original bytes.  Left
+     alone: interpreters already under the prefix, relative ones, first
+     lines without a newline in the kernel's 256-byte buffer, and lines that
+     would grow past it.  NULL (or "/") for off. */
+  const char *exec_script_prefix;
   /* Worker threads of the multithreaded loop; 0 picks a default. */
   unsigned max_threads;
   /* libfuse debug output to stderr. */
@@ -54,6 +70,32 @@ struct cntrfs;
 
 /* Create the server (a fuse session, not yet connected to the kernel). */
 struct cntrfs *cntrfs_new(const struct cntrfs_config *config);
+
+/* Answer only processes of one mount namespace: (dev, ino) are st_dev and
+   st_ino of stat(2) of /proc/PID/ns/mnt of a process in it.  From then on,
+   a request that names or opens a file (lookup, getattr, setattr, readlink,
+   mknod, mkdir, unlink, rmdir, symlink, rename, link, open, opendir,
+   create, statfs, the xattr calls, access) from a process in any other
+   mount namespace answers EACCES, as does one whose process is gone or not
+   visible (pid 0).
+   Not checked: requests on open handles (read, write, readdir, flush,
+   release, and getattr/setattr that carry a handle: the size refresh of a
+   read, ftruncate - fstat carries none), since the open was checked and a
+   process may hand its files on; and those the kernel sends for itself
+   (forget, interrupt, init, destroy).
+   A refused LOOKUP of a name whose inode the kernel holds answers ENOMEM
+   rather than EACCES: on any other error a revalidating kernel drops the
+   dentry, which detaches whatever is mounted on it, in every namespace.
+   What the kernel caches (entries and attributes for up to a second,
+   symlink targets) it may serve to anyone without asking; contents never,
+   since every open(2) reaches the server.
+   The caller's PID is the one the kernel reports in the PID namespace of
+   the process that mounted the file system; cntrfs resolves it in /proc as
+   mounted in the calling process's mount namespace, which it opens here:
+   both must be the host's (or at least the same PID namespace).
+   Call before cntrfs_start / cntrfs_mount; returns 0, or -1 with errno set
+   (EBUSY once started). */
+int cntrfs_restrict_to_mount_ns(struct cntrfs *fs, dev_t dev, ino_t ino);
 
 /* The kernel mount options that go with this server, for a mount(2) done by
    the caller with a /dev/fuse fd: "fd=N,rootmode=...,user_id=0,group_id=0,

@@ -188,6 +188,23 @@ inode_table_unref(struct inode_table *t, struct cntrfs_inode *inode, uint64_t n)
     }
 }
 
+bool
+inode_table_known(struct inode_table *t, const struct stat *st)
+{
+  bool known = false;
+
+  pthread_mutex_lock(&t->lock);
+  for (struct cntrfs_inode *in = t->buckets[hash_key(st->st_dev, st->st_ino, t->nbuckets)]; in;
+       in = in->next)
+    if (in->dev == st->st_dev && in->ino == st->st_ino)
+      {
+        known = in->nlookup > 0;
+        break;
+      }
+  pthread_mutex_unlock(&t->lock);
+  return known;
+}
+
 size_t
 inode_table_count(struct inode_table *t)
 {

@@ -10,11 +10,13 @@
 #include "cntrfs-internal.h"
 #include "cntrfs-cleanup.h"
 #include "cntrfs-elf.h"
+#include "cntrfs-script.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -36,15 +39,21 @@ struct cntrfs_file
      bytes [interp_offset, interp_offset + interp_len) (its NUL included). */
   uint64_t interp_offset;
   size_t interp_len;
+  /* An open by execve(2) of a script whose "#!" line is rewritten: the file
+     reads as head (head_len bytes) followed by the original from byte
+     orig_head_len on.  head is NULL otherwise. */
+  char *head;
+  size_t head_len;
+  size_t orig_head_len;
 };
 
 /* An open directory (fi->fh). */
 struct cntrfs_dir
 {
   struct cntrfs_handle h; /* first: the list links */
-  DIR *dp;
-  struct dirent *entry; /* read but not yet returned to the kernel */
-  off_t offset;         /* telldir position of entry */
+  DIR *dp;                /* NULL for the link directory */
+  struct dirent *entry;   /* read but not yet returned to the kernel */
+  off_t offset;           /* telldir position of entry */
   bool is_root;
 };
 
@@ -69,9 +78,77 @@ is_synthetic(struct cntrfs *fs, struct cntrfs_inode *inode)
 }
 
 static bool
+is_link_dir(struct cntrfs *fs, struct cntrfs_inode *inode)
+{
+  return inode == &fs->link_dir;
+}
+
+static bool
+is_link(struct cntrfs *fs, struct cntrfs_inode *inode)
+{
+  return inode == &fs->link;
+}
+
+/* An inode with no backing file. */
+static bool
+is_virtual(struct cntrfs *fs, struct cntrfs_inode *inode)
+{
+  return is_synthetic(fs, inode) || is_link_dir(fs, inode) || is_link(fs, inode);
+}
+
+/* A parent in which nothing can be looked up or created. */
+static bool
+is_not_dir(struct cntrfs *fs, struct cntrfs_inode *inode)
+{
+  return is_synthetic(fs, inode) || is_link(fs, inode);
+}
+
+static bool
 is_synthetic_name(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name)
 {
   return fs->synthetic_name != NULL && parent == fs->root && strcmp(name, fs->synthetic_name) == 0;
+}
+
+static bool
+is_link_dir_name(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name)
+{
+  return fs->link_dir_name != NULL && parent == fs->root && strcmp(name, fs->link_dir_name) == 0;
+}
+
+/* A name in the root that a virtual entry takes (shadowing a real one). */
+static bool
+is_virtual_name(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name)
+{
+  return is_synthetic_name(fs, parent, name) || is_link_dir_name(fs, parent, name);
+}
+
+/* The mount namespace check (check.c) for requests that name or open a
+   file: true when the caller is refused. */
+static bool
+caller_refused(fuse_req_t req)
+{
+  struct cntrfs *fs = fuse_req_userdata(req);
+  pid_t pid;
+
+  if (fs->ns_proc_fd < 0)
+    return false;
+  pid = fuse_req_ctx(req)->pid;
+  if (cntrfs_caller_allowed(fs, pid))
+    return false;
+  if (fs->debug)
+    fuse_log(FUSE_LOG_DEBUG, "cntrfs: refused pid %d: not in the session's mount namespace\n",
+             (int)pid);
+  return true;
+}
+
+/* The same, replying EACCES when refused. */
+static bool
+refuse_caller(fuse_req_t req)
+{
+  if (!caller_refused(req))
+    return false;
+  fuse_reply_err(req, EACCES);
+  return true;
 }
 
 static struct cntrfs_file *
@@ -138,6 +215,7 @@ file_destroy(struct cntrfs_handle *h)
 
   if (fh->fd >= 0)
     close(fh->fd);
+  free(fh->head);
   free(fh);
 }
 
@@ -146,7 +224,8 @@ dir_destroy(struct cntrfs_handle *h)
 {
   struct cntrfs_dir *d = (struct cntrfs_dir *)h;
 
-  closedir(d->dp);
+  if (d->dp != NULL)
+    closedir(d->dp);
   free(d);
 }
 
@@ -210,12 +289,41 @@ synthetic_stat(struct cntrfs *fs, struct stat *st)
   st->st_ctim = fs->synthetic_time;
 }
 
+/* The link directory and its symlinks: nothing in them ever changes. */
+static void
+link_stat(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st)
+{
+  memset(st, 0, sizeof *st);
+  if (is_link_dir(fs, inode))
+    {
+      st->st_ino = CNTRFS_LINK_DIR_INO;
+      st->st_mode = S_IFDIR | 0555;
+      st->st_nlink = 2;
+    }
+  else
+    {
+      st->st_ino = CNTRFS_LINK_INO;
+      st->st_mode = S_IFLNK | 0777;
+      st->st_nlink = 1;
+      st->st_size = (off_t)fs->link_dir_target_len;
+    }
+  st->st_blksize = 4096;
+  st->st_atim = fs->synthetic_time;
+  st->st_mtim = fs->synthetic_time;
+  st->st_ctim = fs->synthetic_time;
+}
+
 static int
 stat_inode(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st)
 {
   if (is_synthetic(fs, inode))
     {
       synthetic_stat(fs, st);
+      return 0;
+    }
+  if (is_link_dir(fs, inode) || is_link(fs, inode))
+    {
+      link_stat(fs, inode, st);
       return 0;
     }
   return fstatat(cntrfs_inode_fd(inode), "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
@@ -320,8 +428,34 @@ creds_leave(struct cntrfs *fs, const struct creds *c)
 
 /* ---- lookup ----------------------------------------------------------- */
 
+static void
+virtual_entry(struct cntrfs *fs, struct cntrfs_inode *inode, struct fuse_entry_param *e)
+{
+  stat_inode(fs, inode, &e->attr);
+  e->ino = (fuse_ino_t)(uintptr_t)inode;
+}
+
+static int do_lookup(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
+                     struct fuse_entry_param *e);
+
+/* Every name in the link directory is the one symlink (many dentries, one
+   inode, as hard links). */
+static int
+lookup_in_link_dir(struct cntrfs *fs, const char *name, struct fuse_entry_param *e)
+{
+  if (strcmp(name, "..") == 0)
+    return do_lookup(fs, fs->root, ".", e);
+  if (strcmp(name, ".") == 0)
+    virtual_entry(fs, &fs->link_dir, e);
+  else if (strlen(name) > NAME_MAX)
+    return ENAMETOOLONG;
+  else
+    virtual_entry(fs, &fs->link, e);
+  return 0;
+}
+
 /* On success the entry's lookup count was raised by one (except for the
-   synthetic file, which is never forgotten). */
+   virtual inodes, which are never forgotten). */
 static int
 do_lookup(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
           struct fuse_entry_param *e)
@@ -334,12 +468,18 @@ do_lookup(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
   e->attr_timeout = CNTRFS_TIMEOUT;
   e->entry_timeout = CNTRFS_TIMEOUT;
 
-  if (is_synthetic(fs, parent))
+  if (is_not_dir(fs, parent))
     return ENOTDIR;
+  if (is_link_dir(fs, parent))
+    return lookup_in_link_dir(fs, name, e);
   if (is_synthetic_name(fs, parent, name))
     {
-      synthetic_stat(fs, &e->attr);
-      e->ino = (fuse_ino_t)(uintptr_t)&fs->synthetic;
+      virtual_entry(fs, &fs->synthetic, e);
+      return 0;
+    }
+  if (is_link_dir_name(fs, parent, name))
+    {
+      virtual_entry(fs, &fs->link_dir, e);
       return 0;
     }
   /* The kernel resolves ".." itself, but never let it leave the layer. */
@@ -365,7 +505,7 @@ unref_entry(struct cntrfs *fs, fuse_ino_t ino, uint64_t n)
 {
   struct cntrfs_inode *inode = inode_of(fs, ino);
 
-  if (ino != 0 && !is_synthetic(fs, inode))
+  if (ino != 0 && !is_virtual(fs, inode))
     inode_table_unref(&fs->inodes, inode, n);
 }
 
@@ -410,6 +550,29 @@ cntrfs_op_init(void *userdata, struct fuse_conn_info *conn)
   conn->want = ((conn->want & ~never) | (want & conn->capable)) & conn->capable;
 }
 
+/* The answer to a LOOKUP of a refused caller.  It may be the kernel
+   revalidating a dentry it holds (its entry timeout passed): on any error
+   but ENOMEM the kernel then invalidates the dentry, and d_invalidate
+   detaches every mount on it, in every mount namespace - a foreign process
+   could unmount what the session mounted on the layer.  So for names of
+   inodes the kernel holds, ENOMEM, which leaves the dentry alone; EACCES
+   for the others. */
+static int
+refused_lookup_err(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name)
+{
+  cleanup_close int fd = -1;
+  struct stat st;
+
+  if (is_not_dir(fs, parent))
+    return EACCES;
+  if (is_link_dir(fs, parent) || is_virtual_name(fs, parent, name))
+    return ENOMEM;
+  fd = openat(cntrfs_inode_fd(parent), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+    return EACCES;
+  return inode_table_known(&fs->inodes, &st) ? ENOMEM : EACCES;
+}
+
 static void
 cntrfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
@@ -417,6 +580,11 @@ cntrfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
   struct fuse_entry_param e;
   int err;
 
+  if (caller_refused(req))
+    {
+      fuse_reply_err(req, refused_lookup_err(fs, inode_of(fs, parent), name));
+      return;
+    }
   err = do_lookup(fs, inode_of(fs, parent), name, &e);
   if (err == ENOENT && fs->read_only)
     {
@@ -449,7 +617,10 @@ cntrfs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
   struct cntrfs *fs = fs_of(req);
   struct stat st;
 
-  (void)fi;
+  /* With a handle (reads refreshing the size; fstat(2) sends none): an
+     operation on an open file, whose open was checked. */
+  if (fi == NULL && refuse_caller(req))
+    return;
   if (stat_inode(fs, inode_of(fs, ino), &st) < 0)
     {
       reply_errno(req);
@@ -482,7 +653,10 @@ cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
   int fd = cntrfs_inode_fd(inode);
   struct stat st;
 
-  if (fs->read_only || is_synthetic(fs, inode))
+  /* With a handle (ftruncate): as getattr. */
+  if (fi == NULL && refuse_caller(req))
+    return;
+  if (fs->read_only || is_virtual(fs, inode))
     {
       fuse_reply_err(req, EROFS);
       return;
@@ -558,7 +732,15 @@ cntrfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
   char out[PATH_MAX];
   ssize_t n;
 
-  if (is_synthetic(fs, inode))
+  if (refuse_caller(req))
+    return;
+  if (is_link(fs, inode))
+    {
+      /* Already a path of the session: no prefix. */
+      fuse_reply_readlink(req, fs->link_dir_target);
+      return;
+    }
+  if (is_virtual(fs, inode))
     {
       fuse_reply_err(req, EINVAL);
       return;
@@ -604,17 +786,19 @@ make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode, 
   int fd = cntrfs_inode_fd(parent);
   int res, err;
 
-  if (fs->read_only)
+  if (refuse_caller(req))
+    return;
+  if (fs->read_only || is_link_dir(fs, parent))
     {
       fuse_reply_err(req, EROFS);
       return;
     }
-  if (is_synthetic(fs, parent))
+  if (is_not_dir(fs, parent))
     {
       fuse_reply_err(req, ENOTDIR);
       return;
     }
-  if (is_synthetic_name(fs, parent, name))
+  if (is_virtual_name(fs, parent, name))
     {
       fuse_reply_err(req, EEXIST);
       return;
@@ -668,12 +852,16 @@ remove_entry(fuse_req_t req, fuse_ino_t parent_ino, const char *name, int flags)
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *parent = inode_of(fs, parent_ino);
 
-  if (fs->read_only)
+  if (refuse_caller(req))
+    return;
+  if (fs->read_only || is_link_dir(fs, parent))
     fuse_reply_err(req, EROFS);
-  else if (is_synthetic(fs, parent))
+  else if (is_not_dir(fs, parent))
     fuse_reply_err(req, ENOTDIR);
   else if (is_synthetic_name(fs, parent, name))
     fuse_reply_err(req, (flags & AT_REMOVEDIR) ? ENOTDIR : EROFS);
+  else if (is_link_dir_name(fs, parent, name))
+    fuse_reply_err(req, (flags & AT_REMOVEDIR) ? EROFS : EISDIR);
   else if (unlinkat(cntrfs_inode_fd(parent), name, flags) < 0)
     reply_errno(req);
   else
@@ -706,11 +894,13 @@ cntrfs_op_rename(fuse_req_t req, fuse_ino_t parent_ino, const char *name, fuse_i
   struct cntrfs_inode *parent = inode_of(fs, parent_ino);
   struct cntrfs_inode *newparent = inode_of(fs, newparent_ino);
 
-  if (fs->read_only)
+  if (refuse_caller(req))
+    return;
+  if (fs->read_only || is_link_dir(fs, parent) || is_link_dir(fs, newparent))
     fuse_reply_err(req, EROFS);
-  else if (is_synthetic(fs, parent) || is_synthetic(fs, newparent))
+  else if (is_not_dir(fs, parent) || is_not_dir(fs, newparent))
     fuse_reply_err(req, ENOTDIR);
-  else if (is_synthetic_name(fs, parent, name) || is_synthetic_name(fs, newparent, newname))
+  else if (is_virtual_name(fs, parent, name) || is_virtual_name(fs, newparent, newname))
     fuse_reply_err(req, EROFS);
   else if (renameat2(cntrfs_inode_fd(parent), name, cntrfs_inode_fd(newparent), newname, flags) < 0)
     reply_errno(req);
@@ -727,17 +917,19 @@ cntrfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const c
   struct fuse_entry_param e;
   int res;
 
-  if (fs->read_only || is_synthetic(fs, inode))
+  if (refuse_caller(req))
+    return;
+  if (fs->read_only || is_virtual(fs, inode) || is_link_dir(fs, newparent))
     {
       fuse_reply_err(req, EROFS);
       return;
     }
-  if (is_synthetic(fs, newparent))
+  if (is_not_dir(fs, newparent))
     {
       fuse_reply_err(req, ENOTDIR);
       return;
     }
-  if (is_synthetic_name(fs, newparent, newname))
+  if (is_virtual_name(fs, newparent, newname))
     {
       fuse_reply_err(req, EEXIST);
       return;
@@ -799,6 +991,53 @@ detect_interp(struct cntrfs *fs, struct cntrfs_file *fh)
   fh->interp_len = ei.len + 1;
 }
 
+/* pread until size bytes or end of file. */
+static ssize_t
+pread_full(int fd, char *buf, size_t size, off_t off)
+{
+  size_t got = 0;
+
+  while (got < size)
+    {
+      ssize_t n = pread(fd, buf + got, size - got, off + (off_t)got);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return -1;
+      if (n == 0)
+        break;
+      got += (size_t)n;
+    }
+  return (ssize_t)got;
+}
+
+/* For an open by execve(2): prepare the rewritten "#!" line of a script
+   (cntrfs-script.h).  On any failure the file is served as it is. */
+static void
+detect_script(struct cntrfs *fs, struct cntrfs_file *fh)
+{
+  char buf[SCRIPT_HEAD_MAX], out[SCRIPT_HEAD_MAX];
+  struct stat st;
+  size_t len, orig_len = 0;
+  ssize_t n;
+
+  if (fstat(fh->fd, &st) < 0 || !S_ISREG(st.st_mode))
+    return;
+  n = pread_full(fh->fd, buf, sizeof buf, 0);
+  if (n <= 0)
+    return;
+  len = script_rewrite_head(buf, (size_t)n, fs->exec_script_prefix, fs->exec_script_prefix_len, out,
+                            &orig_len);
+  if (len == 0)
+    return;
+  fh->head = malloc(len);
+  if (fh->head == NULL)
+    return;
+  memcpy(fh->head, out, len);
+  fh->head_len = len;
+  fh->orig_head_len = orig_len;
+}
+
 static bool
 opens_for_write(int flags)
 {
@@ -830,17 +1069,46 @@ open_synthetic(fuse_req_t req, struct cntrfs *fs, struct fuse_file_info *fi,
   reply_open_handle(req, fs, fi, &fh->h, e);
 }
 
+/* Files of kernel pseudo file systems, whose size says nothing about what a
+   read returns. */
+static bool
+is_pseudo_file(int fd)
+{
+  static const unsigned long pseudo[] = {
+    PROC_SUPER_MAGIC,    SYSFS_MAGIC,   CGROUP_SUPER_MAGIC,
+    CGROUP2_SUPER_MAGIC, DEBUGFS_MAGIC, TRACEFS_MAGIC,
+    SECURITYFS_MAGIC,    BPF_FS_MAGIC,  0x62656570 /* configfs */,
+    EFIVARFS_MAGIC,
+  };
+  struct statfs sf;
+  if (fstatfs(fd, &sf) < 0)
+    return false;
+  for (size_t i = 0; i < sizeof pseudo / sizeof *pseudo; i++)
+    if ((unsigned long)sf.f_type == pseudo[i])
+      return true;
+  return false;
+}
+
 static void
 cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *inode = inode_of(fs, ino);
   cleanup_free struct cntrfs_file *fh = NULL;
-  int flags = fi->flags;
+  int flags = fi->flags & ~CNTRFS_FMODE_EXEC;
+  bool exec = (fi->flags & CNTRFS_FMODE_EXEC) != 0;
 
+  if (refuse_caller(req))
+    return;
   if (is_synthetic(fs, inode))
     {
       open_synthetic(req, fs, fi, NULL);
+      return;
+    }
+  if (is_link_dir(fs, inode) || is_link(fs, inode))
+    {
+      /* The kernel opens directories with OPENDIR and never symlinks. */
+      fuse_reply_err(req, is_link(fs, inode) ? ELOOP : EISDIR);
       return;
     }
   if (fs->read_only && opens_for_write(flags))
@@ -868,6 +1136,31 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       reply_errno(req);
       return;
     }
+  if (exec && fs->exec_script_prefix != NULL)
+    detect_script(fs, fh);
+  if (fh->head != NULL)
+    {
+      /* The rewritten line is for this execve only: keep it out of the
+         page cache, which every other open (the interpreter reading the
+         script, cat, an editor) shares.  direct_io also makes the kernel
+         take all we return: a cached read stops at the file's size, and
+         the rewritten file is longer. */
+      fi->direct_io = 1;
+      fi->keep_cache = 0;
+      reply_open_handle(req, fs, fi, &fh->h, NULL);
+      fh = NULL;
+      return;
+    }
+  if (is_pseudo_file(fh->fd))
+    {
+      /* procfs, sysfs and the like report size 0 and make up their
+         contents at each read: a cached read would stop at that size. */
+      fi->direct_io = 1;
+      fi->keep_cache = 0;
+      reply_open_handle(req, fs, fi, &fh->h, NULL);
+      fh = NULL;
+      return;
+    }
   if ((flags & O_ACCMODE) != O_WRONLY)
     detect_interp(fs, fh);
   /* Read-only layers are not expected to change under us: keep the page
@@ -879,12 +1172,57 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 static void
+reply_fd_data(fuse_req_t req, int fd, size_t size, off_t off)
+{
+  struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
+
+  bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+  bv.buf[0].fd = fd;
+  bv.buf[0].pos = off;
+  fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+}
+
+/* A script with its "#!" line rewritten: the new line, then the original
+   from the end of its first line on. */
+static void
+read_script(fuse_req_t req, struct cntrfs_file *fh, size_t size, off_t off)
+{
+  cleanup_free char *buf = NULL;
+  uint64_t o = (uint64_t)off;
+  size_t got;
+  ssize_t n;
+
+  if (o >= fh->head_len)
+    {
+      reply_fd_data(req, fh->fd, size, (off_t)(o - fh->head_len + fh->orig_head_len));
+      return;
+    }
+  buf = malloc(size ? size : 1);
+  if (buf == NULL)
+    {
+      fuse_reply_err(req, ENOMEM);
+      return;
+    }
+  got = fh->head_len - (size_t)o;
+  if (got > size)
+    got = size;
+  memcpy(buf, fh->head + o, got);
+  n = pread_full(fh->fd, buf + got, size - got, (off_t)fh->orig_head_len);
+  if (n < 0)
+    {
+      reply_errno(req);
+      return;
+    }
+  fuse_reply_buf(req, buf, got + (size_t)n);
+}
+
+static void
 cntrfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_file *fh = file_of(fi);
   cleanup_free char *buf = NULL;
-  size_t got = 0;
+  ssize_t got;
 
   (void)ino;
   if (off < 0)
@@ -903,16 +1241,16 @@ cntrfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fu
         }
       return;
     }
+  if (fh->head != NULL)
+    {
+      read_script(req, fh, size, off);
+      return;
+    }
 
   if (fh->interp_len == 0 || (uint64_t)off >= fh->interp_offset + fh->interp_len
       || (uint64_t)off + size <= fh->interp_offset)
     {
-      struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
-
-      bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-      bv.buf[0].fd = fh->fd;
-      bv.buf[0].pos = off;
-      fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+      reply_fd_data(req, fh->fd, size, off);
       return;
     }
 
@@ -923,28 +1261,20 @@ cntrfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fu
       fuse_reply_err(req, ENOMEM);
       return;
     }
-  while (got < size)
+  got = pread_full(fh->fd, buf, size, off);
+  if (got < 0)
     {
-      ssize_t n = pread(fh->fd, buf + got, size - got, off + (off_t)got);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          reply_errno(req);
-          return;
-        }
-      if (n == 0)
-        break;
-      got += (size_t)n;
+      reply_errno(req);
+      return;
     }
-  for (uint64_t p = (uint64_t)off; p < (uint64_t)off + got; p++)
+  for (uint64_t p = (uint64_t)off; p < (uint64_t)off + (uint64_t)got; p++)
     {
       if (p < fh->interp_offset || p >= fh->interp_offset + fh->interp_len)
         continue;
       size_t i = (size_t)(p - fh->interp_offset);
       buf[p - (uint64_t)off] = i < fs->interp_to_len ? fs->interp_to[i] : '\0';
     }
-  fuse_reply_buf(req, buf, got);
+  fuse_reply_buf(req, buf, (size_t)got);
 }
 
 static void
@@ -1040,7 +1370,9 @@ cntrfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
   cleanup_free struct cntrfs_dir *d = NULL;
   int fd;
 
-  if (is_synthetic(fs, inode))
+  if (refuse_caller(req))
+    return;
+  if (is_not_dir(fs, inode))
     {
       fuse_reply_err(req, ENOTDIR);
       return;
@@ -1049,6 +1381,16 @@ cntrfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
   if (d == NULL)
     {
       fuse_reply_err(req, ENOMEM);
+      return;
+    }
+  d->h.destroy = dir_destroy;
+  if (is_link_dir(fs, inode))
+    {
+      /* No DIR: the listing is "." and "..", and never changes. */
+      fi->keep_cache = 1;
+      fi->cache_readdir = 1;
+      reply_open_handle(req, fs, fi, &d->h, NULL);
+      d = NULL;
       return;
     }
   fd = reopen_inode(fs, inode, O_RDONLY | O_DIRECTORY);
@@ -1065,7 +1407,6 @@ cntrfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       fuse_reply_err(req, err_of(saved));
       return;
     }
-  d->h.destroy = dir_destroy;
   d->is_root = inode == fs->root;
   /* Read-only layers: the kernel may cache the listing. */
   fi->keep_cache = fs->read_only;
@@ -1080,6 +1421,37 @@ is_dot_or_dotdot(const char *name)
   return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
+/* The listing of the link directory: its names exist only when looked
+   up.  Offsets: 0 start, 1 after ".", 2 after "..". */
+static void
+readdir_link_dir(fuse_req_t req, size_t size, off_t offset, bool plus)
+{
+  static const char *const names[] = { ".", ".." };
+  char buf[256];
+  size_t used = 0;
+
+  if (size > sizeof buf)
+    size = sizeof buf;
+  for (off_t i = offset < 0 ? 0 : offset; i < 2; i++)
+    {
+      struct fuse_entry_param e;
+      size_t n;
+
+      /* Attributes left out (nodeid 0), as for the dots of real ones. */
+      memset(&e, 0, sizeof e);
+      e.attr.st_ino = i == 0 ? CNTRFS_LINK_DIR_INO : FUSE_ROOT_ID;
+      e.attr.st_mode = S_IFDIR;
+      if (plus)
+        n = fuse_add_direntry_plus(req, buf + used, size - used, names[i], &e, i + 1);
+      else
+        n = fuse_add_direntry(req, buf + used, size - used, names[i], &e.attr, i + 1);
+      if (n > size - used)
+        break;
+      used += n;
+    }
+  fuse_reply_buf(req, buf, used);
+}
+
 static void
 do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi,
            bool plus)
@@ -1091,6 +1463,11 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fus
   size_t used = 0;
   int err = 0;
 
+  if (d->dp == NULL)
+    {
+      readdir_link_dir(req, size, offset, plus);
+      return;
+    }
   buf = malloc(size ? size : 1);
   if (buf == NULL)
     {
@@ -1123,10 +1500,10 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fus
         }
       name = d->entry->d_name;
       next = d->entry->d_off;
-      /* The synthetic file shadows a real entry of its name, and is itself
-         not listed: skip it so readdirplus does not bind the name to the
-         real file. */
-      if (d->is_root && is_synthetic_name(fs, dir_inode, name))
+      /* The virtual entries shadow real entries of their names, and are
+         themselves not listed: skip those so readdirplus does not bind the
+         names to the real files. */
+      if (d->is_root && is_virtual_name(fs, dir_inode, name))
         {
           d->entry = NULL;
           d->offset = next;
@@ -1194,9 +1571,15 @@ static void
 cntrfs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
   struct cntrfs_dir *d = dir_of(fi);
-  int fd = dirfd(d->dp);
+  int fd;
 
   (void)ino;
+  if (d->dp == NULL)
+    {
+      fuse_reply_err(req, 0);
+      return;
+    }
+  fd = dirfd(d->dp);
   if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
     reply_errno(req);
   else
@@ -1210,7 +1593,9 @@ cntrfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
   struct cntrfs_inode *inode = inode_of(fs, ino);
   struct statvfs sv;
 
-  if (is_synthetic(fs, inode))
+  if (refuse_caller(req))
+    return;
+  if (is_virtual(fs, inode))
     inode = fs->root;
   if (fstatvfs(cntrfs_inode_fd(inode), &sv) < 0)
     reply_errno(req);
@@ -1231,7 +1616,9 @@ cntrfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char 
   struct cntrfs_inode *inode = inode_of(fs, ino);
   char path[64];
 
-  if (fs->read_only || is_synthetic(fs, inode))
+  if (refuse_caller(req))
+    return;
+  if (fs->read_only || is_virtual(fs, inode))
     {
       fuse_reply_err(req, EROFS);
       return;
@@ -1252,7 +1639,9 @@ cntrfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size
   char path[64];
   ssize_t n;
 
-  if (is_synthetic(fs, inode))
+  if (refuse_caller(req))
+    return;
+  if (is_virtual(fs, inode))
     {
       fuse_reply_err(req, ENODATA);
       return;
@@ -1289,7 +1678,9 @@ cntrfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
   char path[64];
   ssize_t n;
 
-  if (is_synthetic(fs, inode))
+  if (refuse_caller(req))
+    return;
+  if (is_virtual(fs, inode))
     {
       if (size == 0)
         fuse_reply_xattr(req, 0);
@@ -1327,7 +1718,9 @@ cntrfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
   struct cntrfs_inode *inode = inode_of(fs, ino);
   char path[64];
 
-  if (fs->read_only || is_synthetic(fs, inode))
+  if (refuse_caller(req))
+    return;
+  if (fs->read_only || is_virtual(fs, inode))
     {
       fuse_reply_err(req, EROFS);
       return;
@@ -1350,11 +1743,16 @@ cntrfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
   struct creds c;
   int res, err = 0;
 
-  if (is_synthetic(fs, inode))
+  if (refuse_caller(req))
+    return;
+  if (is_virtual(fs, inode))
     {
+      struct stat st;
+
+      stat_inode(fs, inode, &st);
       if (mask & W_OK)
         err = EROFS;
-      else if ((mask & X_OK) && !(fs->synthetic_mode & 0111))
+      else if ((mask & X_OK) && !(st.st_mode & 0111))
         err = EACCES;
       fuse_reply_err(req, err);
       return;
@@ -1388,9 +1786,18 @@ cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t
   int flags = fi->flags;
   int res, err;
 
-  if (is_synthetic(fs, parent))
+  if (refuse_caller(req))
+    return;
+  if (is_not_dir(fs, parent))
     {
       fuse_reply_err(req, ENOTDIR);
+      return;
+    }
+  /* Every name exists in the link directory (as a symlink, which an open
+     would follow out of it), and the link directory itself is one. */
+  if (is_link_dir(fs, parent) || is_link_dir_name(fs, parent, name))
+    {
+      fuse_reply_err(req, (flags & O_EXCL) ? EEXIST : is_link_dir(fs, parent) ? EROFS : EISDIR);
       return;
     }
   if (is_synthetic_name(fs, parent, name))
@@ -1538,7 +1945,7 @@ cntrfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
     }
   /* The kernel falls back to copying through the page cache on
      EOPNOTSUPP; that also applies the interpreter rewrite. */
-  if (in->synthetic || out->synthetic || in->interp_len != 0)
+  if (in->synthetic || out->synthetic || in->interp_len != 0 || in->head != NULL)
     {
       fuse_reply_err(req, EOPNOTSUPP);
       return;
@@ -1558,9 +1965,21 @@ cntrfs_op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, struct fu
   off_t res;
 
   (void)ino;
-  if (fh->synthetic)
+  if (fh->synthetic || fh->head != NULL)
     {
-      off_t size = (off_t)fs->synthetic_size;
+      /* No holes in what we present; sizes as served. */
+      off_t size = fh->synthetic ? (off_t)fs->synthetic_size : -1;
+      struct stat st;
+
+      if (size < 0)
+        {
+          if (fstat(fh->fd, &st) < 0)
+            {
+              reply_errno(req);
+              return;
+            }
+          size = st.st_size + (off_t)fh->head_len - (off_t)fh->orig_head_len;
+        }
       if ((whence != SEEK_DATA && whence != SEEK_HOLE) || off < 0)
         fuse_reply_err(req, EINVAL);
       else if (off >= size)

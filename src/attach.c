@@ -491,8 +491,13 @@ build_environment(struct session *s, const struct passwd *pw)
   cleanup_strv char **overrides = calloc(1, sizeof(char *));
   if (!overrides)
     return cntr_fail(ENOMEM, "build the environment");
+  /* Your dotfiles: $HOME as cntr was started (sudo sets it to the target
+     user's), else the password entry's home, when the tools have it. */
   cleanup_free char *home = NULL;
-  if (pw && pw->pw_dir && pw->pw_dir[0] == '/')
+  const char *env_home = getenv("HOME");
+  if (env_home && env_home[0] == '/' && strcmp(env_home, "/"))
+    home = session_path_if_exists(s, env_home);
+  if (!home && pw && pw->pw_dir && pw->pw_dir[0] == '/')
     home = session_path_if_exists(s, pw->pw_dir);
   const char *term = getenv("TERM");
   if (push_override(&overrides, "HOME", home ? home : "/") < 0
@@ -564,6 +569,9 @@ create_server(struct session *s)
                    .mode = 0555 },
     .link_dir_name = rewrite ? CNTR_EXEC_DIR_NAME : NULL,
     .link_dir_target = loader,
+    /* "#!/bin/sh" of a tools script names the target's /bin/sh (or
+       nothing): the server makes exec see the tools' interpreter. */
+    .exec_script_prefix = base,
     .debug = s->o->debug_fuse,
   };
   s->fs = cntrfs_new(&config);
@@ -894,6 +902,18 @@ cntr_attach(const struct attach_options *o)
   struct msg m;
   if (wait_message(&rs, &m, NULL) < 0 || m.type != MSG_MOUNTED)
     goto fail;
+  /* Only the session may use the tools: a target process that reaches the
+     mount through /proc/<session pid>/root must not get the host's / as
+     root.  The session child's mount namespace is the session's. */
+  char ns_path[64];
+  struct stat session_ns;
+  snprintf(ns_path, sizeof ns_path, "%d/ns/mnt", rs.child);
+  if (fstatat(s.host_proc_fd, ns_path, &session_ns, 0) < 0
+      || cntrfs_restrict_to_mount_ns(s.fs, session_ns.st_dev, session_ns.st_ino) < 0)
+    {
+      cntr_fail(errno, "restrict the tools to the session");
+      goto fail;
+    }
   int fuse_fd = steal_fd(&s.fuse_fd);
   if (cntrfs_start(s.fs, fuse_fd) < 0)
     {

@@ -2,9 +2,13 @@
 /* Integration tests of the FUSE server on real mounts.  One program, one
    scenario per argument (each a ctest test):
      rw     passthrough semantics through a writable mount, symlink
-            relocation, the synthetic file, the interpreter rewrite, then
-            stop: ENOTCONN for open files, no leaked fds, mount gone;
-     ro     read_only: every mutation answers EROFS;
+            relocation, the synthetic file, the link directory, the
+            interpreter rewrite, the "#!" rewrite on execve, then stop:
+            ENOTCONN for open files, no leaked fds, mount gone;
+     ro     read_only: every mutation answers EROFS; the "#!" rewrite to a
+            prefix that does not exist;
+     ns     cntrfs_restrict_to_mount_ns: a process in another mount
+            namespace gets EACCES, this one is served;
      start  cntrfs_start on a /dev/fuse fd we mounted ourselves, and
             cntrfs_wait noticing the unmount;
      kill   SIGKILL of a serving process leaves a reader with ENOTCONN
@@ -27,6 +31,7 @@
 #include <sys/file.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -45,6 +50,8 @@
 #define PREFIX "/var/lib/cntr"
 #define SYNTH_NAME "cntr-synth"
 #define SYNTH_DATA "synthetic contents\n"
+#define LINK_DIR "cntr-exec"
+#define LINK_TARGET "/bin/cat" /* absolute: must come back without PREFIX */
 #define NBIG 2000
 
 static int failures;
@@ -72,6 +79,9 @@ static int checks;
 static char base[64]; /* short: base/ld must fit in the interpreter's space */
 static char src[PATH_MAX], mnt[PATH_MAX];
 static char interp_to[PATH_MAX];
+/* exec_script_prefix: base/px in rw, holding the interpreters of the test
+   scripts at px/i/; a directory that does not exist in ro. */
+static char script_prefix[PATH_MAX];
 static volatile sig_atomic_t have_mount;
 
 static struct cntrfs *active_fs; /* stopped at exit, before detaching */
@@ -363,6 +373,7 @@ setup_dirs(const char *mnt_name)
   path_join(src, base, "s");
   path_join(mnt, base, mnt_name);
   path_join(interp_to, base, "ld");
+  path_join(script_prefix, base, "px");
   start_watchdog();
   /* mkdtemp made it 0700; other users must reach the mount */
   if (chmod(base, 0755) < 0 || mkdir(src, 0755) < 0 || mkdir(mnt, 0755) < 0)
@@ -376,6 +387,52 @@ setup_dirs(const char *mnt_name)
 
 static struct elf_interp true_interp; /* of /bin/true; len 0 when static */
 
+/* Scripts whose interpreters exist only under script_prefix (px/i/...),
+   and one under the host's /bin. */
+#define SC_CAT "#!/i/cat\nsecond line\n"
+#define SC_ECHO "#! \t/i/echo hi  there\n"
+#define SC_HOST "#!/bin/echo host\n"
+
+static void
+make_scripts(void)
+{
+  char line[512], path[PATH_MAX];
+  size_t plen = strlen(script_prefix);
+  int n;
+
+  path_join(path, base, "px/i");
+  if (mkdir(script_prefix, 0755) < 0 || mkdir(path, 0755) < 0
+      || symlink("/bin/cat", strcat(path, "/cat")) < 0)
+    goto fail;
+  path_join(path, base, "px/i/echo");
+  if (symlink("/bin/echo", path) < 0)
+    goto fail;
+  if (write_file(S("sc-cat"), SC_CAT, strlen(SC_CAT), 0755) < 0
+      || write_file(S("sc-echo"), SC_ECHO, strlen(SC_ECHO), 0755) < 0
+      || write_file(S("sc-host"), SC_HOST, strlen(SC_HOST), 0755) < 0)
+    goto fail;
+  /* already under the prefix: left alone (no second prefix) */
+  n = snprintf(line, sizeof line, "#!%s/i/echo pre\n", script_prefix);
+  if (write_file(S("sc-pre"), line, (size_t)n, 0755) < 0)
+    goto fail;
+  /* "#!/i/echo " and x's: rewritten to exactly 255 bytes and a newline
+     (runs), and one byte longer (left alone: ENOENT) */
+  n = snprintf(line, sizeof line, "#!/i/echo %0*d\n", (int)(255 - 2 - plen - 8), 0);
+  if (write_file(S("sc-fit"), line, (size_t)n, 0755) < 0)
+    goto fail;
+  n = snprintf(line, sizeof line, "#!/i/echo %0*d\n", (int)(255 - 2 - plen - 8 + 1), 0);
+  if (write_file(S("sc-long"), line, (size_t)n, 0755) < 0)
+    goto fail;
+  /* no newline within the kernel's 256 bytes */
+  n = snprintf(line, sizeof line, "#!/i/echo %0300d", 0);
+  if (write_file(S("sc-nonl"), line, (size_t)n, 0755) < 0)
+    goto fail;
+  return;
+fail:
+  perror("fixtures scripts");
+  exit(1);
+}
+
 static void
 make_fixtures(void)
 {
@@ -384,7 +441,8 @@ make_fixtures(void)
   char *buf;
 
   if (write_file(S("f0"), "zero", 4, 0644) < 0 || write_file(S(SYNTH_NAME), "REAL", 4, 0644) < 0
-      || mkdir(S("big"), 0755) < 0 || symlink("/usr/bin/vi", S("abs")) < 0)
+      || mkdir(S("big"), 0755) < 0 || symlink("/usr/bin/vi", S("abs")) < 0
+      || mkdir(S(LINK_DIR), 0755) < 0 || write_file(S(LINK_DIR "/real"), "R", 1, 0644) < 0)
     {
       perror("fixtures");
       exit(1);
@@ -425,6 +483,7 @@ make_fixtures(void)
   else
     true_interp.len = 0;
   free(buf);
+  make_scripts();
 }
 
 static struct cntrfs *
@@ -447,6 +506,9 @@ new_fs(bool read_only)
   cfg.synthetic.data = SYNTH_DATA;
   cfg.synthetic.size = strlen(SYNTH_DATA);
   cfg.synthetic.mode = 0555;
+  cfg.link_dir_name = LINK_DIR;
+  cfg.link_dir_target = LINK_TARGET;
+  cfg.exec_script_prefix = script_prefix;
   cfg.debug = getenv("CNTRFS_DEBUG") != NULL;
   fs = cntrfs_new(&cfg);
   close(dirfd); /* cntrfs keeps its own */
@@ -497,6 +559,17 @@ t_config_validation(void)
   cfg.interp_from = NULL;
   cfg.synthetic.name = "a/b";
   CHECK(cntrfs_new(&cfg) == NULL && errno == EINVAL);
+  cfg.synthetic.name = NULL;
+  cfg.link_dir_name = "x";
+  CHECK(cntrfs_new(&cfg) == NULL && errno == EINVAL); /* no target */
+  cfg.link_dir_target = "";
+  CHECK(cntrfs_new(&cfg) == NULL && errno == EINVAL);
+  cfg.link_dir_target = "/t";
+  cfg.link_dir_name = "..";
+  CHECK(cntrfs_new(&cfg) == NULL && errno == EINVAL);
+  cfg.link_dir_name = "x";
+  cfg.synthetic.name = "x";
+  CHECK(cntrfs_new(&cfg) == NULL && errno == EINVAL); /* same name twice */
 }
 
 static void
@@ -1047,6 +1120,183 @@ t_interp(void)
   CHECK(symlink(true_interp.path, interp_to) == 0);
 }
 
+/* Runs path with argv, its stdout into out (NUL-terminated); returns the
+   exit status, 42 when execve failed with ENOENT, -1 on a setup error. */
+static int
+run_capture(const char *path, char *const argv[], char *out, size_t size)
+{
+  size_t got = 0;
+  int p[2], status;
+  pid_t pid;
+
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return -1;
+  pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0)
+    {
+      child_init(p[1]);
+      if (dup2(p[1], 1) < 0)
+        _exit(43);
+      execv(path, argv);
+      _exit(errno == ENOENT ? 42 : 43);
+    }
+  close(p[1]);
+  for (;;)
+    {
+      ssize_t n = read(p[0], out + got, size - 1 - got);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      got += (size_t)n;
+    }
+  out[got] = '\0';
+  close(p[0]);
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+    return -1;
+  return WEXITSTATUS(status);
+}
+
+static int
+run_script(const char *name, char *out, size_t size)
+{
+  char *const argv[] = { (char *)name, NULL };
+  return run_capture(M(name), argv, out, size);
+}
+
+static bool
+same_as_source(const char *name)
+{
+  size_t lm, ls;
+  char *bm = read_file(M(name), &lm);
+  char *bs = read_file(S(name), &ls);
+  struct stat a, b;
+  bool same = bm != NULL && bs != NULL && lm == ls && memcmp(bm, bs, lm) == 0
+              && stat(M(name), &a) == 0 && stat(S(name), &b) == 0 && a.st_size == b.st_size;
+
+  free(bm);
+  free(bs);
+  return same;
+}
+
+/* The link directory: every name a symlink to LINK_TARGET, verbatim. */
+static void
+t_link_dir(void)
+{
+  char buf[PATH_MAX], out[256], want[PATH_MAX], longname[NAME_MAX + 2];
+  struct stat st, st2, root;
+  struct dirent *de;
+  DIR *d;
+  int n = 0;
+
+  CHECK(stat(M(LINK_DIR), &st) == 0);
+  CHECK(S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0555 && st.st_uid == 0 && st.st_gid == 0);
+  CHECK(st.st_ino == (ino_t)UINT64_MAX - 2);
+  CHECK(lstat(M(LINK_DIR "/ps"), &st) == 0);
+  CHECK(S_ISLNK(st.st_mode) && (st.st_mode & 07777) == 0777 && st.st_uid == 0
+        && st.st_size == (off_t)strlen(LINK_TARGET) && st.st_ino == (ino_t)UINT64_MAX - 3);
+  CHECK(lstat(M(LINK_DIR "/other name"), &st2) == 0 && st2.st_ino == st.st_ino);
+  /* wins over the real entry of the same name, and its contents */
+  CHECK(lstat(M(LINK_DIR "/real"), &st2) == 0 && S_ISLNK(st2.st_mode));
+  CHECK(readlink(M(LINK_DIR "/ps"), buf, sizeof buf) == (ssize_t)strlen(LINK_TARGET)
+        && memcmp(buf, LINK_TARGET, strlen(LINK_TARGET)) == 0);
+  memset(longname, 'n', NAME_MAX);
+  longname[NAME_MAX] = '\0';
+  snprintf(want, sizeof want, "%s/%s/%s", mnt, LINK_DIR, longname);
+  CHECK(readlink(want, buf, sizeof buf) == (ssize_t)strlen(LINK_TARGET));
+  longname[NAME_MAX] = 'n';
+  longname[NAME_MAX + 1] = '\0';
+  snprintf(want, sizeof want, "%s/%s/%s", mnt, LINK_DIR, longname);
+  CHECK_ERR(lstat(want, &st2), ENAMETOOLONG);
+  CHECK(stat(M(LINK_DIR "/.."), &st2) == 0 && stat(mnt, &root) == 0 && st2.st_ino == root.st_ino);
+
+  /* empty listing; not listed in the root */
+  d = opendir(M(LINK_DIR));
+  CHECK(d != NULL);
+  while ((de = readdir(d)) != NULL)
+    if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+      n++;
+    else
+      n += 100;
+  closedir(d);
+  CHECK(n == 200);
+  d = opendir(mnt);
+  CHECK(d != NULL);
+  n = 0;
+  while ((de = readdir(d)) != NULL)
+    if (strcmp(de->d_name, LINK_DIR) == 0)
+      n++;
+  closedir(d);
+  CHECK(n == 0);
+
+  /* nothing changes inside it, nor it */
+  CHECK_ERR(unlink(M(LINK_DIR "/ps")), EROFS);
+  /* two names of one inode: rename(2) succeeds doing nothing (the kernel
+     does not ask us) */
+  CHECK(rename(M(LINK_DIR "/ps"), M(LINK_DIR "/pt")) == 0);
+  CHECK_ERR(rename(M("f0"), M(LINK_DIR "/f0")), EROFS);
+  CHECK_ERR(rename(M(LINK_DIR "/ps"), M("ps")), EROFS);
+  CHECK_ERR(mkdir(M(LINK_DIR "/d"), 0755), EEXIST);
+  CHECK_ERR(symlink("x", M(LINK_DIR "/s")), EEXIST);
+  CHECK_ERR(link(M("f0"), M(LINK_DIR "/h")), EEXIST);
+  CHECK_ERR(link(M(LINK_DIR "/ps"), M("hardps")), EROFS);
+  CHECK_ERR(open(M(LINK_DIR "/c"), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644), EEXIST);
+  CHECK_ERR(lchown(M(LINK_DIR "/ps"), 1, 1), EROFS);
+  CHECK_ERR(lsetxattr(M(LINK_DIR "/ps"), "trusted.x", "1", 1, 0), EROFS);
+  CHECK_ERR(rmdir(M(LINK_DIR)), EROFS);
+  CHECK_ERR(chmod(M(LINK_DIR), 0777), EROFS);
+  CHECK_ERR(setxattr(M(LINK_DIR), "user.x", "1", 1, 0), EROFS);
+  CHECK_ERR(mkdir(M(LINK_DIR), 0755), EEXIST);
+  CHECK_ERR(rename(M(LINK_DIR), M("moved")), EROFS);
+  CHECK_ERR(rename(M("f0"), M(LINK_DIR)), EISDIR);
+  CHECK_ERR(open(M(LINK_DIR), O_WRONLY | O_CLOEXEC), EISDIR);
+  CHECK(access(M(LINK_DIR), R_OK | X_OK) == 0);
+  CHECK(file_is(S(LINK_DIR "/real"), "R"));
+
+  /* what it is for: the kernel names a process after the exec path */
+  {
+    char *const argv[] = { "hello-comm", "/proc/self/comm", NULL };
+    CHECK(run_capture(M(LINK_DIR "/hello-comm"), argv, out, sizeof out) == 0);
+    CHECK(strcmp(out, "hello-comm\n") == 0);
+  }
+}
+
+/* "#!" lines are rewritten for execve(2), and for nothing else. */
+static void
+t_scripts(void)
+{
+  char out[1024], want[PATH_MAX + 64];
+
+  /* The interpreter exists only under the prefix; it reads the script
+     through an ordinary open, which must see the original. */
+  CHECK(run_script("sc-cat", out, sizeof out) == 0);
+  CHECK(strcmp(out, SC_CAT) == 0);
+  CHECK(same_as_source("sc-cat"));
+  /* blanks before the interpreter; arguments kept */
+  CHECK(run_script("sc-echo", out, sizeof out) == 0);
+  snprintf(want, sizeof want, "hi  there %s\n", M("sc-echo"));
+  CHECK(strcmp(out, want) == 0);
+  CHECK(same_as_source("sc-echo"));
+  /* already under the prefix */
+  CHECK(run_script("sc-pre", out, sizeof out) == 0);
+  snprintf(want, sizeof want, "pre %s\n", M("sc-pre"));
+  CHECK(strcmp(out, want) == 0);
+  /* the longest line that fits the kernel's buffer, and one byte more */
+  CHECK(run_script("sc-fit", out, sizeof out) == 0);
+  CHECK(out[0] == '0' && strstr(out, M("sc-fit")) != NULL);
+  CHECK(run_script("sc-long", out, sizeof out) == 42);
+  CHECK(run_script("sc-nonl", out, sizeof out) == 42);
+  /* every absolute interpreter moves: /bin/echo is not under px */
+  CHECK(run_script("sc-host", out, sizeof out) == 42);
+  CHECK(same_as_source("sc-host"));
+  CHECK(same_as_source("sc-fit"));
+  /* ELF executables are not scripts: still run */
+  if (true_interp.len > 0)
+    CHECK(run_script("true", out, sizeof out) == 0);
+}
+
 static void
 t_copy_file_range(void)
 {
@@ -1194,7 +1444,9 @@ scenario_rw(void)
   t_mmap();
   t_sparse();
   t_synthetic();
+  t_link_dir();
   t_interp();
+  t_scripts();
   t_copy_file_range();
   t_flock();
   t_flock_blocking();
@@ -1272,6 +1524,21 @@ t_read_only(void)
   CHECK(fd >= 0);
   close(fd);
   CHECK(file_is(M(SYNTH_NAME), SYNTH_DATA));
+  CHECK_ERR(unlink(M(LINK_DIR "/ps")), EROFS);
+  CHECK(readlink(M(LINK_DIR "/ps"), (char[16]){ 0 }, 16) == (ssize_t)strlen(LINK_TARGET));
+}
+
+/* With a prefix that does not exist, every rewritten script fails to run
+   - one that runs without the rewrite (/bin/echo) included. */
+static void
+t_scripts_missing_prefix(void)
+{
+  char out[256];
+
+  CHECK(run_script("sc-host", out, sizeof out) == 42);
+  CHECK(run_script("sc-cat", out, sizeof out) == 42);
+  CHECK(same_as_source("sc-host"));
+  CHECK(file_is(M("sc-host"), SC_HOST));
 }
 
 static int
@@ -1282,11 +1549,13 @@ scenario_ro(void)
 
   setup_dirs("r");
   make_fixtures();
+  strcpy(script_prefix, "/nonexistent-prefix");
   fds_before = count_fds();
   fs = new_fs(true);
   mount_fs(fs);
   t_read_only();
   t_interp();
+  t_scripts_missing_prefix();
   free_fs(fs);
   have_mount = 0;
   checks += 2;
@@ -1356,6 +1625,200 @@ scenario_start(void)
   setup_dirs("f");
   make_fixtures();
   t_start();
+  return 0;
+}
+
+/* ---- ns scenario ------------------------------------------------------ */
+
+/* In a child in a new mount namespace (a copy of ours, the mount
+   included): every way in answers EACCES.  The parent has just looked up
+   the root, f0 and big, so that the kernel sends OPEN / OPENDIR for those
+   without asking anything else; the other names were never looked up, so
+   that the kernel has no cached entry to answer from.  Exit status: the
+   number of the first step that did not fail as it should. */
+static int
+foreign_child(void)
+{
+  struct stat st;
+  struct statvfs sv;
+  char buf[64];
+
+  if (unshare(CLONE_NEWNS) < 0)
+    return 100;
+  errno = 0;
+  if (stat(M("ns-a"), &st) == 0 || errno != EACCES)
+    return 1;
+  errno = 0;
+  if (open(M("f0"), O_RDONLY | O_CLOEXEC) >= 0 || errno != EACCES)
+    return 2;
+  errno = 0;
+  if (opendir(M("big")) != NULL || errno != EACCES)
+    return 3;
+  errno = 0;
+  if (opendir(mnt) != NULL || errno != EACCES)
+    return 10;
+  errno = 0;
+  if (statvfs(mnt, &sv) == 0 || errno != EACCES)
+    return 4;
+  errno = 0;
+  if (readlink(M("ns-link"), buf, sizeof buf) >= 0 || errno != EACCES)
+    return 5;
+  errno = 0;
+  if (mkdir(M("ns-dir"), 0755) == 0 || errno != EACCES)
+    return 6;
+  errno = 0;
+  if (open(M("ns-new"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644) >= 0 || errno != EACCES)
+    return 7;
+  errno = 0;
+  if (stat(M(SYNTH_NAME "x"), &st) == 0 || errno != EACCES)
+    return 8;
+  errno = 0;
+  if (lgetxattr(mnt, "user.x", buf, sizeof buf) >= 0 || errno != EACCES)
+    return 9;
+  return 0;
+}
+
+/* A refused process walking through a directory of the layer that the
+   session mounted something on, once the kernel's entry for it has timed
+   out: the kernel asks to revalidate it, and must not be told anything
+   that makes it drop the dentry - that would detach the mount, in every
+   namespace. */
+static void
+t_restrict_mountpoint(void)
+{
+  struct stat before, after, root;
+  int status;
+  pid_t pid;
+
+  CHECK(mkdir(M("ns-mp"), 0755) == 0);
+  CHECK(mount("tmpfs", M("ns-mp"), "tmpfs", 0, "size=64k") == 0);
+  CHECK(stat(M("ns-mp"), &before) == 0 && stat(mnt, &root) == 0 && before.st_dev != root.st_dev);
+  usleep(1500 * 1000);          /* past CNTRFS_TIMEOUT */
+  CHECK(stat(mnt, &root) == 0); /* the root's attributes are fresh again */
+  pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0)
+    {
+      struct stat st;
+      child_init(-1);
+      if (unshare(CLONE_NEWNS) < 0)
+        _exit(100);
+      errno = 0;
+      _exit(stat(M("ns-mp/x"), &st) < 0 && (errno == ENOMEM || errno == EACCES) ? 0 : 1);
+    }
+  CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK(stat(M("ns-mp"), &after) == 0);
+  umount2(M("ns-mp"), MNT_DETACH);
+  CHECK(after.st_dev == before.st_dev);
+}
+
+/* A file opened here stays readable through its fd in another mount
+   namespace, past the attribute timeout (reads then ask the server for
+   the size, with the handle).  fstat(2) does not pass the handle: it is
+   refused there once the attributes time out. */
+static void
+t_restrict_handles(void)
+{
+  int fd, status;
+  pid_t pid;
+
+  fd = open(M("f0"), O_RDONLY | O_CLOEXEC);
+  CHECK(fd >= 0);
+  pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0)
+    {
+      struct stat st;
+      char buf[8];
+      child_init(fd);
+      if (unshare(CLONE_NEWNS) < 0)
+        _exit(100);
+      usleep(1500 * 1000); /* past CNTRFS_TIMEOUT */
+      if (pread(fd, buf, sizeof buf, 0) != 4 || memcmp(buf, "zero", 4) != 0)
+        _exit(1);
+      errno = 0;
+      if (fstat(fd, &st) == 0 || errno != EACCES)
+        _exit(2);
+      _exit(0);
+    }
+  CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+  close(fd);
+  if (WEXITSTATUS(status) != 0)
+    fprintf(stderr, "handle child failed at step %d\n", WEXITSTATUS(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
+static void
+t_restrict(void)
+{
+  struct cntrfs *fs;
+  struct stat ns, st;
+  char opts[256];
+  int fuse_fd, status, n = 0;
+  struct dirent *de;
+  pid_t pid;
+  DIR *d;
+
+  CHECK(write_file(S("ns-a"), "a", 1, 0644) == 0 && symlink("t", S("ns-link")) == 0);
+  CHECK(stat("/proc/self/ns/mnt", &ns) == 0);
+  /* As cntr attach does: mount(2) with the fd, then restrict, start. */
+  fs = new_fs(false);
+  fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  CHECK(fuse_fd >= 0);
+  CHECK(cntrfs_kernel_options(fs, fuse_fd, opts, sizeof opts) > 0);
+  CHECK(mount("cntr", mnt, "fuse.cntr", MS_NOSUID | MS_NODEV, opts) == 0);
+  have_mount = 1;
+  CHECK(cntrfs_restrict_to_mount_ns(fs, ns.st_dev, ns.st_ino) == 0);
+  CHECK(cntrfs_start(fs, fuse_fd) == 0);
+  CHECK(cntrfs_restrict_to_mount_ns(fs, ns.st_dev, ns.st_ino) < 0 && errno == EBUSY);
+
+  CHECK(stat(mnt, &st) == 0 && stat(M("f0"), &st) == 0 && stat(M("big"), &st) == 0);
+  pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0)
+    {
+      child_init(-1);
+      _exit(foreign_child());
+    }
+  CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+  if (WEXITSTATUS(status) != 0)
+    fprintf(stderr, "foreign child: step %d was not refused\n", WEXITSTATUS(status));
+  CHECK(WEXITSTATUS(status) == 0);
+
+  /* This namespace is served, after the refusals too, by any process. */
+  CHECK(file_is(M("f0"), "zero"));
+  CHECK(stat(M("ns-a"), &st) == 0 && st.st_size == 1);
+  d = opendir(M("big"));
+  CHECK(d != NULL);
+  while ((de = readdir(d)) != NULL)
+    n++;
+  closedir(d);
+  CHECK(n == NBIG + 2);
+  CHECK(mkdir(M("ns-dir"), 0755) == 0);
+  pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0)
+    {
+      child_init(-1);
+      _exit(file_is(M("ns-link2"), "") || errno == ENOENT ? (file_is(M("ns-a"), "a") ? 0 : 2) : 1);
+    }
+  CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+  t_restrict_mountpoint();
+  t_restrict_handles();
+
+  CHECK(umount2(mnt, 0) == 0);
+  have_mount = 0;
+  CHECK(cntrfs_wait(fs, 10000) == 1);
+  free_fs(fs);
+}
+
+static int
+scenario_ns(void)
+{
+  setup_dirs("n");
+  make_fixtures();
+  t_restrict();
   return 0;
 }
 
@@ -1453,16 +1916,14 @@ main(int argc, char **argv)
     const char *name;
     int (*run)(void);
   } scenarios[] = {
-    { "rw", scenario_rw },
-    { "ro", scenario_ro },
-    { "start", scenario_start },
-    { "kill", scenario_kill },
+    { "rw", scenario_rw }, { "ro", scenario_ro },     { "start", scenario_start },
+    { "ns", scenario_ns }, { "kill", scenario_kill },
   };
   int fd;
 
   if (argc != 2)
     {
-      fprintf(stderr, "usage: %s rw|ro|start|kill\n", argv[0]);
+      fprintf(stderr, "usage: %s rw|ro|start|ns|kill\n", argv[0]);
       return 2;
     }
   if (geteuid() != 0)

@@ -109,6 +109,11 @@ it_init() {
   # Not named cntr*: the snapshots look for leftovers named like that.
   IT_WORK=$(mktemp -d /tmp/citest.XXXXXXXX)
   chmod 0755 "$IT_WORK"
+  # The session's login shell runs $HOME's dotfiles from the tools tree, the
+  # host's live and writable /: never the machine's real ones in a test
+  # (pyenv rehash in a real .bashrc rewrites the host's shims).
+  mkdir -m 0700 "$IT_WORK/home"
+  export HOME=$IT_WORK/home
   # Every cntr we start carries this in its environment, so that its
   # processes are found even after they were reparented (and only ours are,
   # when ctest runs tests in parallel).
@@ -559,7 +564,7 @@ it_wait_gone() {
 #   tmp     files named cntr* in /tmp, /var/tmp, /run, /dev/shm
 #   tree.P  every entry of target P's file tree (through /proc/P/root,
 #           except proc and dev/pts): type, mode, owner, size, mtime, ctime,
-#           path (not the times of character devices: the kernel stamps a
+#           path (not /sys, the kernel's; not the times of character devices: the kernel stamps a
 #           tty's inode when it is read or written, /dev/tty included); and
 #           mountinfo.P, the target's own mount table.
 # it_check_snapshots BEFORE AFTER compares them all.
@@ -572,7 +577,7 @@ it_snapshot() {
   _it_our_procs "$@" >"$pre.procs"
   find /tmp /var/tmp /run /dev/shm -maxdepth 1 -name 'cntr*' 2>/dev/null | sort >"$pre.tmp" || true
   for p in "$@"; do
-    find "/proc/$p/root/" \( -path "/proc/$p/root/proc" -o -path "/proc/$p/root/dev/pts" \) -prune \
+    find "/proc/$p/root/" \( -path "/proc/$p/root/proc" -o -path "/proc/$p/root/dev/pts" -o -path "/proc/$p/root/sys" \) -prune \
       -o -printf '%y %m %U:%G %s %T@ %C@ /%P\n' 2>&1 |
       awk '$1 == "c" { $5 = "-"; $6 = "-" } { print }' | sort -k7 >"$pre.tree.$p"
     cut -d' ' -f3- "/proc/$p/mountinfo" >"$pre.mountinfo.$p"

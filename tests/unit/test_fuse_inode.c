@@ -129,6 +129,31 @@ test_overforget_clamps(void **state)
   inode_table_destroy(&t);
 }
 
+/* "Known" means the kernel holds the entry: a positive lookup count. */
+static void
+test_known(void **state)
+{
+  struct inode_table t;
+  struct stat st = fake_stat(3, 300), other = fake_stat(3, 301);
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), pfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  struct stat pst = fake_stat(3, 1);
+  struct cntrfs_inode *a;
+
+  (void)state;
+  assert_int_equal(inode_table_init(&t), 0);
+  assert_false(inode_table_known(&t, &st));
+  a = inode_table_ref(&t, &fd, &st);
+  assert_non_null(a);
+  assert_true(inode_table_known(&t, &st));
+  assert_false(inode_table_known(&t, &other));
+  inode_table_unref(&t, a, 1);
+  assert_false(inode_table_known(&t, &st));
+  /* pinned, never looked up (the root) */
+  assert_non_null(inode_table_insert_pinned(&t, &pfd, &pst));
+  assert_false(inode_table_known(&t, &pst));
+  inode_table_destroy(&t);
+}
+
 static void
 test_growth(void **state)
 {
@@ -172,7 +197,7 @@ main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_dedup_and_count), cmocka_unit_test(test_distinct_dev),
     cmocka_unit_test(test_pinned),          cmocka_unit_test(test_overforget_clamps),
-    cmocka_unit_test(test_growth),
+    cmocka_unit_test(test_growth),          cmocka_unit_test(test_known),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
