@@ -90,7 +90,7 @@ say "The host's tools run in it anyway, found by name"
 note "they are served at /var/lib/cntr by cntr's FUSE server (CNTR_BASE_DIR moves them)"
 run "$CNTR" attach "$pid" -- ls -C /var/lib/cntr
 run "$CNTR" attach "$pid" -- bash --version
-run "$CNTR" attach "$pid" -- ps -ef
+run "$CNTR" attach "$pid" -- ps -e
 note "ps shows the target's PID namespace: its app is PID 1"
 run "$CNTR" attach "$pid" -- grep -n root /etc/passwd
 run "$CNTR" attach "$pid" -- sh -c 'echo "exit status comes back"; exit 3'
