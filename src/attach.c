@@ -66,6 +66,10 @@ struct msg
   int code;
   pid_t pid;
   int status;
+  /* MSG_MOUNTED: the session's mount namespace (the child may be gone by
+     the time cntr could look at /proc/CHILD). */
+  dev_t ns_dev;
+  ino_t ns_ino;
   char text[1024];
   char hint[512];
 };
@@ -313,7 +317,7 @@ session_child(struct session *s, pid_t parent, const struct winsize *ws)
   /* Only cntr may hold /dev/fuse: if it dies, the kernel must see the last
      fd close and abort the connection instead of leaving requests hanging. */
   close(s->fuse_fd);
-  struct msg m = { .type = MSG_MOUNTED };
+  struct msg m = { .type = MSG_MOUNTED, .ns_dev = session_ns.st_dev, .ns_ino = session_ns.st_ino };
   if (send_msg(sock, &m, -1) < 0)
     _exit(CNTR_EXIT_FAILURE);
 
@@ -905,11 +909,7 @@ cntr_attach(const struct attach_options *o)
   /* Only the session may use the tools: a target process that reaches the
      mount through /proc/<session pid>/root must not get the host's / as
      root.  The session child's mount namespace is the session's. */
-  char ns_path[64];
-  struct stat session_ns;
-  snprintf(ns_path, sizeof ns_path, "%d/ns/mnt", rs.child);
-  if (fstatat(s.host_proc_fd, ns_path, &session_ns, 0) < 0
-      || cntrfs_restrict_to_mount_ns(s.fs, session_ns.st_dev, session_ns.st_ino) < 0)
+  if (cntrfs_restrict_to_mount_ns(s.fs, m.ns_dev, m.ns_ino) < 0)
     {
       cntr_fail(errno, "restrict the tools to the session");
       goto fail;
