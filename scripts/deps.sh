@@ -5,8 +5,11 @@
 set -euo pipefail
 
 build_pkgs=(cmake gcc make pkg-config libc6-dev libfuse3-dev fuse3 libcap-dev libmount-dev
-  libcmocka-dev procps)
-test_pkgs=(busybox-static tmux util-linux less grep coreutils bash)
+  libcmocka-dev libjson-c-dev procps)
+# The container runtimes of tests/runtimes/ (containerd and ctr come with
+# docker.io); each test skips when its runtime is missing.
+test_pkgs=(busybox-static tmux util-linux less grep coreutils bash
+  docker.io podman runc lxc systemd-container uidmap)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

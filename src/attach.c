@@ -607,7 +607,7 @@ prepare(struct session *s)
   s->host_proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (s->host_proc_fd < 0)
     return cntr_fail(errno, "open /proc");
-  if (target_open(o->target, &s->target) < 0)
+  if (target_open_as(o->target, o->types, &s->target) < 0)
     return -1;
   s->tools_fd = open(o->tools_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (s->tools_fd < 0)

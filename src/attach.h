@@ -16,7 +16,8 @@
 
 struct attach_options
 {
-  const char *target;    /* PID */
+  const char *target;    /* PID, NAME, ID or SCHEME://NAME (runtime.h) */
+  const char *types;     /* --type: runtimes to ask, comma-separated; NULL: all */
   const char *tools_dir; /* default "/" */
   const char *base_dir;  /* default CNTR_DEFAULT_BASE_DIR */
   char **command;        /* NULL: the user's login shell from the tools */

@@ -2,6 +2,7 @@
 /* The command line: one function per subcommand, dispatched from a table. */
 #include "attach.h"
 #include "mount.h"
+#include "ps.h"
 #include "log.h"
 
 #include <getopt.h>
@@ -20,17 +21,27 @@ static void
 attach_usage(FILE *out)
 {
   fprintf(out,
-          "Usage: cntr attach [OPTIONS] PID [-- COMMAND [ARG...]]\n"
+          "Usage: cntr attach [OPTIONS] TARGET [-- COMMAND [ARG...]]\n"
           "\n"
           "Run COMMAND (default: your login shell from the tools) in all namespaces of\n"
-          "the container process PID.  The container's root filesystem is at /, with\n"
+          "the container TARGET.  The container's root filesystem is at /, with\n"
           "all its mounts; your tools (the host's / by default) are at the base dir,\n"
           "%s unless CNTR_BASE_DIR says otherwise, and their bin directories come\n"
           "first on PATH.  Nothing is written to the container and nothing is left\n"
           "behind when the command exits.\n"
           "\n"
+          "TARGET is one of:\n"
+          "  PID             a process of the container (a plain number is a PID)\n"
+          "  NAME, ID        a container's name, ID or unique ID prefix, looked up in\n"
+          "                  docker, podman, nerdctl, cri, containerd, lxc, incus, lxd,\n"
+          "                  nspawn, runc, in that order\n"
+          "  SCHEME://NAME   in that runtime only: docker://, podman://, nerdctl://,\n"
+          "                  cri://[POD/]NAME, containerd://[NAMESPACE/]ID, lxc://,\n"
+          "                  incus://, lxd://, nspawn://, runc://, pid://\n"
+          "\n"
           "Options:\n"
-          "  -t, --tools DIR   serve DIR as the tools instead of the host's /\n"
+          "  -t, --type LIST   look NAME up only in these runtimes (comma-separated)\n"
+          "      --tools DIR   serve DIR as the tools instead of the host's /\n"
           "  -v, --verbose     explain what cntr does (twice: FUSE debug output)\n"
           "  -h, --help        show this help and exit\n"
           "      --version     show the version and exit\n"
@@ -46,17 +57,16 @@ cmd_attach(int argc, char **argv)
   struct attach_options o = { .tools_dir = "/" };
   enum
   {
-    OPT_VERSION = 256
+    OPT_VERSION = 256,
+    OPT_TOOLS,
   };
   static const struct option longopts[] = {
-    { "tools", required_argument, NULL, 't' },
-    { "verbose", no_argument, NULL, 'v' },
-    { "help", no_argument, NULL, 'h' },
-    { "version", no_argument, NULL, OPT_VERSION },
-    { NULL, 0, NULL, 0 },
+    { "type", required_argument, NULL, 't' },      { "tools", required_argument, NULL, OPT_TOOLS },
+    { "verbose", no_argument, NULL, 'v' },         { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, OPT_VERSION }, { NULL, 0, NULL, 0 },
   };
   int c;
-  /* "+": options end at the PID, so the command's own options are its own;
+  /* "+": options end at the target, so the command's own options are its own;
      ":": we word the messages about bad options ourselves. */
   opterr = 0;
   while ((c = getopt_long(argc, argv, "+:t:vh", longopts, NULL)) != -1)
@@ -64,6 +74,9 @@ cmd_attach(int argc, char **argv)
       switch (c)
         {
         case 't':
+          o.types = optarg;
+          break;
+        case OPT_TOOLS:
           o.tools_dir = optarg;
           break;
         case 'v':
@@ -87,7 +100,7 @@ cmd_attach(int argc, char **argv)
     }
   if (optind >= argc)
     {
-      fprintf(stderr, "cntr: attach: missing PID\n"
+      fprintf(stderr, "cntr: attach: missing target (a PID or a container name)\n"
                       "Try 'cntr attach --help' for more information.\n");
       return CNTR_EXIT_FAILURE;
     }
@@ -167,9 +180,88 @@ cmd_mount(int argc, char **argv)
   return cntr_mount(&o);
 }
 
+static void
+ps_usage(FILE *out)
+{
+  fprintf(out, "Usage: cntr ps [OPTIONS]\n"
+               "\n"
+               "List the running containers cntr can attach to, across every runtime found\n"
+               "here (docker, podman, nerdctl, cri, containerd, lxc, incus, lxd, nspawn,\n"
+               "runc): runtime, name, short ID, host PID, whether its root filesystem is\n"
+               "read-only and whether it runs in a user namespace.  Runtimes whose CLI or\n"
+               "daemon socket is absent are skipped without waiting.\n"
+               "\n"
+               "Options:\n"
+               "      --format FMT  table (default) or json\n"
+               "  -t, --type LIST   ask only these runtimes (comma-separated)\n"
+               "  -v, --verbose     explain what cntr does\n"
+               "  -h, --help        show this help and exit\n");
+}
+
+static int
+cmd_ps(int argc, char **argv)
+{
+  struct ps_options o = { 0 };
+  enum
+  {
+    OPT_FORMAT = 256,
+  };
+  static const struct option longopts[] = {
+    { "format", required_argument, NULL, OPT_FORMAT },
+    { "type", required_argument, NULL, 't' },
+    { "verbose", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":t:vh", longopts, NULL)) != -1)
+    {
+      switch (c)
+        {
+        case OPT_FORMAT:
+          if (!strcmp(optarg, "json"))
+            o.json = true;
+          else if (strcmp(optarg, "table"))
+            {
+              fprintf(stderr, "cntr: ps: --format '%s': not 'table' or 'json'\n", optarg);
+              return CNTR_EXIT_FAILURE;
+            }
+          break;
+        case 't':
+          o.types = optarg;
+          break;
+        case 'v':
+          cntr_verbosity++;
+          break;
+        case 'h':
+          ps_usage(stdout);
+          return 0;
+        case ':':
+          fprintf(stderr, "cntr: ps: option '%s' needs an argument\n", argv[optind - 1]);
+          fprintf(stderr, "Try 'cntr ps --help' for more information.\n");
+          return CNTR_EXIT_FAILURE;
+        default:
+          fprintf(stderr, "cntr: ps: unknown option '%s'\n", argv[optind - 1]);
+          fprintf(stderr, "Try 'cntr ps --help' for more information.\n");
+          return CNTR_EXIT_FAILURE;
+        }
+    }
+  if (optind < argc)
+    {
+      fprintf(stderr, "cntr: ps: unexpected argument '%s'\n", argv[optind]);
+      return CNTR_EXIT_FAILURE;
+    }
+  int rc = cntr_ps(&o);
+  if (rc == CNTR_EXIT_FAILURE)
+    cntr_error_print();
+  return rc;
+}
+
 static const struct command commands[] = {
   { "attach", "run a shell or command with your tools inside a container", cmd_attach },
   { "mount", "serve a directory or a container's files on a host path", cmd_mount },
+  { "ps", "list the containers cntr can attach to", cmd_ps },
 };
 
 static void

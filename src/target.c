@@ -2,6 +2,7 @@
 #include "target.h"
 #include "cleanup.h"
 #include "log.h"
+#include "runtime.h"
 #include "util.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -65,21 +67,67 @@ read_idmap(struct target *t, const char *file, struct idmap *map)
   return 0;
 }
 
+static int open_pid(pid_t pid, const struct runtime_target *rt, struct target *t);
+
+/* Whether the process (opened, pinned by its pidfd) is the container the
+   runtime named, not a process that got its PID since.  Where the runtime
+   names the container's cgroup after it (docker, podman, containerd, CRI,
+   nerdctl, LXC/LXD/Incus), the cgroup path must contain that name: that
+   holds for cgroup v1, v2, cgroupfs and systemd drivers alike, and a reused
+   PID is in another cgroup.  Where it does not (runc run by hand, nspawn
+   with --keep-unit share the caller's cgroup), the start time the runtime
+   recorded must match where it has one, and the process must at least not
+   share the host's mount namespace, as every container has its own. */
+static int
+check_belongs(const struct target *t, const struct runtime_target *rt)
+{
+  if (rt->start_time && runtime_pid_start_time(t->pid) != rt->start_time)
+    return cntr_fail(0, "%s container %s: pid %d is no longer its process", rt->runtime, rt->name,
+                     t->pid);
+  if (rt->cgroup_key)
+    {
+      if (!runtime_cgroup_matches(t->cgroups, rt->cgroup_key))
+        return cntr_fail(
+            0, "%s container %s: pid %d is not in its cgroup (no '%s' in /proc/%d/cgroup)",
+            rt->runtime, rt->name, t->pid, rt->cgroup_key, t->pid);
+      return 0;
+    }
+  struct stat ours, theirs;
+  if (stat("/proc/self/ns/mnt", &ours) < 0 || fstat(t->ns_fds[NS_MNT], &theirs) < 0)
+    return cntr_fail(errno, "%s container %s: compare mount namespaces", rt->runtime, rt->name);
+  if (ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino)
+    return cntr_fail(0, "%s container %s: pid %d runs in the host's mount namespace", rt->runtime,
+                     rt->name, t->pid);
+  return 0;
+}
+
 int
 target_open(const char *spec, struct target *t)
+{
+  return target_open_as(spec, NULL, t);
+}
+
+int
+target_open_as(const char *spec, const char *types, struct target *t)
 {
   memset(t, 0, sizeof *t);
   t->pidfd = t->proc_fd = t->root_fd = -1;
   for (int i = 0; i < NS_COUNT; i++)
     t->ns_fds[i] = -1;
 
-  unsigned long pid;
-  if (parse_ulong(spec, &pid) < 0 || pid == 0 || pid > INT32_MAX)
-    {
-      cntr_fail(0, "target '%s': not a process id", spec);
-      cntr_hint("give the PID of any process of the container");
-      return -1;
-    }
+  const struct runtime_ctx ctx = { .root = "", .timeout_ms = RUNTIME_DEFAULT_TIMEOUT_MS };
+  struct runtime_target rt;
+  if (runtime_resolve(&ctx, spec, types, &rt) < 0)
+    return -1;
+  int rc = open_pid(rt.pid, rt.id ? &rt : NULL, t);
+  runtime_target_free(&rt);
+  return rc;
+}
+
+/* Open PID; RT (NULL for a plain PID) is the container it should belong to. */
+static int
+open_pid(pid_t pid, const struct runtime_target *rt, struct target *t)
+{
   t->pid = pid;
   if (t->pid == getpid())
     return cntr_fail(0, "pid %d: that is cntr itself", t->pid);
@@ -87,7 +135,7 @@ target_open(const char *spec, struct target *t)
   /* The pidfd first: whatever we open below must belong to this very process,
      which we re-check once everything is open (PIDs get reused). */
   t->pidfd = sys_pidfd_open(t->pid);
-  if (t->pidfd < 0 && (errno == EINVAL || errno == ENOENT))
+  if (t->pidfd < 0 && !rt && (errno == EINVAL || errno == ENOENT))
     {
       /* A thread id (top -H, ps -L): attach to its process.  pidfd_open
          refuses threads with EINVAL, or ENOENT on newer kernels. */
@@ -148,6 +196,8 @@ target_open(const char *spec, struct target *t)
     return cntr_fail_context("pid %d", t->pid);
   if (t->ns_fds[NS_MNT] < 0)
     return cntr_fail(0, "pid %d: cannot open its mount namespace", t->pid);
+  if (rt && check_belongs(t, rt) < 0)
+    return -1;
   return target_check_alive(t);
 }
 

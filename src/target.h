@@ -26,7 +26,12 @@ struct target
   char *lsm_label; /* contents of /proc/PID/attr/current, NULL when no LSM */
 };
 
-/* Resolve a target argument (a PID for now) and open it. */
+/* Resolve a target argument and open it: a PID, a container NAME, ID or ID
+   prefix, or SCHEME://NAME (see runtime.h for the syntax and the order
+   runtimes are asked in).  TYPES (NULL: all) is --type's comma-separated
+   list of runtimes. */
+int target_open_as(const char *spec, const char *types, struct target *t);
+/* target_open_as(spec, NULL, t). */
 int target_open(const char *spec, struct target *t);
 /* Fails (recorded) when the target process has exited since target_open. */
 int target_check_alive(const struct target *t);

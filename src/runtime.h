@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/* Container runtimes: turn what a user types into one host PID.
+
+   Target syntax (attach, exec, mount):
+     4242             a PID (a plain number is always a PID, unless a scheme or
+                      --type names runtimes: then it is a name or ID prefix)
+     NAME | ID | ID-PREFIX
+                      tried in every runtime of runtime_table, in that order
+                      (or only in those given with --type)
+     SCHEME://NAME    one runtime only: docker://, podman://, nerdctl://,
+                      cri://[POD/]NAME, containerd://[NS/]ID, lxc://, incus://,
+                      lxd://, nspawn://, runc://, pid://
+
+   Each runtime is one backend (one file, runtime-<name>.c) that lists the
+   containers it knows, running or not, through its CLI where installed
+   and/or its documented state files.  Matching (exact name, exact ID, then a
+   unique prefix of a generated ID), ambiguity and error wording live in
+   runtime.c and are the same for all.
+
+   Error convention: -1 with the error recorded by cntr_fail(). */
+#ifndef CNTR_RUNTIME_H
+#define CNTR_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct runtime_backend;
+
+/* What every backend is given. */
+struct runtime_ctx
+{
+  const char *root; /* prefix of state paths (/run/...): "" here, a fake tree in tests */
+  int timeout_ms;   /* for each CLI call */
+};
+
+#define RUNTIME_DEFAULT_TIMEOUT_MS 5000
+
+/* One container as a runtime reports it. */
+struct runtime_entry
+{
+  const struct runtime_backend *rt;
+  char *name;  /* what users call it (equals id where the runtime has no names) */
+  char *id;    /* full ID */
+  char *ns;    /* containerd namespace, CRI pod name; NULL when none */
+  char *state; /* the runtime's word for its state ("running", "exited") */
+  pid_t pid;   /* host PID of its init process, > 0 when running */
+  bool running;
+  bool generated_id;             /* id is generated (hex): unique prefixes of it are accepted */
+  char *cgroup_key;              /* found in /proc/PID/cgroup of its processes; NULL: unknown */
+  unsigned long long start_time; /* /proc/PID/stat start time, 0 when unknown */
+};
+
+struct runtime_list
+{
+  struct runtime_entry *v;
+  size_t n, cap;
+};
+
+/* Append an entry with copies of name and id (id NULL: same as name). */
+struct runtime_entry *runtime_list_add(struct runtime_list *l, const struct runtime_backend *rt,
+                                       const char *name, const char *id);
+void runtime_list_free(struct runtime_list *l);
+/* Copy s into *field (replacing what is there); -1 (ENOMEM) on failure. */
+int runtime_set(char **field, const char *s);
+
+/* A backend's list(): append every container it knows.  Returns 0, -1 when
+   the runtime is there but failed (recorded), or RUNTIME_ABSENT when
+   neither its CLI (with its daemon) nor its state is on this machine, which
+   it must find out without waiting. */
+#define RUNTIME_ABSENT 1
+
+struct runtime_backend
+{
+  const char *name; /* also its scheme */
+  int (*list)(const struct runtime_ctx *ctx, struct runtime_list *out);
+};
+
+/* The backends, in the order a bare name is tried. */
+extern const struct runtime_backend *const runtime_table[];
+extern const size_t runtime_table_len;
+const struct runtime_backend *runtime_by_name(const char *name);
+
+extern const struct runtime_backend runtime_docker, runtime_podman, runtime_nerdctl, runtime_cri,
+    runtime_containerd, runtime_lxc, runtime_incus, runtime_lxd, runtime_nspawn, runtime_runc,
+    runtime_pid;
+
+/* The resolved target. */
+struct runtime_target
+{
+  pid_t pid;
+  const char *runtime; /* backend name, "pid" for a plain PID */
+  char *name, *id;     /* NULL for a plain PID */
+  char *cgroup_key;    /* see runtime_entry */
+  unsigned long long start_time;
+};
+
+/* Resolve SPEC (see the syntax above); TYPES is NULL or a comma-separated
+   list of backend names that restricts a bare name (--type). */
+int runtime_resolve(const struct runtime_ctx *ctx, const char *spec, const char *types,
+                    struct runtime_target *out);
+void runtime_target_free(struct runtime_target *t);
+
+/* The pure parts, for unit tests and for runtime_resolve. */
+
+/* Split "scheme://rest": *backend NULL when SPEC has no scheme (rest = spec).
+   Fails for an unknown scheme. */
+int runtime_parse_scheme(const char *spec, const struct runtime_backend **backend,
+                         const char **rest);
+/* Parse a --type list into backends (at most max); returns their number. */
+int runtime_parse_types(const char *types, const struct runtime_backend **out, size_t max);
+/* Whether SPEC is a plain PID (decimal digits). */
+bool runtime_spec_is_pid(const char *spec);
+/* Resolve WANT in lists[i] (the containers backends[i] listed; status[i] is
+   0, -1 failed, or RUNTIME_ABSENT) in that order.  On success *out points
+   into lists. */
+int runtime_pick(const char *spec, const char *want, const struct runtime_backend *const *backends,
+                 const struct runtime_list *lists, const int *status, const char *const *failures,
+                 size_t n, const struct runtime_entry **out);
+/* Whether the PID's /proc/PID/cgroup text CGROUPS names the container. */
+bool runtime_cgroup_matches(const char *cgroups, const char *key);
+
+/* Helpers for backends. */
+
+/* Run a CLI (argv[0] looked up in PATH) with the context's timeout; on
+   success *out is its stdout.  Fails (recorded, with the first line of its
+   stderr) when it cannot run, times out or exits non-zero. */
+int runtime_cli(const struct runtime_ctx *ctx, char *const argv[], char **out);
+/* Whether NAME is an executable in PATH. */
+bool runtime_have_cli(const char *name);
+/* Whether ctx->root + PATH exists (and, for is_socket, is a socket). */
+bool runtime_path_exists(const struct runtime_ctx *ctx, const char *path, bool is_socket);
+/* ctx->root + path, malloc'd. */
+char *runtime_path(const struct runtime_ctx *ctx, const char *path);
+/* /proc/PID/stat start time (field 22), 0 if the process is gone. */
+unsigned long long runtime_pid_start_time(pid_t pid);
+/* Whether PID is a live (non-zombie) process. */
+bool runtime_pid_alive(pid_t pid);
+/* "Key: value" lines (lxc-info, lxc info, incus info): the value of KEY at
+   top level (no indentation), malloc'd, or NULL. */
+char *runtime_kv_get(const char *text, const char *key);
+
+/* docker and podman: list through `CLI ps -aq` + `CLI inspect -f`. */
+int runtime_docker_like_list(const struct runtime_ctx *ctx, const struct runtime_backend *rt,
+                             const char *cli, struct runtime_list *out);
+/* A JSON file under ctx->root: the string member KEY of its top object. */
+char *runtime_json_file_string(const struct runtime_ctx *ctx, const char *path, const char *key);
+
+/* Format parsers of the backends, exposed for tests. */
+
+/* docker/podman: lines "ID<TAB>NAME<TAB>STATUS<TAB>PID" from inspect -f. */
+int runtime_parse_inspect_lines(const struct runtime_backend *rt, const char *text,
+                                struct runtime_list *out);
+/* nerdctl inspect (docker-compatible JSON array). */
+int runtime_parse_docker_json(const struct runtime_backend *rt, const char *json,
+                              struct runtime_list *out);
+/* crictl ps -a -o json / crictl inspect -o json. */
+int runtime_parse_crictl_ps(const char *json, struct runtime_list *out);
+int runtime_parse_crictl_inspect(const char *json, pid_t *pid);
+/* ctr task ls: "TASK PID STATUS" table. */
+int runtime_parse_ctr_tasks(const char *text, const char *ns, struct runtime_list *out);
+/* lxc-info -s -p / lxc info / incus info: fill e's state and pid. */
+int runtime_parse_lxc_info(const char *text, struct runtime_entry *e);
+/* runc state.json / crun status: the init pid and its start time. */
+int runtime_parse_runc_state(const char *json, pid_t *pid, unsigned long long *start_time);
+/* systemd-nspawn's command line (NUL-separated) -> machine name, malloc'd. */
+char *runtime_nspawn_machine_name(const char *cmdline, size_t len);
+
+/* State-file scanners (ctx->root prefixed), exposed for tests. */
+int runtime_scan_runc_root(const struct runtime_ctx *ctx, const struct runtime_backend *rt,
+                           const char *dir, const char *file, struct runtime_list *out);
+int runtime_scan_containerd_tasks(const struct runtime_ctx *ctx, const char *dir,
+                                  struct runtime_list *out);
+
+#endif

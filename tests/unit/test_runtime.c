@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: MIT */
+/* Target syntax, the order runtimes are asked in, matching and the error
+   messages, on lists made up here (no runtime is run). */
+#include "log.h"
+#include "proc-exec.h"
+#include "runtime.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static void
+test_scheme(void **state)
+{
+  (void)state;
+  const struct runtime_backend *b;
+  const char *rest;
+  assert_int_equal(runtime_parse_scheme("web", &b, &rest), 0);
+  assert_null(b);
+  assert_string_equal(rest, "web");
+  assert_int_equal(runtime_parse_scheme("docker://web", &b, &rest), 0);
+  assert_ptr_equal(b, &runtime_docker);
+  assert_string_equal(rest, "web");
+  assert_int_equal(runtime_parse_scheme("containerd://k8s.io/abc", &b, &rest), 0);
+  assert_ptr_equal(b, &runtime_containerd);
+  assert_string_equal(rest, "k8s.io/abc");
+  assert_int_equal(runtime_parse_scheme("pid://42", &b, &rest), 0);
+  assert_ptr_equal(b, &runtime_pid);
+  const char *all[] = { "podman", "nerdctl", "cri", "lxc", "lxd", "incus", "nspawn", "runc" };
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    {
+      char spec[64];
+      snprintf(spec, sizeof spec, "%s://x", all[i]);
+      assert_int_equal(runtime_parse_scheme(spec, &b, &rest), 0);
+      assert_string_equal(b->name, all[i]);
+    }
+  assert_int_equal(runtime_parse_scheme("k8s://web", &b, &rest), -1);
+  assert_non_null(strstr(cntr_error_message(), "unknown runtime 'k8s'"));
+  assert_int_equal(runtime_parse_scheme("docker://", &b, &rest), -1);
+  assert_non_null(strstr(cntr_error_message(), "no container name"));
+}
+
+static void
+test_types(void **state)
+{
+  (void)state;
+  const struct runtime_backend *sel[8];
+  assert_int_equal(runtime_parse_types("docker,podman", sel, 8), 2);
+  assert_ptr_equal(sel[0], &runtime_docker);
+  assert_ptr_equal(sel[1], &runtime_podman);
+  assert_int_equal(runtime_parse_types("lxc, lxc,,nspawn", sel, 8), 2);
+  assert_int_equal(runtime_parse_types("docker,bogus", sel, 8), -1);
+  assert_non_null(strstr(cntr_error_message(), "unknown runtime 'bogus'"));
+  assert_int_equal(runtime_parse_types(",", sel, 8), -1);
+}
+
+static void
+test_pid_rule(void **state)
+{
+  (void)state;
+  assert_true(runtime_spec_is_pid("4242"));
+  assert_false(runtime_spec_is_pid("42a"));
+  assert_false(runtime_spec_is_pid("-1"));
+  assert_false(runtime_spec_is_pid(""));
+  /* A plain number is a PID without looking at any runtime. */
+  struct runtime_ctx ctx = { .root = "/nonexistent" };
+  struct runtime_target t;
+  assert_int_equal(runtime_resolve(&ctx, "4242", NULL, &t), 0);
+  assert_int_equal(t.pid, 4242);
+  assert_string_equal(t.runtime, "pid");
+  assert_null(t.id);
+  assert_int_equal(runtime_resolve(&ctx, "pid://77", NULL, &t), 0);
+  assert_int_equal(t.pid, 77);
+  assert_int_equal(runtime_resolve(&ctx, "pid://x", NULL, &t), -1);
+  assert_int_equal(runtime_resolve(&ctx, "0", NULL, &t), -1);
+}
+
+static void
+test_order(void **state)
+{
+  (void)state;
+  /* Documented order (runtime.h, man page): names first, then the layers
+     below them, runc last. */
+  const char *want[] = { "docker", "podman", "nerdctl", "cri",    "containerd",
+                         "lxc",    "incus",  "lxd",     "nspawn", "runc" };
+  assert_int_equal(runtime_table_len, sizeof want / sizeof *want);
+  for (size_t i = 0; i < runtime_table_len; i++)
+    assert_string_equal(runtime_table[i]->name, want[i]);
+}
+
+/* Lists made up for the matching tests. */
+struct fixture
+{
+  const struct runtime_backend *b[4];
+  struct runtime_list l[4];
+  int st[4];
+  size_t n;
+};
+
+static struct runtime_entry *
+add(struct fixture *f, size_t i, const char *name, const char *id, pid_t pid)
+{
+  struct runtime_entry *e = runtime_list_add(&f->l[i], f->b[i], name, id);
+  assert_non_null(e);
+  e->generated_id = id != NULL;
+  e->running = pid > 0;
+  e->pid = pid;
+  runtime_set(&e->state, pid > 0 ? "running" : "exited");
+  return e;
+}
+
+static void
+fixture_init(struct fixture *f)
+{
+  memset(f, 0, sizeof *f);
+  f->b[0] = &runtime_docker;
+  f->b[1] = &runtime_podman;
+  f->b[2] = &runtime_containerd;
+  f->b[3] = &runtime_nspawn;
+  f->st[3] = RUNTIME_ABSENT;
+  f->n = 4;
+  add(f, 0, "web", "0123456789abcdef0123", 100);
+  add(f, 0, "db", "0456789abcdef0123456", 0);
+  add(f, 1, "cache", "abcdef0123456789abcd", 200);
+  add(f, 1, "api", "abd00000000000000000", 300);
+  struct runtime_entry *m = add(f, 2, "0123456789abcdef0123", NULL, 100); /* docker's, in moby */
+  runtime_set(&m->ns, "moby");
+  struct runtime_entry *k = add(f, 2, "job", NULL, 400);
+  runtime_set(&k->ns, "default");
+  k = add(f, 2, "job", NULL, 401);
+  runtime_set(&k->ns, "k8s.io");
+}
+
+static void
+fixture_free(struct fixture *f)
+{
+  for (size_t i = 0; i < f->n; i++)
+    runtime_list_free(&f->l[i]);
+}
+
+static int
+pick(struct fixture *f, const char *want, const struct runtime_entry **e)
+{
+  return runtime_pick(want, want, f->b, f->l, f->st, NULL, f->n, e);
+}
+
+static void
+test_match(void **state)
+{
+  (void)state;
+  struct fixture f;
+  fixture_init(&f);
+  const struct runtime_entry *e;
+  assert_int_equal(pick(&f, "web", &e), 0);
+  assert_ptr_equal(e->rt, &runtime_docker);
+  assert_int_equal(e->pid, 100);
+  /* The full ID: docker's and containerd's moby entry are one process:
+     docker, first in the order, names it. */
+  assert_int_equal(pick(&f, "0123456789abcdef0123", &e), 0);
+  assert_ptr_equal(e->rt, &runtime_docker);
+  /* A unique prefix of a generated ID. */
+  assert_int_equal(pick(&f, "abc", &e), 0);
+  assert_string_equal(e->name, "cache");
+  /* NS/ID. */
+  assert_int_equal(pick(&f, "k8s.io/job", &e), 0);
+  assert_int_equal(e->pid, 401);
+  /* Prefixes only of generated IDs: "jo" is no container. */
+  assert_int_equal(pick(&f, "jo", &e), -1);
+  assert_non_null(strstr(cntr_error_message(), "no such container"));
+  fixture_free(&f);
+}
+
+static void
+test_errors(void **state)
+{
+  (void)state;
+  struct fixture f;
+  fixture_init(&f);
+  const struct runtime_entry *e;
+
+  /* Stopped. */
+  assert_int_equal(pick(&f, "db", &e), -1);
+  assert_string_equal(cntr_error_message(),
+                      "target 'db': docker container db (id 0456789abcde, exited) is not running");
+
+  /* The same name in two runtimes. */
+  add(&f, 1, "web", "fedcba98765432100000", 500);
+  assert_int_equal(pick(&f, "web", &e), -1);
+  assert_non_null(strstr(cntr_error_message(), "ambiguous"));
+  assert_non_null(strstr(cntr_error_message(), "docker container web (id 0123456789ab, pid 100)"));
+  assert_non_null(strstr(cntr_error_message(), "podman container web (id fedcba987654, pid 500)"));
+  assert_string_equal(cntr_error_hint(), "pick one: docker://web or podman://web");
+
+  /* The same ID in two containerd namespaces. */
+  assert_int_equal(pick(&f, "job", &e), -1);
+  assert_non_null(strstr(cntr_error_hint(), "containerd://default/job or containerd://k8s.io/job"));
+
+  /* An ID prefix of two containers of one runtime. */
+  assert_int_equal(pick(&f, "ab", &e), -1);
+  assert_non_null(strstr(cntr_error_message(), "ID prefix is ambiguous"));
+  assert_string_equal(cntr_error_hint(), "give more of the ID, or the name");
+
+  /* Unknown: which were asked, which failed, which are absent. */
+  const char *failures[4] = { NULL, "podman ps: boom", NULL, NULL };
+  f.st[1] = -1;
+  assert_int_equal(runtime_pick("nope", "nope", f.b, f.l, f.st, failures, f.n, &e), -1);
+  assert_string_equal(cntr_error_message(),
+                      "target 'nope': no such container (asked: docker, containerd; failed: "
+                      "podman (podman ps: boom); not installed or not running: nspawn)");
+  fixture_free(&f);
+}
+
+static void
+test_cgroup(void **state)
+{
+  (void)state;
+  const char *v1 = "12:pids:/docker/0123abcd\n11:memory:/docker/0123abcd\n0::/\n";
+  assert_true(runtime_cgroup_matches(v1, "0123abcd"));
+  assert_false(runtime_cgroup_matches(v1, "pids"));
+  assert_false(runtime_cgroup_matches(v1, "4567"));
+  const char *v2 = "0::/system.slice/docker-0123abcd.scope\n";
+  assert_true(runtime_cgroup_matches(v2, "0123abcd"));
+  assert_true(runtime_cgroup_matches("0::/lxc.payload.web\n", "lxc.payload.web"));
+  assert_false(runtime_cgroup_matches(v2, NULL));
+}
+
+static void
+test_kv(void **state)
+{
+  (void)state;
+  const char *t = "Name: web\nStatus: RUNNING\n  PID: 9\nPID:   1234  \n";
+  char *v = runtime_kv_get(t, "PID");
+  assert_string_equal(v, "1234");
+  free(v);
+  v = runtime_kv_get(t, "status");
+  assert_string_equal(v, "RUNNING");
+  free(v);
+  assert_null(runtime_kv_get(t, "Type"));
+}
+
+static void
+test_nspawn_name(void **state)
+{
+  (void)state;
+#define NAME_OF(lit) runtime_nspawn_machine_name(lit, sizeof lit)
+  char *n = NAME_OF("systemd-nspawn\0--quiet\0-M\0web\0-D\0/srv/x\0/bin/sh");
+  assert_string_equal(n, "web");
+  free(n);
+  n = NAME_OF("systemd-nspawn\0--machine=db\0-D/srv/x");
+  assert_string_equal(n, "db");
+  free(n);
+  n = NAME_OF("systemd-nspawn\0--directory\0/var/lib/machines/deb12/\0/bin/sh\0-M\0no");
+  assert_string_equal(n, "deb12");
+  free(n);
+  n = NAME_OF("systemd-nspawn\0-i\0/var/lib/machines/fedora.raw");
+  assert_string_equal(n, "fedora");
+  free(n);
+  assert_null(NAME_OF("systemd-nspawn\0--boot"));
+#undef NAME_OF
+}
+
+static void
+test_exec_capture(void **state)
+{
+  (void)state;
+  struct exec_result r;
+  char *ok[] = { "sh", "-c", "echo out; echo err >&2; read x; exit 3", NULL };
+  assert_int_equal(exec_capture(ok, 5000, &r), 0);
+  assert_int_equal(r.status, 3);
+  assert_string_equal(r.out, "out\n");
+  assert_string_equal(r.err, "err\n");
+  exec_result_free(&r);
+  /* A program that hangs (a daemon that does not answer) is killed, with
+     what it forked. */
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  char *hang[] = { "sh", "-c", "sleep 30 & sleep 30", NULL };
+  assert_int_equal(exec_capture(hang, 200, &r), -1);
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  assert_true(b.tv_sec - a.tv_sec < 5);
+  assert_non_null(strstr(cntr_error_message(), "did not answer within 200 ms"));
+  char *missing[] = { "cntr-no-such-program", NULL };
+  assert_int_equal(exec_capture(missing, 200, &r), -1);
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_scheme),      cmocka_unit_test(test_types),
+    cmocka_unit_test(test_pid_rule),    cmocka_unit_test(test_order),
+    cmocka_unit_test(test_match),       cmocka_unit_test(test_errors),
+    cmocka_unit_test(test_cgroup),      cmocka_unit_test(test_kv),
+    cmocka_unit_test(test_nspawn_name), cmocka_unit_test(test_exec_capture),
+  };
+  return cmocka_run_group_tests_name("runtime resolution (made-up lists)", tests, NULL, NULL);
+}
