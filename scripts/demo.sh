@@ -97,7 +97,7 @@ run "$CNTR" attach "$pid" -- sh -c 'echo "exit status comes back"; exit 3'
 
 if [[ -t 0 && -t 1 ]]; then
   say "Interactive session: your login shell inside the target"
-  note "try: ls /; ps -ef; hostname; cat /etc/passwd; ls /var/lib/cntr"
+  note "try: ls /; ps -e; hostname; cat /etc/passwd; ls /var/lib/cntr"
   note "type 'exit' to leave; the target is then stopped and removed."
   run "$CNTR" attach "$pid"
 else
