@@ -121,14 +121,16 @@ mount_usage(FILE *out)
   fprintf(out, "Usage: cntr mount [OPTIONS] SOURCE MOUNTPOINT\n"
                "\n"
                "Serve SOURCE on MOUNTPOINT through cntr's FUSE server.  SOURCE is a\n"
-               "directory (write it with a '/', e.g. ./data) or a container process PID,\n"
-               "whose root filesystem is served with all its mounts, as it sees them.\n"
+               "directory (write it with a '/', e.g. ./data) or a container (a PID, NAME,\n"
+               "ID or SCHEME://NAME, as for attach), whose root filesystem is served with\n"
+               "all its mounts, as the container sees them.\n"
                "cntr detaches once the mount exists and exits when it is unmounted\n"
                "(umount MOUNTPOINT or fusermount3 -u MOUNTPOINT).\n"
                "\n"
                "Options:\n"
                "  -r, --read-only   refuse every change (EROFS) and never update atimes\n"
                "  -f, --foreground  serve in the foreground; Ctrl-C or SIGTERM unmounts\n"
+               "  -t, --type LIST   look a container NAME up only in these runtimes\n"
                "  -v, --verbose     explain what cntr does (twice, with -f: FUSE debug output)\n"
                "  -h, --help        show this help and exit\n");
 }
@@ -146,12 +148,15 @@ cmd_mount(int argc, char **argv)
   };
   int c;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, ":rfvh", longopts, NULL)) != -1)
+  while ((c = getopt_long(argc, argv, ":rfvht:", longopts, NULL)) != -1)
     {
       switch (c)
         {
         case 'r':
           o.read_only = true;
+          break;
+        case 't':
+          o.types = optarg;
           break;
         case 'f':
           o.foreground = true;

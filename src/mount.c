@@ -20,11 +20,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* A SOURCE with a slash (or . and ..) is a directory; anything else names a
-   target, so "cntr mount 4242 /mnt" never picks up a directory "4242". */
+/* A SOURCE with a slash (or . and ..) is a directory, unless it is
+   SCHEME://NAME; anything else names a target, so "cntr mount 4242 /mnt"
+   never picks up a directory "4242". */
 static bool
 source_is_directory(const char *source)
 {
+  if (strstr(source, "://"))
+    return false;
   return strchr(source, '/') || !strcmp(source, ".") || !strcmp(source, "..");
 }
 
@@ -45,7 +48,7 @@ open_source(const struct mount_options *o, int *fd)
       return -1;
     }
   struct target t;
-  if (target_open(o->source, &t) < 0)
+  if (target_open_as(o->source, o->types, &t) < 0)
     {
       target_close(&t);
       return -1;

@@ -10,6 +10,7 @@
 struct mount_options
 {
   const char *source;     /* a directory (has a '/'), or a target */
+  const char *types;      /* --type: runtimes to ask for a target; NULL: all */
   const char *mountpoint; /* an existing directory */
   bool read_only;         /* EROFS for every change, no atime updates */
   bool foreground;        /* serve in this process instead of a daemon */
