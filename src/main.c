@@ -6,6 +6,7 @@
 #include "log.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,29 @@ struct command
   const char *summary;
   int (*run)(int argc, char **argv);
 };
+
+/* A command-line mistake: "cntr CMD: what" and where to read more; the
+   status of a cntr failure. */
+static int __attribute__((format(printf, 2, 3))) usage_error(const char *cmd, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "cntr: %s: ", cmd);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nTry 'cntr %s --help' for more information.\n", cmd);
+  return CNTR_EXIT_FAILURE;
+}
+
+/* What getopt_long (with a leading ':' and opterr = 0) returned for a bad
+   option, worded as usage_error. */
+static int
+option_error(const char *cmd, int c, char **argv)
+{
+  if (c == ':')
+    return usage_error(cmd, "option '%s' needs an argument", argv[optind - 1]);
+  return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+}
 
 static void
 attach_usage(FILE *out)
@@ -88,22 +112,12 @@ cmd_attach(int argc, char **argv)
         case OPT_VERSION:
           printf("cntr %s\n", CNTR_VERSION);
           return 0;
-        case ':':
-          fprintf(stderr, "cntr: attach: option '%s' needs an argument\n", argv[optind - 1]);
-          fprintf(stderr, "Try 'cntr attach --help' for more information.\n");
-          return CNTR_EXIT_FAILURE;
         default:
-          fprintf(stderr, "cntr: attach: unknown option '%s'\n", argv[optind - 1]);
-          fprintf(stderr, "Try 'cntr attach --help' for more information.\n");
-          return CNTR_EXIT_FAILURE;
+          return option_error("attach", c, argv);
         }
     }
   if (optind >= argc)
-    {
-      fprintf(stderr, "cntr: attach: missing target (a PID or a container name)\n"
-                      "Try 'cntr attach --help' for more information.\n");
-      return CNTR_EXIT_FAILURE;
-    }
+    return usage_error("attach", "missing target (a PID or a container name)");
   o.target = argv[optind++];
   if (optind < argc && !strcmp(argv[optind], "--"))
     optind++;
@@ -140,11 +154,9 @@ cmd_mount(int argc, char **argv)
 {
   struct mount_options o = { 0 };
   static const struct option longopts[] = {
-    { "read-only", no_argument, NULL, 'r' },
-    { "foreground", no_argument, NULL, 'f' },
-    { "verbose", no_argument, NULL, 'v' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+    { "read-only", no_argument, NULL, 'r' },  { "foreground", no_argument, NULL, 'f' },
+    { "type", required_argument, NULL, 't' }, { "verbose", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
   };
   int c;
   opterr = 0;
@@ -168,17 +180,11 @@ cmd_mount(int argc, char **argv)
           mount_usage(stdout);
           return 0;
         default:
-          fprintf(stderr, "cntr: mount: unknown option '%s'\n", argv[optind - 1]);
-          fprintf(stderr, "Try 'cntr mount --help' for more information.\n");
-          return CNTR_EXIT_FAILURE;
+          return option_error("mount", c, argv);
         }
     }
   if (argc - optind != 2)
-    {
-      fprintf(stderr, "cntr: mount: needs SOURCE and MOUNTPOINT\n"
-                      "Try 'cntr mount --help' for more information.\n");
-      return CNTR_EXIT_FAILURE;
-    }
+    return usage_error("mount", "needs SOURCE and MOUNTPOINT");
   o.source = argv[optind];
   o.mountpoint = argv[optind + 1];
   o.debug = o.foreground && cntr_verbosity >= 2;
@@ -228,10 +234,7 @@ cmd_ps(int argc, char **argv)
           if (!strcmp(optarg, "json"))
             o.json = true;
           else if (strcmp(optarg, "table"))
-            {
-              fprintf(stderr, "cntr: ps: --format '%s': not 'table' or 'json'\n", optarg);
-              return CNTR_EXIT_FAILURE;
-            }
+            return usage_error("ps", "--format '%s': not 'table' or 'json'", optarg);
           break;
         case 't':
           o.types = optarg;
@@ -242,21 +245,12 @@ cmd_ps(int argc, char **argv)
         case 'h':
           ps_usage(stdout);
           return 0;
-        case ':':
-          fprintf(stderr, "cntr: ps: option '%s' needs an argument\n", argv[optind - 1]);
-          fprintf(stderr, "Try 'cntr ps --help' for more information.\n");
-          return CNTR_EXIT_FAILURE;
         default:
-          fprintf(stderr, "cntr: ps: unknown option '%s'\n", argv[optind - 1]);
-          fprintf(stderr, "Try 'cntr ps --help' for more information.\n");
-          return CNTR_EXIT_FAILURE;
+          return option_error("ps", c, argv);
         }
     }
   if (optind < argc)
-    {
-      fprintf(stderr, "cntr: ps: unexpected argument '%s'\n", argv[optind]);
-      return CNTR_EXIT_FAILURE;
-    }
+    return usage_error("ps", "unexpected argument '%s'", argv[optind]);
   int rc = cntr_ps(&o);
   if (rc == CNTR_EXIT_FAILURE)
     cntr_error_print();

@@ -50,6 +50,9 @@ check_true "... its busybox" test -x "$mnt/bin/busybox"
 check_eq "... its own /proc (its PID namespace: PID 1 is its app)" "target-app" \
   "$(cat "$mnt/proc/1/comm" 2>&1)"
 umount "$mnt"
+run_cntr -- mount -r --type pid "$pid" "$mnt"
+check_run "mount --type pid PID: 0" 0
+umount "$mnt"
 run_cntr -- mount -r "pid://$pid" "$mnt"
 check_run "mount a target as pid://PID: 0" 0
 check_eq "... its /etc/hostname" "$TARGET_HOSTNAME" "$(cat "$mnt/etc/hostname" 2>&1)"
