@@ -435,7 +435,6 @@ push_path_override(struct session *s, char ***v, const char *name, const char *c
 static int
 build_command(struct session *s, const struct passwd *pw)
 {
-  const char *base = s->o->base_dir;
   if (s->o->command && s->o->command[0])
     {
       for (char **a = s->o->command; *a; a++)
@@ -454,10 +453,10 @@ build_command(struct session *s, const struct passwd *pw)
   if (!path)
     return cntr_fail(ENOMEM, "build the command");
   s->exec_path = path;
-  const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  /* Every candidate above is an absolute path. */
+  const char *name = strrchr(path, '/') + 1;
   if (strv_push_take(&s->argv, xasprintf("-%s", name)) < 0)
     return cntr_fail(ENOMEM, "build the command");
-  (void)base;
   return 0;
 }
 
