@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* The inode table: one entry per file the kernel knows about, holding an
-   O_PATH|O_NOFOLLOW fd, deduplicated on (st_dev, st_ino) and reference
-   counted with the kernel's lookup count.  The fuse_ino_t handed to the
-   kernel is the entry's address.
+/* The inode table: one entry per file the kernel knows about, deduplicated
+   on (st_dev, st_ino) and reference counted with the kernel's lookup count.
+   The fuse_ino_t handed to the kernel is the entry's address.
 
-   Only this module creates, finds and frees entries; handlers use the fd of
-   an entry they were given.  (A later change may replace the fd by a file
-   handle; that change stays behind these functions and cntrfs_inode_fd.) */
+   An entry is found again by its file handle (name_to_handle_at(2)); its
+   O_PATH fd is only a cache.  Idle fds beyond a limit are closed, oldest
+   first, and reopened with open_by_handle_at(2) when next needed, so a walk
+   over more files than the process may have open works.  Entries of file
+   systems without file handles (procfs, most FUSE file systems), and every
+   entry when the server may not open by handle (it lacks
+   CAP_DAC_READ_SEARCH), keep their fd for life, as the table did before.
+
+   Only this module creates, finds and frees entries; handlers borrow the fd
+   of an entry they were given for one operation (inode_fd_borrow). */
 #ifndef CNTR_FUSE_INODE_H
 #define CNTR_FUSE_INODE_H
 
@@ -18,15 +24,29 @@
 
 struct cntrfs_inode
 {
-  int fd; /* O_PATH|O_NOFOLLOW|O_CLOEXEC, -1 for inodes with no backing file */
-  dev_t dev;
-  ino_t ino;
+  struct cntrfs_inode *next;                  /* hash chain */
+  struct cntrfs_inode *idle_prev, *idle_next; /* idle fd list, oldest first */
   /* Kernel lookups not yet forgotten; guarded by the table lock. */
   uint64_t nlookup;
+  dev_t dev;
+  ino_t ino;
+  /* O_PATH|O_NOFOLLOW|O_CLOEXEC, or -1: closed (has a handle) or no
+     backing file (virtual inodes).  Guarded by the table lock. */
+  int fd;
+  /* Operations using fd now; an fd is idle (may be closed) at zero. */
+  uint32_t borrowers;
   /* Pinned entries (the root) stay until the table is destroyed. */
   bool pinned;
-  struct cntrfs_inode *next; /* hash chain */
+  /* The file handle, when it has one: mount is an index into the table's
+     mounts, handle_type and handle[handle_bytes] what name_to_handle_at
+     gave. */
+  uint8_t handle_bytes;
+  uint16_t mount;
+  int32_t handle_type;
+  unsigned char handle[];
 };
+
+struct inode_mount;
 
 struct inode_table
 {
@@ -34,10 +54,21 @@ struct inode_table
   struct cntrfs_inode **buckets;
   size_t nbuckets;
   size_t count;
+  /* Open files of the mounts entries' handles belong to. */
+  struct inode_mount *mounts;
+  size_t nmounts;
+  /* Whether fds may be closed and reopened by handle. */
+  bool handles;
+  /* Entries with an idle, closable fd, and their most. */
+  struct cntrfs_inode *idle_head, *idle_tail;
+  size_t nidle;
+  size_t max_idle;
 };
 
 /* Error convention of this module: -1 / NULL with errno set. */
-int inode_table_init(struct inode_table *t);
+
+/* max_idle: how many idle fds to keep open; 0 keeps every fd for life. */
+int inode_table_init(struct inode_table *t, size_t max_idle);
 
 /* Closes the fds of and frees every remaining entry. */
 void inode_table_destroy(struct inode_table *t);
@@ -48,7 +79,9 @@ void inode_table_destroy(struct inode_table *t);
    outside the lock.  NULL (ENOMEM) leaves *fd alone. */
 struct cntrfs_inode *inode_table_ref(struct inode_table *t, int *fd, const struct stat *st);
 
-/* As inode_table_ref, but the entry is pinned and its count not raised. */
+/* As inode_table_ref, but the entry is pinned (its fd kept for life) and
+   its count not raised.  The first pinned entry (the root) also tells
+   whether this process can reopen files by handle. */
 struct cntrfs_inode *inode_table_insert_pinned(struct inode_table *t, int *fd,
                                                const struct stat *st);
 
@@ -63,13 +96,51 @@ void inode_table_unref(struct inode_table *t, struct cntrfs_inode *inode, uint64
    the table with a lookup count above zero. */
 bool inode_table_known(struct inode_table *t, const struct stat *st);
 
-/* Number of entries (tests, diagnostics). */
+/* Number of entries, and of open entry fds (tests, diagnostics). */
 size_t inode_table_count(struct inode_table *t);
+size_t inode_table_open_fds(struct inode_table *t);
+
+/* The entry's O_PATH fd, valid until the matching inode_fd_return: the
+   cached one, or reopened by handle (-1 with errno, ESTALE when the file
+   is gone, EBADF for an entry with no backing file). */
+int inode_fd_borrow(struct inode_table *t, struct cntrfs_inode *inode);
+void inode_fd_return(struct inode_table *t, struct cntrfs_inode *inode);
+
+/* A borrowed fd returned when it goes out of scope:
+     cleanup_inode_fd struct inode_fd pfd = INODE_FD_INIT;
+     if (inode_fd_get(&fs->inodes, inode, &pfd) < 0) ...use errno...
+     ... pfd.fd ... */
+struct inode_fd
+{
+  struct inode_table *table;
+  struct cntrfs_inode *inode; /* NULL: nothing borrowed */
+  int fd;
+};
+#define INODE_FD_INIT                                                                              \
+  {                                                                                                \
+    .table = NULL, .inode = NULL, .fd = -1                                                         \
+  }
 
 static inline int
-cntrfs_inode_fd(const struct cntrfs_inode *inode)
+inode_fd_get(struct inode_table *t, struct cntrfs_inode *inode, struct inode_fd *b)
 {
-  return inode->fd;
+  b->fd = inode_fd_borrow(t, inode);
+  if (b->fd < 0)
+    return -1;
+  b->table = t;
+  b->inode = inode;
+  return b->fd;
 }
+
+static inline void
+inode_fd_put(struct inode_fd *b)
+{
+  if (b->inode != NULL)
+    inode_fd_return(b->table, b->inode);
+  b->inode = NULL;
+  b->fd = -1;
+}
+
+#define cleanup_inode_fd __attribute__((cleanup(inode_fd_put)))
 
 #endif

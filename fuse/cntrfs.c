@@ -84,18 +84,28 @@ dup_prefix(const char *s, size_t *len, bool *failed)
   return d;
 }
 
-static void
+/* Raise the soft limit on open files to the hard one, and return how many
+   idle inode fds to keep open: a quarter of it, leaving the rest to files
+   the kernel has open and to what the process shares the table with. */
+static size_t
 raise_nofile_limit(void)
 {
   struct rlimit rl;
 
-  /* One fd per inode the kernel holds on to: take all we may. */
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+  if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+    return 256;
+  if (rl.rlim_cur < rl.rlim_max)
     {
       rl.rlim_cur = rl.rlim_max;
       if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-        log_error("raising RLIMIT_NOFILE", errno);
+        {
+          log_error("raising RLIMIT_NOFILE", errno);
+          getrlimit(RLIMIT_NOFILE, &rl);
+        }
     }
+  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1 << 20)
+    return (1 << 20) / 4;
+  return rl.rlim_cur / 4 > 16 ? (size_t)(rl.rlim_cur / 4) : 16;
 }
 
 static bool
@@ -229,7 +239,7 @@ cntrfs_new(const struct cntrfs_config *config)
   if (fs->proc_fd < 0)
     goto fail;
 
-  if (inode_table_init(&fs->inodes) < 0)
+  if (inode_table_init(&fs->inodes, raise_nofile_limit()) < 0)
     goto fail;
   fs->root = inode_table_insert_pinned(&fs->inodes, &root_fd, &st);
   if (fs->root == NULL)
@@ -262,7 +272,6 @@ cntrfs_new(const struct cntrfs_config *config)
       goto fail;
     }
 
-  raise_nofile_limit();
   return fs;
 
 fail:
@@ -355,11 +364,12 @@ worker_main(void *arg)
         continue;
       if (res <= 0)
         {
+          /* ECONNABORTED: the kernel ended the connection (seen at
+             unmount, racing the read), which is the end, not an error. */
+          if (res < 0 && res != -ECONNABORTED)
+            log_error("reading /dev/fuse", -res);
           if (res < 0)
-            {
-              log_error("reading /dev/fuse", -res);
-              fuse_session_exit(fs->se);
-            }
+            fuse_session_exit(fs->se);
           break;
         }
 

@@ -3,10 +3,11 @@
    replies exactly once, with the errno of the system call that failed (ENOMEM
    when an allocation fails), and never aborts.
 
-   Inodes are O_PATH fds (inode.h).  Operations that need a real open file
-   reopen the O_PATH fd through /proc/self/fd (fs->proc_fd), which reaches the
-   very inode without walking any path; operations that work on O_PATH fds
-   directly use AT_EMPTY_PATH. */
+   Inodes have O_PATH fds (inode.h), borrowed for the length of one
+   operation: the table may close idle ones and reopen them by file handle.
+   Operations that need a real open file reopen the O_PATH fd through
+   /proc/self/fd (fs->proc_fd), which reaches the very inode without walking
+   any path; operations that work on O_PATH fds directly use AT_EMPTY_PATH. */
 #include "cntrfs-internal.h"
 #include "cntrfs-cleanup.h"
 #include "cntrfs-elf.h"
@@ -34,7 +35,11 @@ struct cntrfs_file
 {
   struct cntrfs_handle h; /* first: the list links */
   int fd;                 /* -1 for the synthetic file */
-  bool synthetic;         /* served from memory */
+  /* The inode's fd, kept open while the file is: the kernel still asks
+     about the inode (fstat, fchmod) after the file is unlinked, when it
+     could no longer be reopened by handle. */
+  struct inode_fd inode_fd;
+  bool synthetic; /* served from memory */
   /* The PT_INTERP string to present as interp_to, when interp_len != 0:
      bytes [interp_offset, interp_offset + interp_len) (its NUL included). */
   uint64_t interp_offset;
@@ -215,6 +220,7 @@ file_destroy(struct cntrfs_handle *h)
 
   if (fh->fd >= 0)
     close(fh->fd);
+  inode_fd_put(&fh->inode_fd);
   free(fh->head);
   free(fh);
 }
@@ -316,6 +322,8 @@ link_stat(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st)
 static int
 stat_inode(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st)
 {
+  cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
+
   if (is_synthetic(fs, inode))
     {
       synthetic_stat(fs, st);
@@ -326,7 +334,9 @@ stat_inode(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st)
       link_stat(fs, inode, st);
       return 0;
     }
-  return fstatat(cntrfs_inode_fd(inode), "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+  if (inode_fd_get(&fs->inodes, inode, &b) < 0)
+    return -1;
+  return fstatat(b.fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
 }
 
 /* Open the file behind an O_PATH inode fd for real.  O_NOFOLLOW must go: the
@@ -335,10 +345,13 @@ stat_inode(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st)
 static int
 reopen_inode(struct cntrfs *fs, struct cntrfs_inode *inode, int flags)
 {
+  cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   char name[16];
   int fd;
 
-  fd_name(name, sizeof name, cntrfs_inode_fd(inode));
+  if (inode_fd_get(&fs->inodes, inode, &b) < 0)
+    return -1;
+  fd_name(name, sizeof name, b.fd);
   flags &= ~(O_NOFOLLOW | O_CREAT | O_EXCL | O_NOCTTY);
   flags |= O_CLOEXEC;
   if (fs->read_only)
@@ -454,19 +467,46 @@ lookup_in_link_dir(struct cntrfs *fs, const char *name, struct fuse_entry_param 
   return 0;
 }
 
+static void
+entry_init(struct fuse_entry_param *e)
+{
+  memset(e, 0, sizeof *e);
+  e->attr_timeout = CNTRFS_TIMEOUT;
+  e->entry_timeout = CNTRFS_TIMEOUT;
+}
+
+/* Look up a name of a real directory, given an fd of it (O_PATH or open);
+   as do_lookup. */
+static int
+lookup_at(struct cntrfs *fs, int parent_fd, const char *name, struct fuse_entry_param *e)
+{
+  cleanup_close int fd = -1;
+  struct cntrfs_inode *inode;
+  struct stat st;
+
+  entry_init(e);
+  fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return err_of(errno);
+  if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+    return err_of(errno);
+  inode = inode_table_ref(&fs->inodes, &fd, &st);
+  if (inode == NULL)
+    return ENOMEM;
+  e->ino = (fuse_ino_t)(uintptr_t)inode;
+  e->attr = st;
+  return 0;
+}
+
 /* On success the entry's lookup count was raised by one (except for the
    virtual inodes, which are never forgotten). */
 static int
 do_lookup(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
           struct fuse_entry_param *e)
 {
-  cleanup_close int fd = -1;
-  struct cntrfs_inode *inode;
-  struct stat st;
+  cleanup_inode_fd struct inode_fd pfd = INODE_FD_INIT;
 
-  memset(e, 0, sizeof *e);
-  e->attr_timeout = CNTRFS_TIMEOUT;
-  e->entry_timeout = CNTRFS_TIMEOUT;
+  entry_init(e);
 
   if (is_not_dir(fs, parent))
     return ENOTDIR;
@@ -485,18 +525,9 @@ do_lookup(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
   /* The kernel resolves ".." itself, but never let it leave the layer. */
   if (parent == fs->root && strcmp(name, "..") == 0)
     name = ".";
-
-  fd = openat(cntrfs_inode_fd(parent), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
+  if (inode_fd_get(&fs->inodes, parent, &pfd) < 0)
     return err_of(errno);
-  if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-    return err_of(errno);
-  inode = inode_table_ref(&fs->inodes, &fd, &st);
-  if (inode == NULL)
-    return ENOMEM;
-  e->ino = (fuse_ino_t)(uintptr_t)inode;
-  e->attr = st;
-  return 0;
+  return lookup_at(fs, pfd.fd, name, e);
 }
 
 /* Undo a lookup the kernel never received. */
@@ -560,6 +591,7 @@ cntrfs_op_init(void *userdata, struct fuse_conn_info *conn)
 static int
 refused_lookup_err(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name)
 {
+  cleanup_inode_fd struct inode_fd pfd = INODE_FD_INIT;
   cleanup_close int fd = -1;
   struct stat st;
 
@@ -567,7 +599,9 @@ refused_lookup_err(struct cntrfs *fs, struct cntrfs_inode *parent, const char *n
     return EACCES;
   if (is_link_dir(fs, parent) || is_virtual_name(fs, parent, name))
     return ENOMEM;
-  fd = openat(cntrfs_inode_fd(parent), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (inode_fd_get(&fs->inodes, parent, &pfd) < 0)
+    return EACCES;
+  fd = openat(pfd.fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0 || fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
     return EACCES;
   return inode_table_known(&fs->inodes, &st) ? ENOMEM : EACCES;
@@ -650,7 +684,8 @@ cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *inode = inode_of(fs, ino);
-  int fd = cntrfs_inode_fd(inode);
+  cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
+  int fd;
   struct stat st;
 
   /* With a handle (ftruncate): as getattr. */
@@ -661,6 +696,9 @@ cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
       fuse_reply_err(req, EROFS);
       return;
     }
+  fd = inode_fd_get(&fs->inodes, inode, &b);
+  if (fd < 0)
+    goto fail;
   if (fi != NULL && file_of(fi)->fd < 0)
     fi = NULL;
 
@@ -728,6 +766,7 @@ cntrfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *inode = inode_of(fs, ino);
+  cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   char buf[PATH_MAX + 1];
   char out[PATH_MAX];
   ssize_t n;
@@ -745,7 +784,12 @@ cntrfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
       fuse_reply_err(req, EINVAL);
       return;
     }
-  n = readlinkat(cntrfs_inode_fd(inode), "", buf, sizeof buf);
+  if (inode_fd_get(&fs->inodes, inode, &b) < 0)
+    {
+      reply_errno(req);
+      return;
+    }
+  n = readlinkat(b.fd, "", buf, sizeof buf);
   if (n < 0)
     {
       reply_errno(req);
@@ -781,9 +825,10 @@ make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode, 
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *parent = inode_of(fs, parent_ino);
+  cleanup_inode_fd struct inode_fd pfd = INODE_FD_INIT;
   struct fuse_entry_param e;
   struct creds c;
-  int fd = cntrfs_inode_fd(parent);
+  int fd;
   int res, err;
 
   if (refuse_caller(req))
@@ -801,6 +846,12 @@ make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode, 
   if (is_virtual_name(fs, parent, name))
     {
       fuse_reply_err(req, EEXIST);
+      return;
+    }
+  fd = inode_fd_get(&fs->inodes, parent, &pfd);
+  if (fd < 0)
+    {
+      reply_errno(req);
       return;
     }
 
@@ -824,7 +875,7 @@ make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode, 
       return;
     }
 
-  err = do_lookup(fs, parent, name, &e);
+  err = lookup_at(fs, fd, name, &e);
   if (err != 0)
     {
       fuse_reply_err(req, err);
@@ -851,6 +902,7 @@ remove_entry(fuse_req_t req, fuse_ino_t parent_ino, const char *name, int flags)
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *parent = inode_of(fs, parent_ino);
+  cleanup_inode_fd struct inode_fd pfd = INODE_FD_INIT;
 
   if (refuse_caller(req))
     return;
@@ -862,7 +914,7 @@ remove_entry(fuse_req_t req, fuse_ino_t parent_ino, const char *name, int flags)
     fuse_reply_err(req, (flags & AT_REMOVEDIR) ? ENOTDIR : EROFS);
   else if (is_link_dir_name(fs, parent, name))
     fuse_reply_err(req, (flags & AT_REMOVEDIR) ? EROFS : EISDIR);
-  else if (unlinkat(cntrfs_inode_fd(parent), name, flags) < 0)
+  else if (inode_fd_get(&fs->inodes, parent, &pfd) < 0 || unlinkat(pfd.fd, name, flags) < 0)
     reply_errno(req);
   else
     fuse_reply_err(req, 0);
@@ -893,6 +945,8 @@ cntrfs_op_rename(fuse_req_t req, fuse_ino_t parent_ino, const char *name, fuse_i
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *parent = inode_of(fs, parent_ino);
   struct cntrfs_inode *newparent = inode_of(fs, newparent_ino);
+  cleanup_inode_fd struct inode_fd pfd = INODE_FD_INIT;
+  cleanup_inode_fd struct inode_fd npfd = INODE_FD_INIT;
 
   if (refuse_caller(req))
     return;
@@ -902,7 +956,9 @@ cntrfs_op_rename(fuse_req_t req, fuse_ino_t parent_ino, const char *name, fuse_i
     fuse_reply_err(req, ENOTDIR);
   else if (is_virtual_name(fs, parent, name) || is_virtual_name(fs, newparent, newname))
     fuse_reply_err(req, EROFS);
-  else if (renameat2(cntrfs_inode_fd(parent), name, cntrfs_inode_fd(newparent), newname, flags) < 0)
+  else if (inode_fd_get(&fs->inodes, parent, &pfd) < 0
+           || inode_fd_get(&fs->inodes, newparent, &npfd) < 0
+           || renameat2(pfd.fd, name, npfd.fd, newname, flags) < 0)
     reply_errno(req);
   else
     fuse_reply_err(req, 0);
@@ -914,6 +970,8 @@ cntrfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const c
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *inode = inode_of(fs, ino);
   struct cntrfs_inode *newparent = inode_of(fs, newparent_ino);
+  cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
+  cleanup_inode_fd struct inode_fd npfd = INODE_FD_INIT;
   struct fuse_entry_param e;
   int res;
 
@@ -937,13 +995,18 @@ cntrfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const c
 
   /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link (followed: it
      leads to the inode itself, symlinks included) does not. */
-  res = linkat(cntrfs_inode_fd(inode), "", cntrfs_inode_fd(newparent), newname, AT_EMPTY_PATH);
+  if (inode_fd_get(&fs->inodes, inode, &b) < 0 || inode_fd_get(&fs->inodes, newparent, &npfd) < 0)
+    {
+      reply_errno(req);
+      return;
+    }
+  res = linkat(b.fd, "", npfd.fd, newname, AT_EMPTY_PATH);
   if (res < 0 && errno == ENOENT)
     {
       char name[16];
 
-      fd_name(name, sizeof name, cntrfs_inode_fd(inode));
-      res = linkat(fs->proc_fd, name, cntrfs_inode_fd(newparent), newname, AT_SYMLINK_FOLLOW);
+      fd_name(name, sizeof name, b.fd);
+      res = linkat(fs->proc_fd, name, npfd.fd, newname, AT_SYMLINK_FOLLOW);
     }
   if (res < 0)
     {
@@ -951,10 +1014,8 @@ cntrfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const c
       return;
     }
 
-  memset(&e, 0, sizeof e);
-  e.attr_timeout = CNTRFS_TIMEOUT;
-  e.entry_timeout = CNTRFS_TIMEOUT;
-  if (stat_inode(fs, inode, &e.attr) < 0)
+  entry_init(&e);
+  if (fstatat(b.fd, "", &e.attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
     {
       reply_errno(req);
       return;
@@ -1136,6 +1197,8 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       reply_errno(req);
       return;
     }
+  /* Failing (the file went meanwhile) costs only what inode_fd is for. */
+  (void)inode_fd_get(&fs->inodes, inode, &fh->inode_fd);
   if (exec && fs->exec_script_prefix != NULL)
     detect_script(fs, fh);
   if (fh->head != NULL)
@@ -1512,7 +1575,8 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fus
 
       if (plus)
         {
-          int lerr = is_dot_or_dotdot(name) ? ENOENT : do_lookup(fs, dir_inode, name, &e);
+          /* The open directory is the parent: no fd to borrow. */
+          int lerr = is_dot_or_dotdot(name) ? ENOENT : lookup_at(fs, dirfd(d->dp), name, &e);
           if (lerr != 0)
             {
               /* Dot entries, and entries gone since readdir: a name without
@@ -1591,13 +1655,14 @@ cntrfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *inode = inode_of(fs, ino);
+  cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   struct statvfs sv;
 
   if (refuse_caller(req))
     return;
   if (is_virtual(fs, inode))
     inode = fs->root;
-  if (fstatvfs(cntrfs_inode_fd(inode), &sv) < 0)
+  if (inode_fd_get(&fs->inodes, inode, &b) < 0 || fstatvfs(b.fd, &sv) < 0)
     reply_errno(req);
   else
     fuse_reply_statfs(req, &sv);
@@ -1614,6 +1679,7 @@ cntrfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char 
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *inode = inode_of(fs, ino);
+  cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   char path[64];
 
   if (refuse_caller(req))
@@ -1623,7 +1689,12 @@ cntrfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char 
       fuse_reply_err(req, EROFS);
       return;
     }
-  fd_path(path, sizeof path, cntrfs_inode_fd(inode));
+  if (inode_fd_get(&fs->inodes, inode, &b) < 0)
+    {
+      reply_errno(req);
+      return;
+    }
+  fd_path(path, sizeof path, b.fd);
   if (setxattr(path, name, value, size, flags) < 0)
     reply_errno(req);
   else
@@ -1636,6 +1707,7 @@ cntrfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *inode = inode_of(fs, ino);
   cleanup_free char *buf = NULL;
+  cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   char path[64];
   ssize_t n;
 
@@ -1646,7 +1718,12 @@ cntrfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size
       fuse_reply_err(req, ENODATA);
       return;
     }
-  fd_path(path, sizeof path, cntrfs_inode_fd(inode));
+  if (inode_fd_get(&fs->inodes, inode, &b) < 0)
+    {
+      reply_errno(req);
+      return;
+    }
+  fd_path(path, sizeof path, b.fd);
   if (size == 0)
     {
       n = getxattr(path, name, NULL, 0);
@@ -1675,6 +1752,7 @@ cntrfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *inode = inode_of(fs, ino);
   cleanup_free char *buf = NULL;
+  cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   char path[64];
   ssize_t n;
 
@@ -1688,7 +1766,12 @@ cntrfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
         fuse_reply_buf(req, NULL, 0);
       return;
     }
-  fd_path(path, sizeof path, cntrfs_inode_fd(inode));
+  if (inode_fd_get(&fs->inodes, inode, &b) < 0)
+    {
+      reply_errno(req);
+      return;
+    }
+  fd_path(path, sizeof path, b.fd);
   if (size == 0)
     {
       n = listxattr(path, NULL, 0);
@@ -1716,6 +1799,7 @@ cntrfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *inode = inode_of(fs, ino);
+  cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   char path[64];
 
   if (refuse_caller(req))
@@ -1725,7 +1809,12 @@ cntrfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
       fuse_reply_err(req, EROFS);
       return;
     }
-  fd_path(path, sizeof path, cntrfs_inode_fd(inode));
+  if (inode_fd_get(&fs->inodes, inode, &b) < 0)
+    {
+      reply_errno(req);
+      return;
+    }
+  fd_path(path, sizeof path, b.fd);
   if (removexattr(path, name) < 0)
     reply_errno(req);
   else
@@ -1740,6 +1829,7 @@ cntrfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *inode = inode_of(fs, ino);
+  cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   struct creds c;
   int res, err = 0;
 
@@ -1762,10 +1852,15 @@ cntrfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
       fuse_reply_err(req, EROFS);
       return;
     }
+  if (inode_fd_get(&fs->inodes, inode, &b) < 0)
+    {
+      reply_errno(req);
+      return;
+    }
   res = creds_enter(req, fs, &c);
   if (res == 0)
     {
-      res = faccessat(cntrfs_inode_fd(inode), "", mask, AT_EMPTY_PATH | AT_EACCESS);
+      res = faccessat(b.fd, "", mask, AT_EMPTY_PATH | AT_EACCESS);
       err = res < 0 ? errno : 0;
     }
   else
@@ -1781,6 +1876,7 @@ cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *parent = inode_of(fs, parent_ino);
   cleanup_free struct cntrfs_file *fh = NULL;
+  cleanup_inode_fd struct inode_fd pfd = INODE_FD_INIT;
   struct fuse_entry_param e;
   struct creds c;
   int flags = fi->flags;
@@ -1832,11 +1928,16 @@ cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t
   /* O_NOFOLLOW: should the name have become a symlink since the kernel
      looked, do not follow it out of the layer. */
   flags = (flags & ~O_NOCTTY) | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+  if (inode_fd_get(&fs->inodes, parent, &pfd) < 0)
+    {
+      reply_errno(req);
+      return;
+    }
 
   res = creds_enter(req, fs, &c);
   if (res == 0)
     {
-      fh->fd = openat(cntrfs_inode_fd(parent), name, flags, mode & 07777);
+      fh->fd = openat(pfd.fd, name, flags, mode & 07777);
       res = fh->fd;
       err = errno;
     }
@@ -1849,13 +1950,14 @@ cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t
       return;
     }
 
-  err = do_lookup(fs, parent, name, &e);
+  err = lookup_at(fs, pfd.fd, name, &e);
   if (err != 0)
     {
       close(fh->fd);
       fuse_reply_err(req, err);
       return;
     }
+  (void)inode_fd_get(&fs->inodes, inode_of(fs, e.ino), &fh->inode_fd);
   fi->keep_cache = 0;
   reply_open_handle(req, fs, fi, &fh->h, &e);
   fh = NULL;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The inode table: deduplication on (dev, ino), lookup counting, pinning,
-   fds closed when the count reaches zero, growth. */
+   fds closed when the count reaches zero, growth; with file handles, idle
+   fds closed beyond the limit and reopened by handle when borrowed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +9,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cntrfs-inode.h"
@@ -42,7 +45,7 @@ test_dedup_and_count(void **state)
   struct cntrfs_inode *a, *b;
 
   (void)state;
-  assert_int_equal(inode_table_init(&t), 0);
+  assert_int_equal(inode_table_init(&t, 0), 0);
   a = inode_table_ref(&t, &fd1, &st);
   assert_non_null(a);
   assert_int_equal(fd1, -1); /* taken over */
@@ -76,7 +79,7 @@ test_distinct_dev(void **state)
   struct cntrfs_inode *a, *b;
 
   (void)state;
-  assert_int_equal(inode_table_init(&t), 0);
+  assert_int_equal(inode_table_init(&t, 0), 0);
   a = inode_table_ref(&t, &fd, &s1);
   fd = -1;
   b = inode_table_ref(&t, &fd, &s2);
@@ -97,7 +100,7 @@ test_pinned(void **state)
   struct cntrfs_inode *root, *again;
 
   (void)state;
-  assert_int_equal(inode_table_init(&t), 0);
+  assert_int_equal(inode_table_init(&t, 0), 0);
   root = inode_table_insert_pinned(&t, &fd, &st);
   assert_non_null(root);
   assert_int_equal(root->nlookup, 0);
@@ -121,7 +124,7 @@ test_overforget_clamps(void **state)
   struct cntrfs_inode *a;
 
   (void)state;
-  assert_int_equal(inode_table_init(&t), 0);
+  assert_int_equal(inode_table_init(&t, 0), 0);
   a = inode_table_ref(&t, &fd, &st);
   assert_non_null(a);
   inode_table_unref(&t, a, 10);
@@ -140,7 +143,7 @@ test_known(void **state)
   struct cntrfs_inode *a;
 
   (void)state;
-  assert_int_equal(inode_table_init(&t), 0);
+  assert_int_equal(inode_table_init(&t, 0), 0);
   assert_false(inode_table_known(&t, &st));
   a = inode_table_ref(&t, &fd, &st);
   assert_non_null(a);
@@ -166,7 +169,7 @@ test_growth(void **state)
 
   (void)state;
   assert_non_null(v);
-  assert_int_equal(inode_table_init(&t), 0);
+  assert_int_equal(inode_table_init(&t, 0), 0);
   for (size_t i = 0; i < N; i++)
     {
       struct stat st = fake_stat((dev_t)(i % 3), (ino_t)i);
@@ -191,13 +194,211 @@ test_growth(void **state)
   free(v);
 }
 
+/* A directory of real files for the handle tests. */
+struct tree
+{
+  char dir[64];
+  int dir_fd;
+  struct inode_table t;
+  struct cntrfs_inode *root;
+};
+
+enum
+{
+  NFILES = 12,
+  MAX_IDLE = 3
+};
+
+static void
+file_name(char *buf, size_t size, int i)
+{
+  snprintf(buf, size, "f%02d", i);
+}
+
+static void tree_teardown(struct tree *tr);
+
+/* Skips the test when this process cannot open by handle (not root, or a
+   file system without handles). */
+static void
+tree_setup(struct tree *tr)
+{
+  struct stat st;
+  int root_fd;
+
+  strcpy(tr->dir, "/tmp/cntr-inode-XXXXXX");
+  assert_non_null(mkdtemp(tr->dir));
+  tr->dir_fd = open(tr->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  assert_true(tr->dir_fd >= 0);
+  for (int i = 0; i < NFILES; i++)
+    {
+      char name[8];
+      int fd;
+
+      file_name(name, sizeof name, i);
+      fd = openat(tr->dir_fd, name, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+      assert_true(fd >= 0);
+      close(fd);
+    }
+  assert_int_equal(inode_table_init(&tr->t, MAX_IDLE), 0);
+  root_fd = fcntl(tr->dir_fd, F_DUPFD_CLOEXEC, 0);
+  assert_int_equal(fstat(root_fd, &st), 0);
+  tr->root = inode_table_insert_pinned(&tr->t, &root_fd, &st);
+  assert_non_null(tr->root);
+  if (!tr->t.handles)
+    {
+      tree_teardown(tr);
+      skip();
+    }
+}
+
+static void
+tree_teardown(struct tree *tr)
+{
+  inode_table_destroy(&tr->t);
+  for (int i = 0; i < NFILES; i++)
+    {
+      char name[8];
+
+      file_name(name, sizeof name, i);
+      unlinkat(tr->dir_fd, name, 0);
+    }
+  close(tr->dir_fd);
+  rmdir(tr->dir);
+}
+
+/* A lookup of file i, as the server does it. */
+static struct cntrfs_inode *
+tree_lookup(struct tree *tr, int i, struct stat *st)
+{
+  char name[8];
+  int fd;
+  struct cntrfs_inode *in;
+
+  file_name(name, sizeof name, i);
+  fd = openat(tr->dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  assert_true(fd >= 0);
+  assert_int_equal(fstat(fd, st), 0);
+  in = inode_table_ref(&tr->t, &fd, st);
+  assert_non_null(in);
+  if (fd >= 0)
+    close(fd);
+  return in;
+}
+
+/* Lookups of every file, oldest first. */
+static void
+tree_lookup_all(struct tree *tr, struct cntrfs_inode **in, struct stat *st)
+{
+  for (int i = 0; i < NFILES; i++)
+    in[i] = tree_lookup(tr, i, &st[i]);
+}
+
+static void
+assert_borrow_is(struct tree *tr, struct cntrfs_inode *in, const struct stat *want)
+{
+  struct stat st;
+  int fd = inode_fd_borrow(&tr->t, in);
+
+  assert_true(fd >= 0);
+  assert_int_equal(fstat(fd, &st), 0);
+  assert_int_equal(st.st_ino, want->st_ino);
+  assert_int_equal(st.st_dev, want->st_dev);
+  inode_fd_return(&tr->t, in);
+}
+
+static void
+test_handles_bound_open_fds(void **state)
+{
+  struct tree tr;
+  struct cntrfs_inode *in[NFILES];
+  struct stat st[NFILES];
+
+  (void)state;
+  tree_setup(&tr);
+  tree_lookup_all(&tr, in, st);
+  assert_int_equal(inode_table_count(&tr.t), NFILES + 1);
+  /* The root's fd, and at most MAX_IDLE idle ones. */
+  assert_int_equal(inode_table_open_fds(&tr.t), 1 + MAX_IDLE);
+  /* The oldest were closed: borrowing reopens the very file. */
+  assert_int_equal(in[0]->fd, -1);
+  for (int i = 0; i < NFILES; i++)
+    assert_borrow_is(&tr, in[i], &st[i]);
+  assert_int_equal(inode_table_open_fds(&tr.t), 1 + MAX_IDLE);
+  /* A lookup of a closed entry hands its fresh fd over. */
+  assert_int_equal(in[0]->fd, -1);
+  assert_ptr_equal(tree_lookup(&tr, 0, &st[0]), in[0]);
+  assert_true(in[0]->fd >= 0);
+  assert_int_equal(in[0]->nlookup, 2);
+  tree_teardown(&tr);
+}
+
+static void
+test_handles_borrowed_stay_open(void **state)
+{
+  struct tree tr;
+  struct cntrfs_inode *in[NFILES];
+  struct stat st[NFILES];
+  int held;
+
+  (void)state;
+  tree_setup(&tr);
+  in[0] = tree_lookup(&tr, 0, &st[0]);
+  held = inode_fd_borrow(&tr.t, in[0]);
+  assert_true(held >= 0);
+  /* Many more entries: none of them may close the borrowed fd. */
+  for (int i = 1; i < NFILES; i++)
+    in[i] = tree_lookup(&tr, i, &st[i]);
+  assert_true(fcntl(held, F_GETFD) >= 0);
+  assert_int_equal(in[0]->fd, held);
+  assert_int_equal(inode_table_open_fds(&tr.t), 1 + 1 + MAX_IDLE);
+  /* Returned, it is the newest idle fd and the excess goes. */
+  inode_fd_return(&tr.t, in[0]);
+  assert_int_equal(inode_table_open_fds(&tr.t), 1 + MAX_IDLE);
+  assert_int_equal(in[0]->fd, held);
+
+  /* Forgotten while borrowed: the fd stays usable until returned. */
+  held = inode_fd_borrow(&tr.t, in[0]);
+  inode_table_unref(&tr.t, in[0], 1);
+  assert_int_equal(inode_table_count(&tr.t), NFILES);
+  assert_true(fcntl(held, F_GETFD) >= 0);
+  inode_fd_return(&tr.t, in[0]);
+  assert_true(fcntl(held, F_GETFD) < 0);
+  tree_teardown(&tr);
+}
+
+/* A file gone from the disk while its entry had no fd: ESTALE, as an NFS
+   client would see it, not some other file. */
+static void
+test_handles_stale(void **state)
+{
+  struct tree tr;
+  struct cntrfs_inode *in[NFILES];
+  struct stat st[NFILES];
+
+  (void)state;
+  tree_setup(&tr);
+  tree_lookup_all(&tr, in, st);
+  assert_int_equal(in[0]->fd, -1);
+  assert_int_equal(unlinkat(tr.dir_fd, "f00", 0), 0);
+  errno = 0;
+  assert_int_equal(inode_fd_borrow(&tr.t, in[0]), -1);
+  assert_int_equal(errno, ESTALE);
+  tree_teardown(&tr);
+}
+
 int
 main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_dedup_and_count), cmocka_unit_test(test_distinct_dev),
-    cmocka_unit_test(test_pinned),          cmocka_unit_test(test_overforget_clamps),
-    cmocka_unit_test(test_growth),          cmocka_unit_test(test_known),
+    cmocka_unit_test(test_dedup_and_count),
+    cmocka_unit_test(test_distinct_dev),
+    cmocka_unit_test(test_pinned),
+    cmocka_unit_test(test_overforget_clamps),
+    cmocka_unit_test(test_growth),
+    cmocka_unit_test(test_known),
+    cmocka_unit_test(test_handles_bound_open_fds),
+    cmocka_unit_test(test_handles_borrowed_stay_open),
+    cmocka_unit_test(test_handles_stale),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
