@@ -117,6 +117,10 @@ struct cntrfs
 
 extern const struct fuse_lowlevel_ops cntrfs_ops;
 
+/* Whether this worker thread has an umask of its own (it unshared its
+   fs_struct), which the handlers may then set per request. */
+extern __thread bool cntrfs_thread_umask;
+
 /* Close every handle still open (after the workers are gone). */
 void cntrfs_close_handles(struct cntrfs *fs);
 

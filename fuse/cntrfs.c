@@ -333,6 +333,8 @@ install_wake_handler(void)
 
 static int spawn_worker_locked(struct cntrfs *fs);
 
+__thread bool cntrfs_thread_umask;
+
 static void *
 worker_main(void *arg)
 {
@@ -345,13 +347,17 @@ worker_main(void *arg)
   sigaddset(&set, CNTRFS_WAKE_SIGNAL);
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
-  /* A private umask of 0: the kernel already applied the caller's umask to
-     the modes it sends (we do not ask for DONT_MASK), ours must not apply a
-     second time.  umask is per fs_struct, so unshare it first; should that
-     fail, keep the process umask (modes may be masked twice) rather than
-     change it for the whole process. */
+  /* A private umask of 0: the kernel applies the caller's umask to the
+     modes it sends, or (DONT_MASK) sends it for creds_enter to set around
+     the one system call; ours must never apply on top.  umask is per
+     fs_struct, so unshare it first; should that fail, keep the process
+     umask (modes may be masked twice) rather than change it for the whole
+     process. */
   if (unshare(CLONE_FS) == 0)
-    umask(0);
+    {
+      umask(0);
+      cntrfs_thread_umask = true;
+    }
   else
     log_error("unshare(CLONE_FS) in worker", errno);
 

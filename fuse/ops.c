@@ -376,6 +376,7 @@ struct creds
 {
   bool ids;
   bool groups;
+  bool umask;
 };
 
 static int
@@ -385,6 +386,15 @@ creds_enter(fuse_req_t req, struct cntrfs *fs, struct creds *c)
 
   c->ids = false;
   c->groups = false;
+  c->umask = false;
+  /* DONT_MASK: the kernel leaves the caller's umask to us, so that the file
+     system below applies it only where the directory has no default ACL,
+     as it does natively.  Only where the umask is this thread's own. */
+  if (cntrfs_thread_umask && ctx->umask != 0)
+    {
+      umask(ctx->umask);
+      c->umask = true;
+    }
   if (ctx->uid == fs->server_fsuid && ctx->gid == fs->server_fsgid)
     return 0;
 
@@ -436,6 +446,8 @@ creds_leave(struct cntrfs *fs, const struct creds *c)
     }
   if (c->groups)
     syscall(SYS_setgroups, (size_t)fs->server_ngroups, fs->server_groups);
+  if (c->umask)
+    umask(0);
   errno = saved;
 }
 
@@ -559,24 +571,27 @@ cntrfs_op_init(void *userdata, struct fuse_conn_info *conn)
   const unsigned want = FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_AUTO_INVAL_DATA
                         | FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE
                         | FUSE_CAP_SPLICE_MOVE | FUSE_CAP_FLOCK_LOCKS | FUSE_CAP_READDIRPLUS
-                        | FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_ASYNC_DIO | FUSE_CAP_CACHE_SYMLINKS;
-  /* What we never want, even where libfuse defaults to it:
+                        | FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_ASYNC_DIO | FUSE_CAP_CACHE_SYMLINKS
+                        | FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
+  /* POSIX_ACL: the kernel enforces the layer's ACLs in its permission
+     checks (without it, default_permissions looks at the mode bits only,
+     and an ACL's grants and denials are lost) and caches them, so that
+     ls -l does not ask for system.posix_acl_* of every file.  The file
+     system below keeps the mode in step with the ACL and applies default
+     ACLs; for that it needs the caller's umask unapplied: DONT_MASK (see
+     creds_enter).
+     What we never want, even where libfuse defaults to it:
      - EXPORT_SUPPORT: no lookups of "." / ".." (would need them to stay
        inside the layer, and NFS export is not a use case);
      - HANDLE_KILLPRIV: we write as root, and root's writes do not clear
        setuid bits, so the kernel must do it;
-     - WRITEBACK_CACHE: would have the kernel read files opened write-only
-       and merge writes of different callers: off until proven with the
-       fsuid handling;
-     - DONT_MASK: the kernel applies the caller's umask; workers run with
-       umask 0 (see cntrfs.c);
+     - WRITEBACK_CACHE: the kernel would trust its own size and mtime of
+       regular files over the layer's, so a file that grows on the host
+       (a log) would not grow in the session;
      - POSIX_LOCKS: without getlk/setlk handlers the kernel keeps POSIX
-       locks itself, which is right for processes sharing this mount;
-     - POSIX_ACL: ACLs would have to be enforced by the kernel against our
-       xattrs; not now. */
+       locks itself, which is right for processes sharing this mount. */
   const unsigned never = FUSE_CAP_EXPORT_SUPPORT | FUSE_CAP_HANDLE_KILLPRIV
-                         | FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_DONT_MASK | FUSE_CAP_POSIX_LOCKS
-                         | FUSE_CAP_POSIX_ACL;
+                         | FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_POSIX_LOCKS;
 
   conn->want = ((conn->want & ~never) | (want & conn->capable)) & conn->capable;
 }
@@ -1226,10 +1241,11 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     }
   if ((flags & O_ACCMODE) != O_WRONLY)
     detect_interp(fs, fh);
-  /* Read-only layers are not expected to change under us: keep the page
-     cache across opens.  Writable layers may be changed directly (and
-     AUTO_INVAL_DATA only notices through attributes). */
-  fi->keep_cache = fs->read_only;
+  /* Keep the page cache across opens.  Writes through the mount keep it
+     current; a change made to the layer directly is noticed when the
+     attributes are next fetched (AUTO_INVAL_DATA: a new mtime or size drops
+     the cached pages), that is within CNTRFS_TIMEOUT. */
+  fi->keep_cache = 1;
   reply_open_handle(req, fs, fi, &fh->h, NULL);
   fh = NULL;
 }
@@ -1471,9 +1487,11 @@ cntrfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       return;
     }
   d->is_root = inode == fs->root;
-  /* Read-only layers: the kernel may cache the listing. */
-  fi->keep_cache = fs->read_only;
-  fi->cache_readdir = fs->read_only;
+  /* The kernel may cache the listing: it drops it itself when the
+     directory changes through the mount, and when its mtime changes on the
+     next attribute fetch otherwise. */
+  fi->keep_cache = 1;
+  fi->cache_readdir = 1;
   reply_open_handle(req, fs, fi, &d->h, NULL);
   d = NULL;
 }
@@ -1958,7 +1976,7 @@ cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t
       return;
     }
   (void)inode_fd_get(&fs->inodes, inode_of(fs, e.ino), &fh->inode_fd);
-  fi->keep_cache = 0;
+  fi->keep_cache = 1;
   reply_open_handle(req, fs, fi, &fh->h, &e);
   fh = NULL;
 }

@@ -1422,6 +1422,116 @@ prep_perms(int dfd)
   return res;
 }
 
+/* POSIX ACLs, in the kernel's xattr form (linux/posix_acl_xattr.h): a
+   version word, then (tag, permissions, id) entries. */
+enum
+{
+  ACL_XATTR_VERSION = 2,
+  TAG_USER_OBJ = 0x01,
+  TAG_USER = 0x02,
+  TAG_GROUP_OBJ = 0x04,
+  TAG_MASK = 0x10,
+  TAG_OTHER = 0x20,
+  NO_ID = -1
+};
+
+struct acl_entry_x
+{
+  uint16_t tag;
+  uint16_t perm;
+  uint32_t id;
+};
+
+static int
+set_acl(int dfd, const char *path, const char *xname, const struct acl_entry_x *e, size_t n)
+{
+  unsigned char buf[4 + 8 * sizeof *e];
+  uint32_t version = ACL_XATTR_VERSION;
+  char p[PATH_MAX];
+
+  memcpy(buf, &version, 4);
+  memcpy(buf + 4, e, n * sizeof *e);
+  snprintf(p, sizeof p, "/proc/self/fd/%d/%s", dfd, path);
+  return setxattr(p, xname, buf, 4 + n * sizeof *e, 0);
+}
+
+static int
+prep_acl(int dfd)
+{
+  /* 65534 may read aclfile through a named-user entry (mode 0600 alone
+     would refuse), and not acldeny (mode 0644 alone would allow). */
+  const struct acl_entry_x grant[] = {
+    { TAG_USER_OBJ, 6, (uint32_t)NO_ID },  { TAG_USER, 4, NOBODY },
+    { TAG_GROUP_OBJ, 0, (uint32_t)NO_ID }, { TAG_MASK, 4, (uint32_t)NO_ID },
+    { TAG_OTHER, 0, (uint32_t)NO_ID },
+  };
+  const struct acl_entry_x deny[] = {
+    { TAG_USER_OBJ, 6, (uint32_t)NO_ID },  { TAG_USER, 0, NOBODY },
+    { TAG_GROUP_OBJ, 4, (uint32_t)NO_ID }, { TAG_MASK, 4, (uint32_t)NO_ID },
+    { TAG_OTHER, 4, (uint32_t)NO_ID },
+  };
+  /* acldir: 65534 may create in it, and what is created inherits. */
+  const struct acl_entry_x dir[] = {
+    { TAG_USER_OBJ, 7, (uint32_t)NO_ID },  { TAG_USER, 7, NOBODY },
+    { TAG_GROUP_OBJ, 5, (uint32_t)NO_ID }, { TAG_MASK, 7, (uint32_t)NO_ID },
+    { TAG_OTHER, 5, (uint32_t)NO_ID },
+  };
+  int res = prep_file(dfd, "aclfile", 0, 0, 0600);
+  res |= set_acl(dfd, "aclfile", "system.posix_acl_access", grant, 5);
+  res |= prep_file(dfd, "acldeny", 0, 0, 0644);
+  res |= set_acl(dfd, "acldeny", "system.posix_acl_access", deny, 5);
+  res |= mkdirat(dfd, "acldir", 0755);
+  res |= set_acl(dfd, "acldir", "system.posix_acl_access", dir, 5);
+  res |= set_acl(dfd, "acldir", "system.posix_acl_default", dir, 5);
+  return res;
+}
+
+static void
+rec_acl(struct run *r, const char *what, const char *path, const char *xname)
+{
+  unsigned char buf[256];
+  char p[PATH_MAX], hex[2 * sizeof buf + 1];
+  ssize_t n;
+
+  snprintf(p, sizeof p, "/proc/self/fd/%d/%s", r->dfd, path);
+  n = getxattr(p, xname, buf, sizeof buf);
+  if (n < 0)
+    {
+      rec(r, "%s: %s", what, errname(errno));
+      return;
+    }
+  for (ssize_t i = 0; i < n; i++)
+    snprintf(hex + 2 * i, 3, "%02x", buf[i]);
+  rec(r, "%s: %s", what, hex);
+}
+
+/* ACLs are enforced as the file system below enforces them, default ACLs
+   are inherited, and the umask is ignored where one applies. */
+static void
+c_acl(struct run *r)
+{
+  mode_t old;
+
+  chk(r, "read aclfile (named user entry)", openat(r->dfd, "aclfile", O_RDONLY | O_CLOEXEC));
+  chk(r, "write aclfile", openat(r->dfd, "aclfile", O_WRONLY | O_CLOEXEC));
+  chk(r, "read acldeny (named user entry, no rights)",
+      openat(r->dfd, "acldeny", O_RDONLY | O_CLOEXEC));
+  st_at(r, "aclfile", "aclfile", AT_SYMLINK_NOFOLLOW);
+  rec_acl(r, "aclfile access ACL", "aclfile", "system.posix_acl_access");
+  old = umask(077);
+  chk(r, "create in acldir, umask 077", mkfile(r, "acldir/f", "f", 0666));
+  chk(r, "mkdir in acldir, umask 077", mkdirat(r->dfd, "acldir/d", 0777));
+  umask(old);
+  st_at(r, "acldir/f", "acldir/f", AT_SYMLINK_NOFOLLOW);
+  st_at(r, "acldir/d", "acldir/d", AT_SYMLINK_NOFOLLOW);
+  rec_acl(r, "acldir/f access ACL", "acldir/f", "system.posix_acl_access");
+  rec_acl(r, "acldir/d default ACL", "acldir/d", "system.posix_acl_default");
+  old = umask(077);
+  chk(r, "create outside acldir, umask 077", mkfile(r, "plainf", "f", 0666));
+  umask(old);
+  st_at(r, "plainf", "plainf", AT_SYMLINK_NOFOLLOW);
+}
+
 static void
 c_perms(struct run *r)
 {
@@ -1528,6 +1638,7 @@ static const struct case_def cases[] = {
   { "sticky", c_sticky, prep_sticky, false, NULL },
   { "setgid", c_setgid, prep_setgid, false, NULL },
   { "perms", c_perms, prep_perms, false, NULL },
+  { "acl", c_acl, prep_acl, false, NULL },
   { "dir_10k", c_dir_10k, NULL, false, NULL },
   { "bigdir_100k", c_bigdir, NULL, true, NULL },
 };

@@ -1461,8 +1461,10 @@ scenario_rw(void)
   t_flock_blocking();
   t_statfs_access();
 
-  /* Stop while a file is open: it answers ENOTCONN, nothing hangs. */
-  fd = open(M("f0"), O_RDONLY | O_CLOEXEC);
+  /* Stop while a file is open: it answers ENOTCONN, nothing hangs.
+     O_DIRECT, so that the read asks the server: pages already in the cache
+     may still be read while the attributes are valid. */
+  fd = open(M("f0"), O_RDONLY | O_DIRECT | O_CLOEXEC);
   cntrfs_stop(fs);
   have_mount = 0;
   checks++;
@@ -1724,7 +1726,8 @@ t_restrict_mountpoint(void)
 /* A file opened here stays readable through its fd in another mount
    namespace, past the attribute timeout (reads then ask the server for
    the size, with the handle).  fstat(2) does not pass the handle: it is
-   refused there once the attributes time out. */
+   refused there once the attributes time out (again: the read refreshed
+   them, and a read from the page cache leaves them valid). */
 static void
 t_restrict_handles(void)
 {
@@ -1745,6 +1748,7 @@ t_restrict_handles(void)
       usleep(1500 * 1000); /* past CNTRFS_TIMEOUT */
       if (pread(fd, buf, sizeof buf, 0) != 4 || memcmp(buf, "zero", 4) != 0)
         _exit(1);
+      usleep(1500 * 1000);
       errno = 0;
       if (fstat(fd, &st) == 0 || errno != EACCES)
         _exit(2);
