@@ -92,9 +92,20 @@ void inode_table_ref_existing(struct inode_table *t, struct cntrfs_inode *inode)
    and its fd is closed after the lock is dropped. */
 void inode_table_unref(struct inode_table *t, struct cntrfs_inode *inode, uint64_t n);
 
+/* The entry for st's (st_dev, st_ino) when the kernel holds it, else NULL;
+   its lookup count is not raised, so it may be freed as soon as this
+   returns: use the address only as a number. */
+struct cntrfs_inode *inode_table_find(struct inode_table *t, const struct stat *st);
+
 /* Whether the kernel holds the entry for st's (st_dev, st_ino): it is in
    the table with a lookup count above zero. */
 bool inode_table_known(struct inode_table *t, const struct stat *st);
+
+/* A readable fd of the file behind the O_PATH fd (of a file of the given
+   mode), standing for its mount where an O_PATH fd is refused
+   (open_by_handle_at, fanotify_mark): directories and regular files only,
+   whose opening has no side effects; -1 (EOPNOTSUPP) for other kinds. */
+int inode_open_mount_fd(int fd, mode_t mode);
 
 /* Number of entries, and of open entry fds (tests, diagnostics). */
 size_t inode_table_count(struct inode_table *t);

@@ -14,6 +14,7 @@
 
 #include "cntrfs.h"
 #include "cntrfs-inode.h"
+#include "cntrfs-watch.h"
 
 /* st_ino of the synthetic file: real file systems hand out small numbers,
    and the fuse_ino_t (what the kernel actually keys on) is distinct anyway. */
@@ -89,6 +90,7 @@ struct cntrfs
   mode_t root_mode;
   struct inode_table inodes;
   struct cntrfs_inode *root;
+  struct cntrfs_watch *watch; /* NULL when nothing can be watched */
   /* Virtual inodes: fd -1, never in the table, never forgotten. */
   struct cntrfs_inode synthetic;
   struct cntrfs_inode link_dir; /* the directory link_dir_name */
@@ -116,6 +118,10 @@ struct cntrfs
 };
 
 extern const struct fuse_lowlevel_ops cntrfs_ops;
+
+/* Whether tid is one of fs's worker threads (whose changes to the layer
+   the kernel asked for). */
+bool cntrfs_is_worker(struct cntrfs *fs, pid_t tid);
 
 /* Whether this worker thread has an umask of its own (it unshared its
    fs_struct), which the handlers may then set per request. */

@@ -44,9 +44,22 @@ struct cntrfs_worker
 {
   struct cntrfs *fs;
   pthread_t thread;
+  pid_t tid; /* 0 until the thread runs; guarded by fs->lock */
   bool done; /* left the loop; guarded by fs->lock */
   struct cntrfs_worker *next;
 };
+
+bool
+cntrfs_is_worker(struct cntrfs *fs, pid_t tid)
+{
+  bool found = false;
+
+  pthread_mutex_lock(&fs->lock);
+  for (struct cntrfs_worker *w = fs->workers; w != NULL && !found; w = w->next)
+    found = w->tid == tid;
+  pthread_mutex_unlock(&fs->lock);
+  return found;
+}
 
 static void
 log_error(const char *what, int err)
@@ -244,6 +257,9 @@ cntrfs_new(const struct cntrfs_config *config)
   fs->root = inode_table_insert_pinned(&fs->inodes, &root_fd, &st);
   if (fs->root == NULL)
     goto fail;
+  /* Not being able to watch only shortens how long the kernel may cache. */
+  fs->watch = config->no_watch ? NULL : cntrfs_watch_new();
+  (void)cntrfs_watch_timeout(fs->watch, fs->root->fd, &st);
 
   err = pthread_mutex_init(&fs->handles_lock, NULL);
   if (err != 0)
@@ -276,6 +292,7 @@ cntrfs_new(const struct cntrfs_config *config)
 
 fail:
   err = errno;
+  cntrfs_watch_free(fs->watch);
   if (fs->inodes.buckets != NULL)
     inode_table_destroy(&fs->inodes);
   if (fs->proc_fd >= 0)
@@ -343,6 +360,9 @@ worker_main(void *arg)
   struct fuse_buf buf;
   sigset_t set;
 
+  pthread_mutex_lock(&fs->lock);
+  w->tid = gettid();
+  pthread_mutex_unlock(&fs->lock);
   sigemptyset(&set);
   sigaddset(&set, CNTRFS_WAKE_SIGNAL);
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -466,6 +486,8 @@ start_workers(struct cntrfs *fs)
   int res;
 
   if (install_wake_handler() < 0)
+    return -1;
+  if (cntrfs_watch_start(fs->watch, fs) < 0)
     return -1;
   pthread_mutex_lock(&fs->lock);
   res = spawn_worker_locked(fs);
@@ -614,6 +636,8 @@ cntrfs_stop(struct cntrfs *fs)
   fs->stopping = true;
   pthread_mutex_unlock(&fs->lock);
 
+  /* The watcher first: an invalidation it sends may wait for a worker. */
+  cntrfs_watch_stop(fs->watch);
   if (fs->se != NULL)
     fuse_session_exit(fs->se);
 
@@ -673,6 +697,7 @@ cntrfs_free(struct cntrfs *fs)
   cntrfs_stop(fs);
   cntrfs_close_handles(fs);
   pthread_mutex_destroy(&fs->handles_lock);
+  cntrfs_watch_free(fs->watch);
   inode_table_destroy(&fs->inodes);
   if (fs->proc_fd >= 0)
     close(fs->proc_fd);

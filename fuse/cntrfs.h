@@ -60,6 +60,10 @@ struct cntrfs_config
      lines without a newline in the kernel's 256-byte buffer, and lines that
      would grow past it.  NULL (or "/") for off. */
   const char *exec_script_prefix;
+  /* Do not watch the layer's file systems for changes made to them
+     directly (watch.h): the kernel then trusts what it caches for
+     CNTRFS_TIMEOUT only.  For tests of what happens when that expires. */
+  bool no_watch;
   /* Worker threads of the multithreaded loop; 0 picks a default. */
   unsigned max_threads;
   /* libfuse debug output to stderr. */

@@ -166,12 +166,10 @@ mark_idle(struct inode_table *t, struct cntrfs_inode *in)
 
 /* ---- mounts ------------------------------------------------------------ */
 
-/* An fd open_by_handle_at accepts for the mount of fd (an O_PATH fd, which
-   it refuses): the same file opened for reading.  Only directories and
-   regular files, whose opening has no side effects; a mount seen first
-   through another kind of file gets no handles. */
-static int
-open_mount_fd(int fd, mode_t mode)
+/* A mount seen first through another kind of file than a directory or a
+   regular file gets no handles. */
+int
+inode_open_mount_fd(int fd, mode_t mode)
 {
   char path[32];
   int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
@@ -206,7 +204,7 @@ mount_ref(struct inode_table *t, int mount_id, int fd, mode_t mode)
       if (t->mounts[i].users == 0 && free_slot == t->nmounts)
         free_slot = i;
     }
-  mount_fd = open_mount_fd(fd, mode);
+  mount_fd = inode_open_mount_fd(fd, mode);
   if (mount_fd < 0)
     return -1;
   if (free_slot == t->nmounts)
@@ -481,6 +479,19 @@ inode_table_unref(struct inode_table *t, struct cntrfs_inode *inode, uint64_t n)
       close_keep_errno(victim->fd);
       free(victim);
     }
+}
+
+struct cntrfs_inode *
+inode_table_find(struct inode_table *t, const struct stat *st)
+{
+  struct cntrfs_inode *in;
+
+  pthread_mutex_lock(&t->lock);
+  in = find_locked(t, st);
+  if (in != NULL && in->nlookup == 0 && !in->pinned)
+    in = NULL;
+  pthread_mutex_unlock(&t->lock);
+  return in;
 }
 
 bool

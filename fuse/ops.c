@@ -502,6 +502,7 @@ lookup_at(struct cntrfs *fs, int parent_fd, const char *name, struct fuse_entry_
     return err_of(errno);
   if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
     return err_of(errno);
+  e->attr_timeout = e->entry_timeout = cntrfs_watch_timeout(fs->watch, fd, &st);
   inode = inode_table_ref(&fs->inodes, &fd, &st);
   if (inode == NULL)
     return ENOMEM;
@@ -540,6 +541,22 @@ do_lookup(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
   if (inode_fd_get(&fs->inodes, parent, &pfd) < 0)
     return err_of(errno);
   return lookup_at(fs, pfd.fd, name, e);
+}
+
+/* How long the kernel may trust entries of (and attributes in) a
+   directory's file system. */
+static double
+timeout_of(struct cntrfs *fs, struct cntrfs_inode *dir)
+{
+  if (is_virtual(fs, dir))
+    return CNTRFS_TIMEOUT;
+  return cntrfs_watch_timeout(fs->watch, -1, &(struct stat){ .st_dev = dir->dev });
+}
+
+static bool
+watched(struct cntrfs *fs, struct cntrfs_inode *dir)
+{
+  return timeout_of(fs, dir) > CNTRFS_TIMEOUT;
 }
 
 /* Undo a lookup the kernel never received. */
@@ -635,11 +652,13 @@ cntrfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
       return;
     }
   err = do_lookup(fs, inode_of(fs, parent), name, &e);
-  if (err == ENOENT && fs->read_only)
+  if (err == ENOENT && (fs->read_only || watched(fs, inode_of(fs, parent))))
     {
-      /* Negative entry: the kernel remembers the name does not exist. */
+      /* Negative entry: the kernel remembers the name does not exist.
+         Names created through the mount replace it; on a writable layer,
+         names created on it directly are reported by the watcher. */
       e.ino = 0;
-      e.entry_timeout = CNTRFS_TIMEOUT;
+      e.entry_timeout = timeout_of(fs, inode_of(fs, parent));
       fuse_reply_entry(req, &e);
       return;
     }
@@ -675,7 +694,7 @@ cntrfs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       reply_errno(req);
       return;
     }
-  fuse_reply_attr(req, &st, CNTRFS_TIMEOUT);
+  fuse_reply_attr(req, &st, cntrfs_watch_timeout(fs->watch, -1, &st));
 }
 
 static int
@@ -769,7 +788,7 @@ cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 
   if (stat_inode(fs, inode, &st) < 0)
     goto fail;
-  fuse_reply_attr(req, &st, CNTRFS_TIMEOUT);
+  fuse_reply_attr(req, &st, cntrfs_watch_timeout(fs->watch, -1, &st));
   return;
 
 fail:
@@ -1242,9 +1261,10 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
   if ((flags & O_ACCMODE) != O_WRONLY)
     detect_interp(fs, fh);
   /* Keep the page cache across opens.  Writes through the mount keep it
-     current; a change made to the layer directly is noticed when the
-     attributes are next fetched (AUTO_INVAL_DATA: a new mtime or size drops
-     the cached pages), that is within CNTRFS_TIMEOUT. */
+     current; a change made to the layer directly is reported by the
+     watcher, or else noticed when the attributes are next fetched
+     (AUTO_INVAL_DATA: a new mtime or size drops the cached pages), that is
+     within CNTRFS_TIMEOUT. */
   fi->keep_cache = 1;
   reply_open_handle(req, fs, fi, &fh->h, NULL);
   fh = NULL;

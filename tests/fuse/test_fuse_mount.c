@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Integration tests of the FUSE server on real mounts.  One program, one
    scenario per argument (each a ctest test):
-     rw     passthrough semantics through a writable mount, symlink
+     rw     passthrough semantics through a writable mount, changes made
+            to the source directly shown at once (the watcher), symlink
             relocation, the synthetic file, the link directory, the
             interpreter rewrite, the "#!" rewrite on execve, then stop:
             ENOTCONN for open files, no leaked fds, mount gone;
@@ -495,6 +496,10 @@ make_fixtures(void)
   make_scripts();
 }
 
+/* new_fs without the watcher: the kernel's caches expire after
+   CNTRFS_TIMEOUT, which some tests wait out. */
+static bool unwatched;
+
 static struct cntrfs *
 new_fs(bool read_only)
 {
@@ -519,6 +524,7 @@ new_fs(bool read_only)
   cfg.link_dir_target = LINK_TARGET;
   cfg.exec_script_prefix = script_prefix;
   cfg.debug = getenv("CNTRFS_DEBUG") != NULL;
+  cfg.no_watch = unwatched;
   fs = cntrfs_new(&cfg);
   close(dirfd); /* cntrfs keeps its own */
   if (fs == NULL)
@@ -1410,6 +1416,60 @@ t_flock_blocking(void)
   CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* Changes made to the source directly show through the mount within
+   WATCH_WAIT_MS: well before the kernel's CNTRFS_TIMEOUT (1 s) would let
+   it ask again, so only the watcher's invalidations can explain it. */
+#define WATCH_WAIT_MS 500
+
+static bool
+has_entry(const char *dir, const char *name)
+{
+  DIR *d = opendir(dir);
+  struct dirent *de;
+  bool found = false;
+
+  if (d == NULL)
+    return false;
+  while (!found && (de = readdir(d)) != NULL)
+    found = strcmp(de->d_name, name) == 0;
+  closedir(d);
+  return found;
+}
+
+/* Poll cond every 5 ms for up to WATCH_WAIT_MS. */
+#define SHOWS_SOON(cond)                                                                           \
+  ({                                                                                               \
+    bool shown_ = false;                                                                           \
+    for (int ms_ = 0; ms_ <= WATCH_WAIT_MS && !(shown_ = (cond)); ms_ += 5)                        \
+      usleep(5000);                                                                                \
+    shown_;                                                                                        \
+  })
+
+static void
+t_watch(void)
+{
+  struct stat st;
+
+  CHECK(write_file(S("w-file"), "a", 1, 0644) == 0 && mkdir(S("w-dir"), 0755) == 0);
+  /* Fetch everything into the kernel's caches through the mount first. */
+  CHECK(file_is(M("w-file"), "a"));
+  CHECK(stat(M("w-new"), &st) < 0 && errno == ENOENT); /* a negative entry */
+  CHECK(!has_entry(M("w-dir"), "x"));
+
+  CHECK(write_file(S("w-file"), "bb", 2, 0644) == 0);
+  CHECK(SHOWS_SOON(file_is(M("w-file"), "bb")));
+  CHECK(chmod(S("w-file"), 0600) == 0);
+  CHECK(SHOWS_SOON(stat(M("w-file"), &st) == 0 && (st.st_mode & 07777) == 0600));
+  CHECK(write_file(S("w-new"), "n", 1, 0644) == 0);
+  CHECK(SHOWS_SOON(file_is(M("w-new"), "n")));
+  CHECK(unlink(S("w-new")) == 0);
+  CHECK(SHOWS_SOON(stat(M("w-new"), &st) < 0 && errno == ENOENT));
+  CHECK(write_file(S("w-dir/x"), "x", 1, 0644) == 0);
+  CHECK(SHOWS_SOON(has_entry(M("w-dir"), "x")));
+  CHECK(rename(S("w-dir/x"), S("w-dir/y")) == 0);
+  CHECK(SHOWS_SOON(!has_entry(M("w-dir"), "x") && file_is(M("w-dir/y"), "x")));
+}
+
 static void
 t_statfs_access(void)
 {
@@ -1440,6 +1500,7 @@ scenario_rw(void)
     }
 
   t_file_io();
+  t_watch();
   t_umask();
   t_creds();
   t_dirs_and_rename();
@@ -1775,7 +1836,9 @@ t_restrict(void)
   CHECK(write_file(S("ns-a"), "a", 1, 0644) == 0 && symlink("t", S("ns-link")) == 0);
   CHECK(stat("/proc/self/ns/mnt", &ns) == 0);
   /* As cntr attach does: mount(2) with the fd, then restrict, start. */
+  unwatched = true;
   fs = new_fs(false);
+  unwatched = false;
   fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
   CHECK(fuse_fd >= 0);
   CHECK(cntrfs_kernel_options(fs, fuse_fd, opts, sizeof opts) > 0);

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* The watcher: keeps the kernel's caches of the mount coherent with changes
+   made to the layer directly (not through the mount), so that they can be
+   trusted for long.
+
+   Each local file system the layer's files live on gets a fanotify mark
+   (FAN_MARK_FILESYSTEM, events reported with file handles).  A thread reads
+   the events of every thread but the server's workers (whose changes the
+   kernel already knows of, having asked for them) and tells the kernel to
+   expire the named entry and drop the attributes, cached pages or cached
+   listing of the inodes concerned.  Entries and attributes on watched file
+   systems are then given CNTRFS_WATCHED_TIMEOUT; everything else keeps
+   CNTRFS_TIMEOUT.  Without CAP_SYS_ADMIN (fanotify) nothing is watched. */
+#ifndef CNTR_FUSE_WATCH_H
+#define CNTR_FUSE_WATCH_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+struct cntrfs;
+struct cntrfs_watch;
+
+/* How long the kernel may trust entries and attributes of a watched file
+   system: a safety net should an event go missing, not a staleness users
+   are expected to see. */
+#define CNTRFS_WATCHED_TIMEOUT 30.0
+
+/* NULL when fanotify is not available (errno says why). */
+struct cntrfs_watch *cntrfs_watch_new(void);
+
+/* Start the event thread, reporting to fs's session. */
+int cntrfs_watch_start(struct cntrfs_watch *w, struct cntrfs *fs);
+
+/* Stop and join the event thread: before the workers stop, since an
+   invalidation may wait for them.  NULL, or stopping twice, is fine. */
+void cntrfs_watch_stop(struct cntrfs_watch *w);
+
+/* Stop if need be, then free (after the workers are gone: they ask for
+   timeouts).  NULL is fine. */
+void cntrfs_watch_free(struct cntrfs_watch *w);
+
+/* The timeout for entries and attributes of a file on st's file system,
+   marking that file system on first sight through fd (an O_PATH fd of the
+   file; -1 when there is none, and then an unseen file system is not
+   watched).  w may be NULL. */
+double cntrfs_watch_timeout(struct cntrfs_watch *w, int fd, const struct stat *st);
+
+#endif

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: MIT */
+#include "cntrfs-watch.h"
+#include "cntrfs-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/fanotify.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+/* What changes an entry, an inode's attributes, or its contents
+   (CLOSE_WRITE: changes through a shared mapping are not reported as
+   MODIFY, but the file is closed eventually). */
+#define DIRENT_EVENTS (FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO)
+#define CONTENT_EVENTS (FAN_MODIFY | FAN_CLOSE_WRITE)
+#define WATCH_MASK (DIRENT_EVENTS | CONTENT_EVENTS | FAN_ATTRIB | FAN_ONDIR)
+
+/* A file system seen by the server: watched or not, and for watched ones
+   what reopening its handles needs. */
+struct watched_fs
+{
+  dev_t dev;
+  bool watched;
+  __kernel_fsid_t fsid;
+  int mount_fd; /* readable fd of a file on it, for open_by_handle_at */
+};
+
+struct cntrfs_watch
+{
+  int fan_fd;
+  int stop_fd; /* eventfd: the thread's poll wakes on it */
+  struct cntrfs *fs;
+  pthread_t thread;
+  bool running;
+  pthread_mutex_t lock; /* guards fss */
+  struct watched_fs *fss;
+  size_t nfss;
+};
+
+struct cntrfs_watch *
+cntrfs_watch_new(void)
+{
+  struct cntrfs_watch *w = calloc(1, sizeof *w);
+  int err;
+
+  if (w == NULL)
+    return NULL;
+  w->stop_fd = -1;
+  /* Unlimited queue: a lost event would leave a stale entry for the whole
+     long timeout (the overflow event says only that something was lost). */
+  w->fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE
+                                | FAN_REPORT_TID | FAN_REPORT_DFID_NAME | FAN_REPORT_FID,
+                            O_RDONLY | O_CLOEXEC);
+  if (w->fan_fd < 0)
+    goto fail;
+  w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (w->stop_fd < 0)
+    goto fail;
+  err = pthread_mutex_init(&w->lock, NULL);
+  if (err != 0)
+    {
+      errno = err;
+      goto fail;
+    }
+  return w;
+
+fail:
+  err = errno;
+  if (w->fan_fd >= 0)
+    close(w->fan_fd);
+  if (w->stop_fd >= 0)
+    close(w->stop_fd);
+  free(w);
+  errno = err;
+  return NULL;
+}
+
+/* File systems whose changes need not pass through this kernel: their
+   events would be missed, so they keep the short timeout. */
+static bool
+is_remote(unsigned long type)
+{
+  static const unsigned long remote[] = {
+    NFS_SUPER_MAGIC,        SMB_SUPER_MAGIC,       0xff534d42 /* cifs */,
+    0xfe534d42 /* smb2 */,  0x65735546 /* fuse */, V9FS_MAGIC,
+    CODA_SUPER_MAGIC,       AFS_SUPER_MAGIC,       0x6b414653 /* kafs */,
+    0x00c36400 /* ceph */,  0x47504653 /* gpfs */, 0x0bd00bd0 /* lustre */,
+    0x7461636f /* ocfs2 */, 0x01161970 /* gfs2 */,
+  };
+  for (size_t i = 0; i < sizeof remote / sizeof *remote; i++)
+    if (type == remote[i])
+      return true;
+  return false;
+}
+
+static bool
+handle_reopens(int fd, int mount_fd)
+{
+  union
+  {
+    struct file_handle fh;
+    unsigned char bytes[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+  } hb;
+  int mount_id, reopened;
+
+  hb.fh.handle_bytes = MAX_HANDLE_SZ;
+  if (name_to_handle_at(fd, "", &hb.fh, &mount_id, AT_EMPTY_PATH) < 0)
+    return false;
+  reopened = open_by_handle_at(mount_fd, &hb.fh, O_PATH | O_CLOEXEC);
+  if (reopened < 0)
+    return false;
+  close(reopened);
+  return true;
+}
+
+/* Decide about a file system first seen through fd.  Called with the lock
+   held; fills *f. */
+static void
+consider_fs(struct cntrfs_watch *w, int fd, const struct stat *st, struct watched_fs *f)
+{
+  struct statfs sf;
+
+  f->dev = st->st_dev;
+  f->watched = false;
+  f->mount_fd = -1;
+  if (fd < 0 || fstatfs(fd, &sf) < 0 || is_remote((unsigned long)sf.f_type))
+    return;
+  memcpy(&f->fsid, &sf.f_fsid, sizeof f->fsid);
+  f->mount_fd = inode_open_mount_fd(fd, st->st_mode);
+  if (f->mount_fd < 0)
+    return;
+  /* Events name files by handle: a file system whose handles cannot be
+     opened again (overlayfs without nfs_export) could be marked, but its
+     events not be matched to inodes. */
+  if (!handle_reopens(fd, f->mount_fd))
+    {
+      close(f->mount_fd);
+      f->mount_fd = -1;
+      return;
+    }
+  if (fanotify_mark(w->fan_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, WATCH_MASK, f->mount_fd, NULL)
+      < 0)
+    {
+      close(f->mount_fd);
+      f->mount_fd = -1;
+      return;
+    }
+  f->watched = true;
+}
+
+double
+cntrfs_watch_timeout(struct cntrfs_watch *w, int fd, const struct stat *st)
+{
+  struct watched_fs *f;
+  bool watched = false;
+
+  if (w == NULL)
+    return CNTRFS_TIMEOUT;
+  pthread_mutex_lock(&w->lock);
+  for (size_t i = 0; i < w->nfss; i++)
+    if (w->fss[i].dev == st->st_dev)
+      {
+        watched = w->fss[i].watched;
+        pthread_mutex_unlock(&w->lock);
+        return watched ? CNTRFS_WATCHED_TIMEOUT : CNTRFS_TIMEOUT;
+      }
+  /* Unseen and no fd to look at it with: ask again next time. */
+  if (fd >= 0)
+    {
+      f = realloc(w->fss, (w->nfss + 1) * sizeof *f);
+      if (f != NULL)
+        {
+          w->fss = f;
+          consider_fs(w, fd, st, &w->fss[w->nfss]);
+          watched = w->fss[w->nfss].watched;
+          w->nfss++;
+        }
+    }
+  pthread_mutex_unlock(&w->lock);
+  return watched ? CNTRFS_WATCHED_TIMEOUT : CNTRFS_TIMEOUT;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+/* Events are packed at 4-byte alignment (FANOTIFY_EVENT_ALIGN) while the
+   metadata has a 64-bit member: every struct is copied out of the buffer
+   before it is read. */
+
+/* The inode number the kernel knows the file of a reported handle by, or 0
+   when the kernel does not hold it.  rec is an info record of the FID kind
+   (header, fsid, file_handle) of len bytes.  The entry is not referenced:
+   the number is only passed back to the kernel, which ignores numbers it
+   does not hold. */
+static fuse_ino_t
+ino_of_handle(struct cntrfs_watch *w, const char *rec, size_t len)
+{
+  const size_t head = offsetof(struct fanotify_event_info_fid, handle);
+  union
+  {
+    struct file_handle fh;
+    unsigned char bytes[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+  } hb;
+  __kernel_fsid_t fsid;
+  struct cntrfs_inode *inode;
+  struct stat st;
+  int mount_fd = -1, fd;
+
+  if (len < head + sizeof hb.fh)
+    return 0;
+  memcpy(&fsid, rec + offsetof(struct fanotify_event_info_fid, fsid), sizeof fsid);
+  memcpy(&hb.fh, rec + head, sizeof hb.fh);
+  if (hb.fh.handle_bytes > MAX_HANDLE_SZ || len < head + sizeof hb.fh + hb.fh.handle_bytes)
+    return 0;
+  memcpy(hb.fh.f_handle, rec + head + sizeof hb.fh, hb.fh.handle_bytes);
+
+  pthread_mutex_lock(&w->lock);
+  for (size_t i = 0; i < w->nfss; i++)
+    if (w->fss[i].watched && memcmp(&w->fss[i].fsid, &fsid, sizeof fsid) == 0)
+      {
+        mount_fd = fcntl(w->fss[i].mount_fd, F_DUPFD_CLOEXEC, 0);
+        break;
+      }
+  pthread_mutex_unlock(&w->lock);
+  if (mount_fd < 0)
+    return 0;
+  fd = open_by_handle_at(mount_fd, &hb.fh, O_PATH | O_CLOEXEC);
+  close(mount_fd);
+  if (fd < 0)
+    return 0;
+  if (fstat(fd, &st) < 0)
+    {
+      close(fd);
+      return 0;
+    }
+  close(fd);
+  inode = inode_table_find(&w->fs->inodes, &st);
+  if (inode == NULL)
+    return 0;
+  return inode == w->fs->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)inode;
+}
+
+static void
+expire_entry(struct cntrfs_watch *w, fuse_ino_t parent, const char *name)
+{
+  size_t len = strlen(name);
+
+  /* Expire rather than invalidate where the kernel can: invalidating
+     would detach whatever is mounted on the entry. */
+  if (fuse_lowlevel_notify_expire_entry(w->fs->se, parent, name, len, FUSE_LL_EXPIRE_ONLY)
+      == -ENOSYS)
+    fuse_lowlevel_notify_inval_entry(w->fs->se, parent, name, len);
+}
+
+/* One event: m is its metadata (copied), ev its bytes in the buffer. */
+static void
+handle_event(struct cntrfs_watch *w, const struct fanotify_event_metadata *m, const char *ev)
+{
+  const size_t head = offsetof(struct fanotify_event_info_fid, handle);
+  const char *dir = NULL, *obj = NULL, *name = NULL;
+  size_t dir_len = 0, obj_len = 0;
+  const char *p = ev + m->metadata_len;
+  const char *end = ev + m->event_len;
+  fuse_ino_t ino;
+
+  while (p + sizeof(struct fanotify_event_info_header) <= end)
+    {
+      struct fanotify_event_info_header h;
+
+      memcpy(&h, p, sizeof h);
+      if (h.len == 0 || p + h.len > end)
+        break;
+      if (h.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME && h.len > head + sizeof(struct file_handle))
+        {
+          struct file_handle fh;
+
+          memcpy(&fh, p + head, sizeof fh);
+          dir = p;
+          dir_len = h.len;
+          name = p + head + sizeof fh + fh.handle_bytes;
+          /* NUL-terminated inside the record, or no name. */
+          if (name >= p + h.len || memchr(name, '\0', (size_t)(p + h.len - name)) == NULL)
+            name = NULL;
+        }
+      else if (h.info_type == FAN_EVENT_INFO_TYPE_FID)
+        {
+          obj = p;
+          obj_len = h.len;
+        }
+      p += h.len;
+    }
+
+  if (dir != NULL && name != NULL && (m->mask & DIRENT_EVENTS))
+    {
+      ino = ino_of_handle(w, dir, dir_len);
+      if (ino != 0)
+        {
+          expire_entry(w, ino, name);
+          /* The directory's mtime, and its cached listing. */
+          fuse_lowlevel_notify_inval_inode(w->fs->se, ino, 0, 0);
+        }
+    }
+  if (obj != NULL && (m->mask & (FAN_ATTRIB | CONTENT_EVENTS)))
+    {
+      ino = ino_of_handle(w, obj, obj_len);
+      if (ino != 0)
+        fuse_lowlevel_notify_inval_inode(w->fs->se, ino, (m->mask & CONTENT_EVENTS) ? 0 : -1, 0);
+    }
+}
+
+static void *
+watch_main(void *arg)
+{
+  struct cntrfs_watch *w = arg;
+  char buf[32768];
+
+  for (;;)
+    {
+      struct pollfd pfd[2]
+          = { { .fd = w->fan_fd, .events = POLLIN }, { .fd = w->stop_fd, .events = POLLIN } };
+      ssize_t n;
+
+      if (poll(pfd, 2, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          break;
+        }
+      if (pfd[1].revents != 0)
+        break;
+      n = read(w->fan_fd, buf, sizeof buf);
+      if (n < 0)
+        {
+          if (errno == EINTR || errno == EAGAIN)
+            continue;
+          break;
+        }
+      for (size_t off = 0; off + sizeof(struct fanotify_event_metadata) <= (size_t)n;)
+        {
+          struct fanotify_event_metadata m;
+
+          memcpy(&m, buf + off, sizeof m);
+          if (m.vers != FANOTIFY_METADATA_VERSION)
+            return NULL;
+          if (m.event_len < sizeof m || m.metadata_len < sizeof m || m.event_len > (size_t)n - off)
+            break;
+          /* The server's own changes (FAN_REPORT_TID: m.pid is the thread):
+             the kernel asked for them, and already knows. */
+          if (!(m.mask & FAN_Q_OVERFLOW) && !cntrfs_is_worker(w->fs, m.pid))
+            handle_event(w, &m, buf + off);
+          off += m.event_len;
+        }
+    }
+  return NULL;
+}
+
+int
+cntrfs_watch_start(struct cntrfs_watch *w, struct cntrfs *fs)
+{
+  sigset_t all, old;
+  int err;
+
+  if (w == NULL)
+    return 0;
+  w->fs = fs;
+  /* The thread takes no signals: the process's handlers stay where they
+     are meant to run. */
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  err = pthread_create(&w->thread, NULL, watch_main, w);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (err != 0)
+    {
+      errno = err;
+      return -1;
+    }
+  w->running = true;
+  return 0;
+}
+
+void
+cntrfs_watch_stop(struct cntrfs_watch *w)
+{
+  uint64_t one = 1;
+
+  if (w == NULL || !w->running)
+    return;
+  /* An eventfd write fails only when its counter would overflow. */
+  (void)!write(w->stop_fd, &one, sizeof one);
+  pthread_join(w->thread, NULL);
+  w->running = false;
+}
+
+void
+cntrfs_watch_free(struct cntrfs_watch *w)
+{
+  if (w == NULL)
+    return;
+  cntrfs_watch_stop(w);
+  for (size_t i = 0; i < w->nfss; i++)
+    if (w->fss[i].mount_fd >= 0)
+      close(w->fss[i].mount_fd);
+  free(w->fss);
+  pthread_mutex_destroy(&w->lock);
+  close(w->fan_fd);
+  close(w->stop_fd);
+  free(w);
+}
