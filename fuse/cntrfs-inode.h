@@ -37,6 +37,12 @@ struct cntrfs_inode
   uint32_t borrowers;
   /* Pinned entries (the root) stay until the table is destroyed. */
   bool pinned;
+  /* A directory the watcher has a mark on (its fd then stays open, for
+     the mark's removal); guarded by the table lock. */
+  bool marked;
+  /* Changes to the file are reported by the watcher (it was looked up in
+     a marked directory, or is one); guarded by the table lock. */
+  bool watched;
   /* The file handle, when it has one: mount is an index into the table's
      mounts, handle_type and handle[handle_bytes] what name_to_handle_at
      gave. */
@@ -63,6 +69,11 @@ struct inode_table
   struct cntrfs_inode *idle_head, *idle_tail;
   size_t nidle;
   size_t max_idle;
+  /* Marked entries, and their most (max_idle: each keeps its fd). */
+  size_t nmarked;
+  /* Called with a marked entry's fd before the entry is freed. */
+  void (*unmark)(void *arg, int fd);
+  void *unmark_arg;
 };
 
 /* Error convention of this module: -1 / NULL with errno set. */
@@ -106,6 +117,16 @@ bool inode_table_known(struct inode_table *t, const struct stat *st);
    (open_by_handle_at, fanotify_mark): directories and regular files only,
    whose opening has no side effects; -1 (EOPNOTSUPP) for other kinds. */
 int inode_open_mount_fd(int fd, mode_t mode);
+
+/* Marks: claim the right to mark a directory entry (false when it is
+   marked already, has no handle to be found by, or the limit is reached);
+   after a failed fanotify_mark, give it back. */
+bool inode_table_claim_mark(struct inode_table *t, struct cntrfs_inode *inode);
+void inode_table_unclaim_mark(struct inode_table *t, struct cntrfs_inode *inode);
+bool inode_table_is_marked(struct inode_table *t, struct cntrfs_inode *inode);
+/* Watched: set (never cleared) / read. */
+void inode_table_set_watched(struct inode_table *t, struct cntrfs_inode *inode);
+bool inode_table_is_watched(struct inode_table *t, struct cntrfs_inode *inode);
 
 /* Number of entries, and of open entry fds (tests, diagnostics). */
 size_t inode_table_count(struct inode_table *t);

@@ -3,14 +3,17 @@
    made to the layer directly (not through the mount), so that they can be
    trusted for long.
 
-   Each local file system the layer's files live on gets a fanotify mark
-   (FAN_MARK_FILESYSTEM, events reported with file handles).  A thread reads
+   Each directory the kernel looks up on a local file system gets a
+   fanotify inode mark (with FAN_EVENT_ON_CHILD, events reported with file
+   handles), removed when the kernel forgets the directory; host activity
+   elsewhere costs nothing.  A thread reads
    the events of every thread but the server's workers (whose changes the
    kernel already knows of, having asked for them) and tells the kernel to
    expire the named entry and drop the attributes, cached pages or cached
-   listing of the inodes concerned.  Entries and attributes on watched file
-   systems are then given CNTRFS_WATCHED_TIMEOUT; everything else keeps
-   CNTRFS_TIMEOUT.  Without CAP_SYS_ADMIN (fanotify) nothing is watched. */
+   listing of the inodes concerned.  Entries and attributes of files found
+   in marked directories are then given CNTRFS_WATCHED_TIMEOUT; everything
+   else keeps CNTRFS_TIMEOUT.  Without CAP_SYS_ADMIN (fanotify) nothing is
+   watched. */
 #ifndef CNTR_FUSE_WATCH_H
 #define CNTR_FUSE_WATCH_H
 
@@ -18,6 +21,7 @@
 #include <sys/stat.h>
 
 struct cntrfs;
+struct cntrfs_inode;
 struct cntrfs_watch;
 
 /* How long the kernel may trust entries and attributes of a watched file
@@ -39,10 +43,10 @@ void cntrfs_watch_stop(struct cntrfs_watch *w);
    timeouts).  NULL is fine. */
 void cntrfs_watch_free(struct cntrfs_watch *w);
 
-/* The timeout for entries and attributes of a file on st's file system,
-   marking that file system on first sight through fd (an O_PATH fd of the
-   file; -1 when there is none, and then an unseen file system is not
-   watched).  w may be NULL. */
-double cntrfs_watch_timeout(struct cntrfs_watch *w, int fd, const struct stat *st);
+/* Mark the directory entry dir (st its attributes) so that changes in it
+   are reported, unless it is marked already, its file system cannot be
+   watched, or the limit of marks (each keeps the directory's fd open) is
+   reached.  Whether it is marked.  Before cntrfs_watch_start too. */
+bool cntrfs_watch_dir(struct cntrfs *fs, struct cntrfs_inode *dir, const struct stat *st);
 
 #endif

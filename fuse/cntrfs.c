@@ -259,7 +259,8 @@ cntrfs_new(const struct cntrfs_config *config)
     goto fail;
   /* Not being able to watch only shortens how long the kernel may cache. */
   fs->watch = config->no_watch ? NULL : cntrfs_watch_new();
-  (void)cntrfs_watch_timeout(fs->watch, fs->root->fd, &st);
+  if (cntrfs_watch_dir(fs, fs->root, &st))
+    inode_table_set_watched(&fs->inodes, fs->root);
 
   err = pthread_mutex_init(&fs->handles_lock, NULL);
   if (err != 0)

@@ -107,7 +107,7 @@ inode_table_destroy(struct inode_table *t)
 static bool
 evictable(const struct cntrfs_inode *in)
 {
-  return in->handle_bytes != 0 && !in->pinned;
+  return in->handle_bytes != 0 && !in->pinned && !in->marked;
 }
 
 static void
@@ -433,6 +433,17 @@ inode_table_insert_pinned(struct inode_table *t, int *fd, const struct stat *st)
   return ref_entry(t, fd, st, true);
 }
 
+/* Free an entry that left the table, outside the lock: a marked one's fd
+   (kept open, never evicted) is handed to the watcher first. */
+static void
+free_entry(struct inode_table *t, struct cntrfs_inode *in)
+{
+  if (in->marked && t->unmark != NULL && in->fd >= 0)
+    t->unmark(t->unmark_arg, in->fd);
+  close_keep_errno(in->fd);
+  free(in);
+}
+
 void
 inode_table_ref_existing(struct inode_table *t, struct cntrfs_inode *inode)
 {
@@ -462,6 +473,8 @@ inode_table_unref(struct inode_table *t, struct cntrfs_inode *inode, uint64_t n)
             *pp = inode->next;
             t->count--;
             idle_remove(t, inode);
+            if (inode->marked)
+              t->nmarked--;
             if (inode->handle_bytes != 0)
               mount_fd = mount_unref(t, inode->mount);
             if (inode->borrowers == 0)
@@ -473,12 +486,9 @@ inode_table_unref(struct inode_table *t, struct cntrfs_inode *inode, uint64_t n)
     }
   pthread_mutex_unlock(&t->lock);
 
-  close_keep_errno(mount_fd);
   if (victim != NULL)
-    {
-      close_keep_errno(victim->fd);
-      free(victim);
-    }
+    free_entry(t, victim);
+  close_keep_errno(mount_fd);
 }
 
 struct cntrfs_inode *
@@ -529,6 +539,69 @@ inode_table_open_fds(struct inode_table *t)
       n += in->fd >= 0;
   pthread_mutex_unlock(&t->lock);
   return n;
+}
+
+/* ---- marks ------------------------------------------------------------- */
+
+bool
+inode_table_claim_mark(struct inode_table *t, struct cntrfs_inode *inode)
+{
+  bool claimed = false;
+
+  pthread_mutex_lock(&t->lock);
+  if (!inode->marked && (inode->handle_bytes != 0 || inode->pinned) && t->nmarked < t->max_idle)
+    {
+      inode->marked = true;
+      t->nmarked++;
+      idle_remove(t, inode);
+      claimed = true;
+    }
+  pthread_mutex_unlock(&t->lock);
+  return claimed;
+}
+
+void
+inode_table_unclaim_mark(struct inode_table *t, struct cntrfs_inode *inode)
+{
+  pthread_mutex_lock(&t->lock);
+  /* Not if it left the table meanwhile: unref counted it off already. */
+  if (inode->marked && (inode->nlookup > 0 || inode->pinned))
+    {
+      inode->marked = false;
+      t->nmarked--;
+      mark_idle(t, inode);
+    }
+  pthread_mutex_unlock(&t->lock);
+}
+
+bool
+inode_table_is_marked(struct inode_table *t, struct cntrfs_inode *inode)
+{
+  bool marked;
+
+  pthread_mutex_lock(&t->lock);
+  marked = inode->marked;
+  pthread_mutex_unlock(&t->lock);
+  return marked;
+}
+
+void
+inode_table_set_watched(struct inode_table *t, struct cntrfs_inode *inode)
+{
+  pthread_mutex_lock(&t->lock);
+  inode->watched = true;
+  pthread_mutex_unlock(&t->lock);
+}
+
+bool
+inode_table_is_watched(struct inode_table *t, struct cntrfs_inode *inode)
+{
+  bool watched;
+
+  pthread_mutex_lock(&t->lock);
+  watched = inode->watched;
+  pthread_mutex_unlock(&t->lock);
+  return watched;
 }
 
 /* ---- borrowing --------------------------------------------------------- */
@@ -612,8 +685,5 @@ inode_fd_return(struct inode_table *t, struct cntrfs_inode *inode)
   pthread_mutex_unlock(&t->lock);
   close_keep_errno(excess);
   if (orphan)
-    {
-      close_keep_errno(inode->fd);
-      free(inode);
-    }
+    free_entry(t, inode);
 }

@@ -487,10 +487,22 @@ entry_init(struct fuse_entry_param *e)
   e->entry_timeout = CNTRFS_TIMEOUT;
 }
 
-/* Look up a name of a real directory, given an fd of it (O_PATH or open);
-   as do_lookup. */
+/* How long the kernel may trust what it caches of an inode: long when the
+   watcher reports its changes. */
+static double
+timeout_of(struct cntrfs *fs, struct cntrfs_inode *inode)
+{
+  if (is_virtual(fs, inode) || !inode_table_is_watched(&fs->inodes, inode))
+    return CNTRFS_TIMEOUT;
+  return CNTRFS_WATCHED_TIMEOUT;
+}
+
+/* Look up a name of the real directory parent, given an fd of it (O_PATH
+   or open); as do_lookup.  A directory found gets a watch; a file found in
+   a watched directory is watched through it (FAN_EVENT_ON_CHILD). */
 static int
-lookup_at(struct cntrfs *fs, int parent_fd, const char *name, struct fuse_entry_param *e)
+lookup_at(struct cntrfs *fs, struct cntrfs_inode *parent, int parent_fd, const char *name,
+          struct fuse_entry_param *e)
 {
   cleanup_close int fd = -1;
   struct cntrfs_inode *inode;
@@ -502,10 +514,13 @@ lookup_at(struct cntrfs *fs, int parent_fd, const char *name, struct fuse_entry_
     return err_of(errno);
   if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
     return err_of(errno);
-  e->attr_timeout = e->entry_timeout = cntrfs_watch_timeout(fs->watch, fd, &st);
   inode = inode_table_ref(&fs->inodes, &fd, &st);
   if (inode == NULL)
     return ENOMEM;
+  /* Both: a directory needs its own mark for the names in it. */
+  if (cntrfs_watch_dir(fs, inode, &st) | inode_table_is_marked(&fs->inodes, parent))
+    inode_table_set_watched(&fs->inodes, inode);
+  e->attr_timeout = e->entry_timeout = timeout_of(fs, inode);
   e->ino = (fuse_ino_t)(uintptr_t)inode;
   e->attr = st;
   return 0;
@@ -540,23 +555,14 @@ do_lookup(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
     name = ".";
   if (inode_fd_get(&fs->inodes, parent, &pfd) < 0)
     return err_of(errno);
-  return lookup_at(fs, pfd.fd, name, e);
+  return lookup_at(fs, parent, pfd.fd, name, e);
 }
 
-/* How long the kernel may trust entries of (and attributes in) a
-   directory's file system. */
-static double
-timeout_of(struct cntrfs *fs, struct cntrfs_inode *dir)
-{
-  if (is_virtual(fs, dir))
-    return CNTRFS_TIMEOUT;
-  return cntrfs_watch_timeout(fs->watch, -1, &(struct stat){ .st_dev = dir->dev });
-}
-
+/* Whether names created in (or removed from) dir directly are reported. */
 static bool
 watched(struct cntrfs *fs, struct cntrfs_inode *dir)
 {
-  return timeout_of(fs, dir) > CNTRFS_TIMEOUT;
+  return !is_virtual(fs, dir) && inode_table_is_marked(&fs->inodes, dir);
 }
 
 /* Undo a lookup the kernel never received. */
@@ -658,7 +664,7 @@ cntrfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
          Names created through the mount replace it; on a writable layer,
          names created on it directly are reported by the watcher. */
       e.ino = 0;
-      e.entry_timeout = timeout_of(fs, inode_of(fs, parent));
+      e.entry_timeout = watched(fs, inode_of(fs, parent)) ? CNTRFS_WATCHED_TIMEOUT : CNTRFS_TIMEOUT;
       fuse_reply_entry(req, &e);
       return;
     }
@@ -694,7 +700,7 @@ cntrfs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       reply_errno(req);
       return;
     }
-  fuse_reply_attr(req, &st, cntrfs_watch_timeout(fs->watch, -1, &st));
+  fuse_reply_attr(req, &st, timeout_of(fs, inode_of(fs, ino)));
 }
 
 static int
@@ -788,7 +794,7 @@ cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 
   if (stat_inode(fs, inode, &st) < 0)
     goto fail;
-  fuse_reply_attr(req, &st, cntrfs_watch_timeout(fs->watch, -1, &st));
+  fuse_reply_attr(req, &st, timeout_of(fs, inode));
   return;
 
 fail:
@@ -909,7 +915,7 @@ make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode, 
       return;
     }
 
-  err = lookup_at(fs, fd, name, &e);
+  err = lookup_at(fs, parent, fd, name, &e);
   if (err != 0)
     {
       fuse_reply_err(req, err);
@@ -1614,7 +1620,8 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fus
       if (plus)
         {
           /* The open directory is the parent: no fd to borrow. */
-          int lerr = is_dot_or_dotdot(name) ? ENOENT : lookup_at(fs, dirfd(d->dp), name, &e);
+          int lerr
+              = is_dot_or_dotdot(name) ? ENOENT : lookup_at(fs, dir_inode, dirfd(d->dp), name, &e);
           if (lerr != 0)
             {
               /* Dot entries, and entries gone since readdir: a name without
@@ -1988,7 +1995,7 @@ cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t
       return;
     }
 
-  err = lookup_at(fs, pfd.fd, name, &e);
+  err = lookup_at(fs, parent, pfd.fd, name, &e);
   if (err != 0)
     {
       close(fh->fd);

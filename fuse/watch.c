@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -20,7 +21,7 @@
    MODIFY, but the file is closed eventually). */
 #define DIRENT_EVENTS (FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO)
 #define CONTENT_EVENTS (FAN_MODIFY | FAN_CLOSE_WRITE)
-#define WATCH_MASK (DIRENT_EVENTS | CONTENT_EVENTS | FAN_ATTRIB | FAN_ONDIR)
+#define WATCH_MASK (DIRENT_EVENTS | CONTENT_EVENTS | FAN_ATTRIB | FAN_ONDIR | FAN_EVENT_ON_CHILD)
 
 /* A file system seen by the server: watched or not, and for watched ones
    what reopening its handles needs. */
@@ -145,33 +146,26 @@ consider_fs(struct cntrfs_watch *w, int fd, const struct stat *st, struct watche
       f->mount_fd = -1;
       return;
     }
-  if (fanotify_mark(w->fan_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, WATCH_MASK, f->mount_fd, NULL)
-      < 0)
-    {
-      close(f->mount_fd);
-      f->mount_fd = -1;
-      return;
-    }
+  (void)w;
   f->watched = true;
 }
 
-double
-cntrfs_watch_timeout(struct cntrfs_watch *w, int fd, const struct stat *st)
+/* Whether directories of st's file system can be watched, deciding on
+   first sight through fd (-1: an unseen file system is not). */
+static bool
+fs_watchable(struct cntrfs_watch *w, int fd, const struct stat *st)
 {
   struct watched_fs *f;
   bool watched = false;
 
-  if (w == NULL)
-    return CNTRFS_TIMEOUT;
   pthread_mutex_lock(&w->lock);
   for (size_t i = 0; i < w->nfss; i++)
     if (w->fss[i].dev == st->st_dev)
       {
         watched = w->fss[i].watched;
         pthread_mutex_unlock(&w->lock);
-        return watched ? CNTRFS_WATCHED_TIMEOUT : CNTRFS_TIMEOUT;
+        return watched;
       }
-  /* Unseen and no fd to look at it with: ask again next time. */
   if (fd >= 0)
     {
       f = realloc(w->fss, (w->nfss + 1) * sizeof *f);
@@ -184,7 +178,42 @@ cntrfs_watch_timeout(struct cntrfs_watch *w, int fd, const struct stat *st)
         }
     }
   pthread_mutex_unlock(&w->lock);
-  return watched ? CNTRFS_WATCHED_TIMEOUT : CNTRFS_TIMEOUT;
+  return watched;
+}
+
+/* fanotify_mark refuses O_PATH fds; the /proc link reaches the inode. */
+static int
+mark_fd(struct cntrfs_watch *w, unsigned flags, int fd)
+{
+  char path[32];
+
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  return fanotify_mark(w->fan_fd, flags, WATCH_MASK, AT_FDCWD, path);
+}
+
+static void
+unmark_fd(void *arg, int fd)
+{
+  (void)mark_fd(arg, FAN_MARK_REMOVE, fd);
+}
+
+bool
+cntrfs_watch_dir(struct cntrfs *fs, struct cntrfs_inode *dir, const struct stat *st)
+{
+  struct cntrfs_watch *w = fs->watch;
+  struct inode_fd b = INODE_FD_INIT;
+  bool marked;
+
+  if (w == NULL || !S_ISDIR(st->st_mode))
+    return false;
+  if (!inode_table_claim_mark(&fs->inodes, dir))
+    return inode_table_is_marked(&fs->inodes, dir);
+  marked = inode_fd_get(&fs->inodes, dir, &b) >= 0 && fs_watchable(w, b.fd, st)
+           && mark_fd(w, FAN_MARK_ADD, b.fd) == 0;
+  if (!marked)
+    inode_table_unclaim_mark(&fs->inodes, dir);
+  inode_fd_put(&b);
+  return marked;
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -369,6 +398,10 @@ cntrfs_watch_start(struct cntrfs_watch *w, struct cntrfs *fs)
   if (w == NULL)
     return 0;
   w->fs = fs;
+  pthread_mutex_lock(&fs->inodes.lock);
+  fs->inodes.unmark = unmark_fd;
+  fs->inodes.unmark_arg = w;
+  pthread_mutex_unlock(&fs->inodes.lock);
   /* The thread takes no signals: the process's handlers stay where they
      are meant to run. */
   sigfillset(&all);
@@ -403,6 +436,13 @@ cntrfs_watch_free(struct cntrfs_watch *w)
   if (w == NULL)
     return;
   cntrfs_watch_stop(w);
+  if (w->fs != NULL)
+    {
+      /* Closing the fanotify fd below removes every mark at once. */
+      pthread_mutex_lock(&w->fs->inodes.lock);
+      w->fs->inodes.unmark = NULL;
+      pthread_mutex_unlock(&w->fs->inodes.lock);
+    }
   for (size_t i = 0; i < w->nfss; i++)
     if (w->fss[i].mount_fd >= 0)
       close(w->fss[i].mount_fd);

@@ -323,7 +323,9 @@ write_file(const char *path, const void *data, size_t len, mode_t mode)
   if (fd < 0)
     return -1;
   n = write(fd, data, len);
-  if (fchmod(fd, mode) < 0 || close(fd) < 0 || n != (ssize_t)len)
+  if (fchmod(fd, mode) < 0)
+    n = -1;
+  if (close(fd) < 0 || n != (ssize_t)len)
     return -1;
   return 0;
 }
@@ -926,6 +928,21 @@ t_readdir(void)
   CHECK(n == 1);
 }
 
+/* echo 2 > /proc/sys/vm/drop_caches: the kernel forgets unused inodes. */
+static bool
+drop_caches(void)
+{
+  int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+  bool ok;
+
+  if (fd < 0)
+    return false;
+  sync();
+  ok = write(fd, "2", 1) == 1;
+  close(fd);
+  return ok;
+}
+
 /* Lookup counting: after readdirplus and lookups of 2000 entries the table
    holds them; once the kernel forgets them (drop_caches evicts unused
    inodes and sends FORGETs), the table shrinks back.  A count raised twice
@@ -934,15 +951,11 @@ static void
 t_forget(struct cntrfs *fs)
 {
   size_t before = inode_table_count(&fs->inodes), after = before;
-  int fd;
 
   CHECK(before >= NBIG);
   for (int i = 0; i < 500 && after > 50; i++)
     {
-      fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
-      CHECK(fd >= 0);
-      CHECK(write(fd, "2", 1) == 1);
-      close(fd);
+      CHECK(drop_caches());
       usleep(10 * 1000);
       after = inode_table_count(&fs->inodes);
     }
@@ -1445,10 +1458,41 @@ has_entry(const char *dir, const char *name)
     shown_;                                                                                        \
   })
 
+/* fanotify marks this process holds (the server runs in it), from
+   /proc/self/fdinfo. */
+static int
+count_marks(void)
+{
+  DIR *d = opendir("/proc/self/fdinfo");
+  struct dirent *de;
+  char line[512], path[PATH_MAX];
+  int n = 0;
+
+  if (d == NULL)
+    return -1;
+  while ((de = readdir(d)) != NULL)
+    {
+      FILE *f;
+
+      if (de->d_name[0] == '.')
+        continue;
+      snprintf(path, sizeof path, "/proc/self/fdinfo/%s", de->d_name);
+      f = fopen(path, "re");
+      if (f == NULL)
+        continue;
+      while (fgets(line, sizeof line, f) != NULL)
+        n += strncmp(line, "fanotify ino:", 13) == 0;
+      fclose(f);
+    }
+  closedir(d);
+  return n;
+}
+
 static void
 t_watch(void)
 {
   struct stat st;
+  int marks;
 
   CHECK(write_file(S("w-file"), "a", 1, 0644) == 0 && mkdir(S("w-dir"), 0755) == 0);
   /* Fetch everything into the kernel's caches through the mount first. */
@@ -1468,6 +1512,13 @@ t_watch(void)
   CHECK(SHOWS_SOON(has_entry(M("w-dir"), "x")));
   CHECK(rename(S("w-dir/x"), S("w-dir/y")) == 0);
   CHECK(SHOWS_SOON(!has_entry(M("w-dir"), "x") && file_is(M("w-dir/y"), "x")));
+
+  /* Marks are per directory the kernel holds, and go when it forgets
+     them: nothing outside what the session looked at is watched. */
+  marks = count_marks();
+  CHECK(marks >= 2); /* the root and w-dir */
+  CHECK(drop_caches());
+  CHECK(SHOWS_SOON(count_marks() < marks));
 }
 
 static void

@@ -386,6 +386,59 @@ test_handles_stale(void **state)
   tree_teardown(&tr);
 }
 
+static int unmarked_fd = -1;
+static int unmark_calls;
+
+static void
+record_unmark(void *arg, int fd)
+{
+  (void)arg;
+  unmark_calls++;
+  unmarked_fd = fcntl(fd, F_GETFD) >= 0 ? fd : -2;
+}
+
+/* Marked entries (watched directories) keep their fd, are bounded by
+   max_idle, and hand their open fd to the unmark hook when forgotten. */
+static void
+test_marks(void **state)
+{
+  struct tree tr;
+  struct cntrfs_inode *in[NFILES];
+  struct stat st[NFILES];
+  int held;
+
+  (void)state;
+  tree_setup(&tr);
+  tr.t.unmark = record_unmark;
+  tree_lookup_all(&tr, in, st);
+  /* The newest entries still have fds; mark them up to the limit. */
+  for (int i = 0; i < MAX_IDLE; i++)
+    assert_true(inode_table_claim_mark(&tr.t, in[NFILES - 1 - i]));
+  assert_false(inode_table_claim_mark(&tr.t, in[0]));          /* over the limit */
+  assert_false(inode_table_claim_mark(&tr.t, in[NFILES - 1])); /* already */
+  assert_true(inode_table_is_marked(&tr.t, in[NFILES - 1]));
+  /* Borrowing every other entry evicts idle fds, never a marked one. */
+  for (int i = 0; i < NFILES - MAX_IDLE; i++)
+    assert_borrow_is(&tr, in[i], &st[i]);
+  for (int i = 0; i < MAX_IDLE; i++)
+    assert_true(in[NFILES - 1 - i]->fd >= 0);
+  /* A failed mark gives its place back. */
+  inode_table_unclaim_mark(&tr.t, in[NFILES - 1]);
+  assert_true(inode_table_claim_mark(&tr.t, in[0]));
+  /* As the watcher does: borrow the fd to mark with; marked, it stays. */
+  assert_borrow_is(&tr, in[0], &st[0]);
+  for (int i = 1; i < NFILES - MAX_IDLE; i++)
+    assert_borrow_is(&tr, in[i], &st[i]);
+  assert_true(in[0]->fd >= 0);
+  /* Forgetting a marked entry hands its (open) fd to the hook. */
+  held = in[0]->fd;
+  inode_table_unref(&tr.t, in[0], 1);
+  assert_int_equal(unmark_calls, 1);
+  assert_int_equal(unmarked_fd, held);
+  assert_true(fcntl(held, F_GETFD) < 0); /* then closed */
+  tree_teardown(&tr);
+}
+
 int
 main(void)
 {
@@ -399,6 +452,7 @@ main(void)
     cmocka_unit_test(test_handles_bound_open_fds),
     cmocka_unit_test(test_handles_borrowed_stay_open),
     cmocka_unit_test(test_handles_stale),
+    cmocka_unit_test(test_marks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
