@@ -29,8 +29,10 @@ struct cntrfs_watch;
    are expected to see. */
 #define CNTRFS_WATCHED_TIMEOUT 30.0
 
-/* NULL when fanotify is not available (errno says why). */
-struct cntrfs_watch *cntrfs_watch_new(void);
+/* NULL when fanotify is not available (errno says why).  Directories are
+   marked only from delay_ms on; until then everything keeps
+   CNTRFS_TIMEOUT. */
+struct cntrfs_watch *cntrfs_watch_new(unsigned delay_ms);
 
 /* Start the event thread, reporting to fs's session. */
 int cntrfs_watch_start(struct cntrfs_watch *w, struct cntrfs *fs);
@@ -46,7 +48,8 @@ void cntrfs_watch_free(struct cntrfs_watch *w);
 /* Mark the directory entry dir (st its attributes) so that changes in it
    are reported, unless it is marked already, its file system cannot be
    watched, or the limit of marks (each keeps the directory's fd open) is
-   reached.  Whether it is marked.  Before cntrfs_watch_start too. */
+   reached, or it is too early (delay_ms).  Whether it is marked.  The
+   first call after the delay also marks the root. */
 bool cntrfs_watch_dir(struct cntrfs *fs, struct cntrfs_inode *dir, const struct stat *st);
 
 #endif

@@ -258,7 +258,7 @@ cntrfs_new(const struct cntrfs_config *config)
   if (fs->root == NULL)
     goto fail;
   /* Not being able to watch only shortens how long the kernel may cache. */
-  fs->watch = config->no_watch ? NULL : cntrfs_watch_new();
+  fs->watch = config->no_watch ? NULL : cntrfs_watch_new(config->watch_delay_ms);
   if (cntrfs_watch_dir(fs, fs->root, &st))
     inode_table_set_watched(&fs->inodes, fs->root);
 

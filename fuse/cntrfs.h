@@ -64,6 +64,10 @@ struct cntrfs_config
      directly (watch.h): the kernel then trusts what it caches for
      CNTRFS_TIMEOUT only.  For tests of what happens when that expires. */
   bool no_watch;
+  /* Watch only from this many milliseconds after cntrfs_new on: tearing
+     down a watch costs a few milliseconds, which a session that ends
+     sooner should not pay.  0: at once. */
+  unsigned watch_delay_ms;
   /* Worker threads of the multithreaded loop; 0 picks a default. */
   unsigned max_threads;
   /* libfuse debug output to stderr. */

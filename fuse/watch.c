@@ -40,13 +40,19 @@ struct cntrfs_watch
   struct cntrfs *fs;
   pthread_t thread;
   bool running;
-  pthread_mutex_t lock; /* guards fss */
+  pthread_mutex_t lock; /* guards fss and armed */
   struct watched_fs *fss;
   size_t nfss;
+  /* Marks are placed from delay_ms after the start on: closing a group
+     that had marks waits for an SRCU grace period (5-10 ms measured),
+     which a short session (cntr attach PID -- true) should not pay. */
+  struct timespec start;
+  unsigned delay_ms;
+  bool armed;
 };
 
 struct cntrfs_watch *
-cntrfs_watch_new(void)
+cntrfs_watch_new(unsigned delay_ms)
 {
   struct cntrfs_watch *w = calloc(1, sizeof *w);
   int err;
@@ -54,6 +60,8 @@ cntrfs_watch_new(void)
   if (w == NULL)
     return NULL;
   w->stop_fd = -1;
+  clock_gettime(CLOCK_MONOTONIC, &w->start);
+  w->delay_ms = delay_ms;
   /* Unlimited queue: a lost event would leave a stale entry for the whole
      long timeout (the overflow event says only that something was lost). */
   w->fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE
@@ -197,15 +205,48 @@ unmark_fd(void *arg, int fd)
   (void)mark_fd(arg, FAN_MARK_REMOVE, fd);
 }
 
+static bool mark_dir(struct cntrfs *fs, struct cntrfs_inode *dir, const struct stat *st);
+
+/* Whether marks may be placed yet; the first time they may, the root is
+   marked (it is never looked up again). */
+static bool
+armed(struct cntrfs *fs)
+{
+  struct cntrfs_watch *w = fs->watch;
+  struct timespec now;
+  struct stat st;
+  bool arm = false, is_armed;
+
+  pthread_mutex_lock(&w->lock);
+  if (!w->armed)
+    {
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      if ((now.tv_sec - w->start.tv_sec) * 1000 + (now.tv_nsec - w->start.tv_nsec) / 1000000
+          >= (long)w->delay_ms)
+        w->armed = arm = true;
+    }
+  is_armed = w->armed;
+  pthread_mutex_unlock(&w->lock);
+  if (arm && fstat(fs->root->fd, &st) == 0 && mark_dir(fs, fs->root, &st))
+    inode_table_set_watched(&fs->inodes, fs->root);
+  return is_armed;
+}
+
 bool
 cntrfs_watch_dir(struct cntrfs *fs, struct cntrfs_inode *dir, const struct stat *st)
+{
+  if (fs->watch == NULL || !S_ISDIR(st->st_mode) || !armed(fs))
+    return false;
+  return mark_dir(fs, dir, st);
+}
+
+static bool
+mark_dir(struct cntrfs *fs, struct cntrfs_inode *dir, const struct stat *st)
 {
   struct cntrfs_watch *w = fs->watch;
   struct inode_fd b = INODE_FD_INIT;
   bool marked;
 
-  if (w == NULL || !S_ISDIR(st->st_mode))
-    return false;
   if (!inode_table_claim_mark(&fs->inodes, dir))
     return inode_table_is_marked(&fs->inodes, dir);
   marked = inode_fd_get(&fs->inodes, dir, &b) >= 0 && fs_watchable(w, b.fd, st)

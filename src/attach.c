@@ -575,6 +575,10 @@ create_server(struct session *s)
     /* "#!/bin/sh" of a tools script names the target's /bin/sh (or
        nothing): the server makes exec see the tools' interpreter. */
     .exec_script_prefix = base,
+    /* Most sessions of a single command end within this: they keep the
+       short cache timeouts and skip setting up the watch (and its
+       teardown's few milliseconds). */
+    .watch_delay_ms = 1000,
     .debug = s->o->debug_fuse,
   };
   s->fs = cntrfs_new(&config);
