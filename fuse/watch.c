@@ -23,12 +23,12 @@
 #define CONTENT_EVENTS (FAN_MODIFY | FAN_CLOSE_WRITE)
 #define WATCH_MASK (DIRENT_EVENTS | CONTENT_EVENTS | FAN_ATTRIB | FAN_ONDIR | FAN_EVENT_ON_CHILD)
 
-/* A file system seen by the server: watched or not, and for watched ones
-   what reopening its handles needs. */
+/* A file system seen by the server: whether its directories can be
+   watched, and for those what reopening its handles needs. */
 struct watched_fs
 {
   dev_t dev;
-  bool watched;
+  bool watchable;
   __kernel_fsid_t fsid;
   int mount_fd; /* readable fd of a file on it, for open_by_handle_at */
 };
@@ -132,12 +132,12 @@ handle_reopens(int fd, int mount_fd)
 /* Decide about a file system first seen through fd.  Called with the lock
    held; fills *f. */
 static void
-consider_fs(struct cntrfs_watch *w, int fd, const struct stat *st, struct watched_fs *f)
+consider_fs(int fd, const struct stat *st, struct watched_fs *f)
 {
   struct statfs sf;
 
   f->dev = st->st_dev;
-  f->watched = false;
+  f->watchable = false;
   f->mount_fd = -1;
   if (fd < 0 || fstatfs(fd, &sf) < 0 || is_remote((unsigned long)sf.f_type))
     return;
@@ -154,8 +154,7 @@ consider_fs(struct cntrfs_watch *w, int fd, const struct stat *st, struct watche
       f->mount_fd = -1;
       return;
     }
-  (void)w;
-  f->watched = true;
+  f->watchable = true;
 }
 
 /* Whether directories of st's file system can be watched, deciding on
@@ -170,7 +169,7 @@ fs_watchable(struct cntrfs_watch *w, int fd, const struct stat *st)
   for (size_t i = 0; i < w->nfss; i++)
     if (w->fss[i].dev == st->st_dev)
       {
-        watched = w->fss[i].watched;
+        watched = w->fss[i].watchable;
         pthread_mutex_unlock(&w->lock);
         return watched;
       }
@@ -180,8 +179,8 @@ fs_watchable(struct cntrfs_watch *w, int fd, const struct stat *st)
       if (f != NULL)
         {
           w->fss = f;
-          consider_fs(w, fd, st, &w->fss[w->nfss]);
-          watched = w->fss[w->nfss].watched;
+          consider_fs(fd, st, &w->fss[w->nfss]);
+          watched = w->fss[w->nfss].watchable;
           w->nfss++;
         }
     }
@@ -292,7 +291,7 @@ ino_of_handle(struct cntrfs_watch *w, const char *rec, size_t len)
 
   pthread_mutex_lock(&w->lock);
   for (size_t i = 0; i < w->nfss; i++)
-    if (w->fss[i].watched && memcmp(&w->fss[i].fsid, &fsid, sizeof fsid) == 0)
+    if (w->fss[i].watchable && memcmp(&w->fss[i].fsid, &fsid, sizeof fsid) == 0)
       {
         mount_fd = fcntl(w->fss[i].mount_fd, F_DUPFD_CLOEXEC, 0);
         break;
