@@ -16,6 +16,7 @@
 #ifndef CNTR_FUSE_INODE_H
 #define CNTR_FUSE_INODE_H
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,6 +54,13 @@ struct cntrfs_inode
 };
 
 struct inode_mount;
+
+/* name_to_handle_at's buffer: the header and the largest handle. */
+union inode_handle_buf
+{
+  struct file_handle fh;
+  unsigned char bytes[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+};
 
 struct inode_table
 {
@@ -117,6 +125,13 @@ bool inode_table_known(struct inode_table *t, const struct stat *st);
    (open_by_handle_at, fanotify_mark): directories and regular files only,
    whose opening has no side effects; -1 (EOPNOTSUPP) for other kinds. */
 int inode_open_mount_fd(int fd, mode_t mode);
+
+/* Whether the file behind fd can be found again by its handle through
+   mount_fd (a readable fd on its mount): the file system encodes handles
+   that decode (not overlayfs without nfs_export), and this process may
+   open by handle (CAP_DAC_READ_SEARCH, which only trying tells reliably
+   under user namespaces and LSMs). */
+bool inode_handle_reopens(int fd, int mount_fd);
 
 /* Marks: claim the right to mark a directory entry (false when it is
    marked already, has no handle to be found by, or the limit is reached);

@@ -29,12 +29,12 @@
    FUSE_OPEN.  Not an open(2) flag: strip it before reopening. */
 #define CNTRFS_FMODE_EXEC 0x20
 
-/* Attribute and entry cache lifetime (seconds).  One second is what
-   passthrough_ll uses for "the tree may change behind our back": the layer
-   is normally only changed through this mount, but the caller may write the
-   source directly (tests do), and a second of staleness is then acceptable.
-   Read-only layers additionally cache negative lookups for this long, which
-   is what makes PATH and library searches cheap. */
+/* Attribute and entry cache lifetime (seconds) of what the watcher does not
+   cover (watch.h: CNTRFS_WATCHED_TIMEOUT for what it does).  One second is
+   what passthrough_ll uses for "the tree may change behind our back": a
+   second of staleness for changes made to the source directly.  Read-only
+   layers also cache negative lookups for this long, which is what makes
+   PATH and library searches cheap. */
 #define CNTRFS_TIMEOUT 1.0
 
 /* Sent to a worker thread to interrupt a blocking system call (read(2) on

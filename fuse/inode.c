@@ -20,13 +20,6 @@ struct inode_mount
   size_t users;
 };
 
-/* name_to_handle_at's buffer: the header and the largest handle. */
-union handle_buf
-{
-  struct file_handle fh;
-  unsigned char bytes[sizeof(struct file_handle) + MAX_HANDLE_SZ];
-};
-
 static size_t
 hash_key(dev_t dev, ino_t ino, size_t nbuckets)
 {
@@ -285,7 +278,7 @@ find_locked(struct inode_table *t, const struct stat *st)
 /* The handle of the file behind fd, when it has one and the table uses
    handles: true with *mount_id set. */
 static bool
-get_handle(const struct inode_table *t, int fd, union handle_buf *hb, int *mount_id)
+get_handle(const struct inode_table *t, int fd, union inode_handle_buf *hb, int *mount_id)
 {
   if (!t->handles || fd < 0)
     return false;
@@ -299,8 +292,8 @@ get_handle(const struct inode_table *t, int fd, union handle_buf *hb, int *mount
    hb is its handle (NULL: none).  The caller closes *excess (an idle fd
    over the limit) after dropping the lock. */
 static struct cntrfs_inode *
-insert_locked(struct inode_table *t, int *fd, const struct stat *st, const union handle_buf *hb,
-              int mount_id, bool pin, int *excess)
+insert_locked(struct inode_table *t, int *fd, const struct stat *st,
+              const union inode_handle_buf *hb, int mount_id, bool pin, int *excess)
 {
   size_t hbytes = hb != NULL ? hb->fh.handle_bytes : 0;
   size_t h = hash_key(st->st_dev, st->st_ino, t->nbuckets);
@@ -350,7 +343,7 @@ adopt_fd(struct inode_table *t, struct cntrfs_inode *in, int *fd, int *excess)
 static struct cntrfs_inode *
 ref_entry(struct inode_table *t, int *fd, const struct stat *st, bool pin)
 {
-  union handle_buf hb;
+  union inode_handle_buf hb;
   bool has_handle;
   int mount_id = -1, excess = -1;
   struct cntrfs_inode *in;
@@ -398,30 +391,40 @@ inode_table_ref(struct inode_table *t, int *fd, const struct stat *st)
   return ref_entry(t, fd, st, false);
 }
 
-/* Whether this process can reopen files by handle: open_by_handle_at needs
-   CAP_DAC_READ_SEARCH, which only trying tells reliably (user namespaces,
-   LSMs).  Tried on the root, whose mount stays registered: its first
-   lookups may be of files that cannot stand for the mount (symlinks). */
+bool
+inode_handle_reopens(int fd, int mount_fd)
+{
+  union inode_handle_buf hb;
+  int mount_id, reopened;
+
+  hb.fh.handle_bytes = MAX_HANDLE_SZ;
+  if (name_to_handle_at(fd, "", &hb.fh, &mount_id, AT_EMPTY_PATH) < 0)
+    return false;
+  reopened = open_by_handle_at(mount_fd, &hb.fh, O_PATH | O_CLOEXEC);
+  if (reopened < 0)
+    return false;
+  close(reopened);
+  return true;
+}
+
+/* Whether this process can reopen files by handle, tried on the root, whose
+   mount stays registered: its first lookups may be of files that cannot
+   stand for the mount (symlinks). */
 static void
 probe_handles(struct inode_table *t, int fd, mode_t mode)
 {
-  union handle_buf hb;
-  int mount_id, index, reopened = -1, unused = -1;
+  union inode_handle_buf hb;
+  int mount_id, index, unused = -1;
 
   hb.fh.handle_bytes = MAX_HANDLE_SZ;
   if (fd < 0 || name_to_handle_at(fd, "", &hb.fh, &mount_id, AT_EMPTY_PATH) < 0)
     return;
   pthread_mutex_lock(&t->lock);
   index = mount_ref(t, mount_id, fd, mode);
-  if (index >= 0)
-    {
-      reopened = open_by_handle_at(t->mounts[index].fd, &hb.fh, O_PATH | O_CLOEXEC);
-      if (reopened < 0)
-        unused = mount_unref(t, (uint16_t)index);
-    }
-  t->handles = reopened >= 0;
+  t->handles = index >= 0 && inode_handle_reopens(fd, t->mounts[index].fd);
+  if (index >= 0 && !t->handles)
+    unused = mount_unref(t, (uint16_t)index);
   pthread_mutex_unlock(&t->lock);
-  close_keep_errno(reopened);
   close_keep_errno(unused);
 }
 
@@ -610,7 +613,7 @@ int
 inode_fd_borrow(struct inode_table *t, struct cntrfs_inode *inode)
 {
   struct file_handle *fh;
-  union handle_buf hb;
+  union inode_handle_buf hb;
   int mount_fd, fd, excess = -1;
 
   /* Entries without a handle keep their fd for life: no lock needed. */

@@ -109,26 +109,6 @@ is_remote(unsigned long type)
   return false;
 }
 
-static bool
-handle_reopens(int fd, int mount_fd)
-{
-  union
-  {
-    struct file_handle fh;
-    unsigned char bytes[sizeof(struct file_handle) + MAX_HANDLE_SZ];
-  } hb;
-  int mount_id, reopened;
-
-  hb.fh.handle_bytes = MAX_HANDLE_SZ;
-  if (name_to_handle_at(fd, "", &hb.fh, &mount_id, AT_EMPTY_PATH) < 0)
-    return false;
-  reopened = open_by_handle_at(mount_fd, &hb.fh, O_PATH | O_CLOEXEC);
-  if (reopened < 0)
-    return false;
-  close(reopened);
-  return true;
-}
-
 /* Decide about a file system first seen through fd.  Called with the lock
    held; fills *f. */
 static void
@@ -139,7 +119,7 @@ consider_fs(int fd, const struct stat *st, struct watched_fs *f)
   f->dev = st->st_dev;
   f->watchable = false;
   f->mount_fd = -1;
-  if (fd < 0 || fstatfs(fd, &sf) < 0 || is_remote((unsigned long)sf.f_type))
+  if (fstatfs(fd, &sf) < 0 || is_remote((unsigned long)sf.f_type))
     return;
   memcpy(&f->fsid, &sf.f_fsid, sizeof f->fsid);
   f->mount_fd = inode_open_mount_fd(fd, st->st_mode);
@@ -148,7 +128,7 @@ consider_fs(int fd, const struct stat *st, struct watched_fs *f)
   /* Events name files by handle: a file system whose handles cannot be
      opened again (overlayfs without nfs_export) could be marked, but its
      events not be matched to inodes. */
-  if (!handle_reopens(fd, f->mount_fd))
+  if (!inode_handle_reopens(fd, f->mount_fd))
     {
       close(f->mount_fd);
       f->mount_fd = -1;
@@ -158,34 +138,31 @@ consider_fs(int fd, const struct stat *st, struct watched_fs *f)
 }
 
 /* Whether directories of st's file system can be watched, deciding on
-   first sight through fd (-1: an unseen file system is not). */
+   first sight through fd (an O_PATH fd of a file on it). */
 static bool
 fs_watchable(struct cntrfs_watch *w, int fd, const struct stat *st)
 {
   struct watched_fs *f;
-  bool watched = false;
+  bool watchable = false;
 
   pthread_mutex_lock(&w->lock);
   for (size_t i = 0; i < w->nfss; i++)
     if (w->fss[i].dev == st->st_dev)
       {
-        watched = w->fss[i].watchable;
+        watchable = w->fss[i].watchable;
         pthread_mutex_unlock(&w->lock);
-        return watched;
+        return watchable;
       }
-  if (fd >= 0)
+  f = realloc(w->fss, (w->nfss + 1) * sizeof *f);
+  if (f != NULL)
     {
-      f = realloc(w->fss, (w->nfss + 1) * sizeof *f);
-      if (f != NULL)
-        {
-          w->fss = f;
-          consider_fs(fd, st, &w->fss[w->nfss]);
-          watched = w->fss[w->nfss].watchable;
-          w->nfss++;
-        }
+      w->fss = f;
+      consider_fs(fd, st, &w->fss[w->nfss]);
+      watchable = w->fss[w->nfss].watchable;
+      w->nfss++;
     }
   pthread_mutex_unlock(&w->lock);
-  return watched;
+  return watchable;
 }
 
 /* fanotify_mark refuses O_PATH fds; the /proc link reaches the inode. */
@@ -271,11 +248,7 @@ static fuse_ino_t
 ino_of_handle(struct cntrfs_watch *w, const char *rec, size_t len)
 {
   const size_t head = offsetof(struct fanotify_event_info_fid, handle);
-  union
-  {
-    struct file_handle fh;
-    unsigned char bytes[sizeof(struct file_handle) + MAX_HANDLE_SZ];
-  } hb;
+  union inode_handle_buf hb;
   __kernel_fsid_t fsid;
   struct cntrfs_inode *inode;
   struct stat st;
