@@ -22,7 +22,8 @@
    leaves its loop and, unless we are stopping, records "ended" and wakes
    cntrfs_wait. */
 #include "cntrfs-internal.h"
-#include "cntrfs-cleanup.h"
+#include "cleanup.h"
+#include "syscalls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -160,8 +161,8 @@ save_server_creds(struct cntrfs *fs)
   int n;
 
   /* setfsuid(-1) is invalid and so only reports the current value. */
-  fs->server_fsuid = (uid_t)syscall(SYS_setfsuid, (uid_t)-1);
-  fs->server_fsgid = (gid_t)syscall(SYS_setfsgid, (gid_t)-1);
+  fs->server_fsuid = sys_setfsuid_thread((uid_t)-1);
+  fs->server_fsgid = sys_setfsgid_thread((gid_t)-1);
   n = getgroups(0, NULL);
   if (n < 0)
     return -1;

@@ -9,7 +9,9 @@
    /proc/self/fd (fs->proc_fd), which reaches the very inode without walking
    any path; operations that work on O_PATH fds directly use AT_EMPTY_PATH. */
 #include "cntrfs-internal.h"
-#include "cntrfs-cleanup.h"
+#include "cleanup.h"
+#include "io.h"
+#include "syscalls.h"
 #include "cntrfs-elf.h"
 #include "cntrfs-script.h"
 
@@ -419,17 +421,16 @@ creds_enter(fuse_req_t req, struct cntrfs *fs, struct creds *c)
          it then acts with no supplementary groups. */
       if (n < 0)
         n = 0;
-      if (syscall(SYS_setgroups, (size_t)n, groups) < 0)
+      if (sys_setgroups_thread((size_t)n, groups) < 0)
         return -errno;
       c->groups = true;
     }
 
   c->ids = true;
-  syscall(SYS_setfsgid, ctx->gid);
-  syscall(SYS_setfsuid, ctx->uid);
+  sys_setfsgid_thread(ctx->gid);
+  sys_setfsuid_thread(ctx->uid);
   /* setfsuid reports no errors; an invalid id is ignored.  Read back. */
-  if ((uid_t)syscall(SYS_setfsuid, (uid_t)-1) != ctx->uid
-      || (gid_t)syscall(SYS_setfsgid, (gid_t)-1) != ctx->gid)
+  if (sys_setfsuid_thread((uid_t)-1) != ctx->uid || sys_setfsgid_thread((gid_t)-1) != ctx->gid)
     return -EPERM;
   return 0;
 }
@@ -441,11 +442,11 @@ creds_leave(struct cntrfs *fs, const struct creds *c)
 
   if (c->ids)
     {
-      syscall(SYS_setfsuid, fs->server_fsuid);
-      syscall(SYS_setfsgid, fs->server_fsgid);
+      sys_setfsuid_thread(fs->server_fsuid);
+      sys_setfsgid_thread(fs->server_fsgid);
     }
   if (c->groups)
-    syscall(SYS_setgroups, (size_t)fs->server_ngroups, fs->server_groups);
+    sys_setgroups_thread((size_t)fs->server_ngroups, fs->server_groups);
   if (c->umask)
     umask(0);
   errno = saved;
@@ -1090,26 +1091,6 @@ detect_interp(struct cntrfs *fs, struct cntrfs_file *fh)
     return;
   fh->interp_offset = ei.offset;
   fh->interp_len = ei.len + 1;
-}
-
-/* pread until size bytes or end of file. */
-static ssize_t
-pread_full(int fd, char *buf, size_t size, off_t off)
-{
-  size_t got = 0;
-
-  while (got < size)
-    {
-      ssize_t n = pread(fd, buf + got, size - got, off + (off_t)got);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return -1;
-      if (n == 0)
-        break;
-      got += (size_t)n;
-    }
-  return (ssize_t)got;
 }
 
 /* For an open by execve(2): prepare the rewritten "#!" line of a script

@@ -22,6 +22,7 @@
 #include "ns.h"
 #include "pty.h"
 #include "shim.h"
+#include "syscalls.h"
 #include "sweep.h"
 #include "target.h"
 #include "tools.h"
@@ -47,10 +48,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 enum msg_type
 {
@@ -241,7 +238,7 @@ exec_command(struct session *s, int pty_slave, pid_t parent)
   if (die_with_parent(parent, SIGKILL) < 0)
     child_fail(sock, CNTR_EXIT_FAILURE);
   /* Whatever cntr's caller leaked to us stays out of the target. */
-  syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  sys_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 
   /* exec keeps ignored signals ignored: give the command the defaults. */
   for (size_t i = 0; i < sizeof terminal_signals / sizeof *terminal_signals; i++)
@@ -698,7 +695,7 @@ handle_signal(struct run_state *rs, const struct signalfd_siginfo *si)
   if (rs->master < 0 && si->ssi_code == SI_KERNEL)
     return;
   if (rs->command_pidfd >= 0)
-    syscall(SYS_pidfd_send_signal, rs->command_pidfd, si->ssi_signo, NULL, 0);
+    sys_pidfd_send_signal(rs->command_pidfd, (int)si->ssi_signo);
 }
 
 static int
@@ -940,7 +937,7 @@ cntr_attach(const struct attach_options *o)
       cntr_error_clear();
     }
   rs.master = master;
-  rs.command_pidfd = syscall(SYS_pidfd_open, m.pid, 0);
+  rs.command_pidfd = sys_pidfd_open(m.pid, 0);
   run_session(&rs);
   rc = finish(&rs);
   goto out;

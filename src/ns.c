@@ -2,6 +2,7 @@
 #include "ns.h"
 #include "cleanup.h"
 #include "log.h"
+#include "syscalls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,10 +10,6 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
 
 const struct ns_info ns_table[NS_COUNT] = {
   [NS_MNT] = { "mnt", CLONE_NEWNS },           [NS_UTS] = { "uts", CLONE_NEWUTS },

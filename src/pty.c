@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "pty.h"
 #include "log.h"
+#include "syscalls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,10 +9,6 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-
-#ifndef TIOCGPTPEER
-#define TIOCGPTPEER _IO('T', 0x41)
-#endif
 
 int
 pty_open(int *master, int *slave)

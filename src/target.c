@@ -3,6 +3,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "runtime.h"
+#include "syscalls.h"
 #include "util.h"
 
 #include <errno.h>
@@ -15,12 +16,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-static int
-sys_pidfd_open(pid_t pid)
-{
-  return syscall(SYS_pidfd_open, pid, 0);
-}
 
 static pid_t
 thread_group_of(pid_t tid)
@@ -134,7 +129,7 @@ open_pid(pid_t pid, const struct runtime_target *rt, struct target *t)
 
   /* The pidfd first: whatever we open below must belong to this very process,
      which we re-check once everything is open (PIDs get reused). */
-  t->pidfd = sys_pidfd_open(t->pid);
+  t->pidfd = sys_pidfd_open(t->pid, 0);
   if (t->pidfd < 0 && !rt && (errno == EINVAL || errno == ENOENT))
     {
       /* A thread id (top -H, ps -L): attach to its process.  pidfd_open
@@ -144,7 +139,7 @@ open_pid(pid_t pid, const struct runtime_target *rt, struct target *t)
         {
           cntr_debug("pid %d is a thread of process %d", t->pid, tgid);
           t->pid = tgid;
-          t->pidfd = sys_pidfd_open(t->pid);
+          t->pidfd = sys_pidfd_open(t->pid, 0);
         }
     }
   if (t->pidfd < 0)

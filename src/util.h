@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Small helpers: whole-file reads, string vectors, EINTR-safe I/O.
+/* Small helpers: string vectors and number parsing (whole-file I/O is
+   common/io.h, included from here).
    Error convention: -1 (or NULL) with errno set; nothing is logged here. */
 #ifndef CNTR_UTIL_H
 #define CNTR_UTIL_H
@@ -8,13 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Read the whole file at dirfd/path into a NUL-terminated malloc'd buffer.
- *len (may be NULL) gets the length without the terminator. */
-int read_file_at(int dirfd, const char *path, char **content, size_t *len);
-/* Write all of buf to fd, retrying on EINTR and short writes. */
-int write_all(int fd, const void *buf, size_t len);
-/* Open dirfd/path and write the string to it (for /proc and cgroupfs files). */
-int write_file_at(int dirfd, const char *path, const char *content);
+#include "io.h"
 
 /* NULL-terminated vectors of malloc'd strings. */
 size_t strv_length(char *const *v);

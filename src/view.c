@@ -2,6 +2,7 @@
 #include "view.h"
 #include "cleanup.h"
 #include "log.h"
+#include "syscalls.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -15,19 +16,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
-#ifndef OPEN_TREE_CLOEXEC
-#define OPEN_TREE_CLOEXEC O_CLOEXEC
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
-#ifndef MOVE_MOUNT_F_EMPTY_PATH
-#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-#endif
 
 int
 view_enter(int target_mntns_fd)
@@ -79,14 +67,14 @@ view_path_components(const char *path)
 static int
 open_tree_clone(int dirfd, const char *name)
 {
-  return syscall(SYS_open_tree, dirfd, name,
-                 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+  return sys_open_tree(dirfd, name,
+                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
 }
 
 static int
 move_mount_to(int tree_fd, int to_dirfd, const char *to_name)
 {
-  return syscall(SYS_move_mount, tree_fd, "", to_dirfd, to_name, MOVE_MOUNT_F_EMPTY_PATH);
+  return sys_move_mount(tree_fd, "", to_dirfd, to_name, MOVE_MOUNT_F_EMPTY_PATH);
 }
 
 /* Recreate entry `name` of old_dir in new_dir: symlinks as copies (a mount

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* Thin wrappers of the system calls glibc 2.36 (Debian 12) has no function
+   for, or whose function does the wrong thing for us, with the constants
+   its headers may lack.  Each returns what the system call returns: -1 with
+   errno set on failure. */
+#ifndef CNTR_COMMON_SYSCALLS_H
+#define CNTR_COMMON_SYSCALLS_H
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+static inline int
+sys_pidfd_open(pid_t pid, unsigned flags)
+{
+  return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+static inline int
+sys_pidfd_send_signal(int pidfd, int sig)
+{
+  return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+static inline int
+sys_close_range(unsigned first, unsigned last, unsigned flags)
+{
+  return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+static inline int
+sys_open_tree(int dirfd, const char *path, unsigned flags)
+{
+  return (int)syscall(SYS_open_tree, dirfd, path, flags);
+}
+
+static inline int
+sys_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path,
+               unsigned flags)
+{
+  return (int)syscall(SYS_move_mount, from_dirfd, from_path, to_dirfd, to_path, flags);
+}
+
+/* The credential calls below change the calling thread only: glibc's
+   setgroups() and setfs*id() broadcast to every thread of the process
+   (setxid), which a FUSE worker acting as one caller must not do. */
+
+/* The previous fsuid (which is also how to read it: pass (uid_t)-1). */
+static inline uid_t
+sys_setfsuid_thread(uid_t uid)
+{
+  return (uid_t)syscall(SYS_setfsuid, uid);
+}
+
+static inline gid_t
+sys_setfsgid_thread(gid_t gid)
+{
+  return (gid_t)syscall(SYS_setfsgid, gid);
+}
+
+static inline int
+sys_setgroups_thread(size_t n, const gid_t *groups)
+{
+  return (int)syscall(SYS_setgroups, n, groups);
+}
+
+#endif
