@@ -19,16 +19,26 @@ const struct ns_info ns_table[NS_COUNT] = {
 };
 
 int
+ns_is_ours(int proc_pid_fd, enum ns_kind kind)
+{
+  char theirs_path[64], ours_path[64];
+  struct stat theirs, ours;
+  snprintf(theirs_path, sizeof theirs_path, "ns/%s", ns_table[kind].name);
+  snprintf(ours_path, sizeof ours_path, "/proc/self/ns/%s", ns_table[kind].name);
+  if (fstatat(proc_pid_fd, theirs_path, &theirs, 0) < 0 || stat(ours_path, &ours) < 0)
+    return -1;
+  return ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+}
+
+int
 ns_open_all(int proc_pid_fd, int fds[NS_COUNT])
 {
   for (int i = 0; i < NS_COUNT; i++)
     fds[i] = -1;
   for (int i = 0; i < NS_COUNT; i++)
     {
-      char path[64];
-      snprintf(path, sizeof path, "ns/%s", ns_table[i].name);
-      struct stat theirs, ours;
-      if (fstatat(proc_pid_fd, path, &theirs, 0) < 0)
+      int ours = ns_is_ours(proc_pid_fd, i);
+      if (ours < 0)
         {
           /* A kernel without this namespace type has no file for it. */
           if (errno == ENOENT)
@@ -36,10 +46,11 @@ ns_open_all(int proc_pid_fd, int fds[NS_COUNT])
           ns_close_all(fds);
           return cntr_fail(errno, "read %s namespace", ns_table[i].name);
         }
-      snprintf(path, sizeof path, "/proc/self/ns/%s", ns_table[i].name);
-      if (i != NS_MNT && stat(path, &ours) == 0 && ours.st_ino == theirs.st_ino
-          && ours.st_dev == theirs.st_dev)
+      /* The mount namespace is always entered: the session builds its own
+         on top of it, even for a target that shares ours. */
+      if (i != NS_MNT && ours)
         continue;
+      char path[64];
       snprintf(path, sizeof path, "ns/%s", ns_table[i].name);
       fds[i] = openat(proc_pid_fd, path, O_RDONLY | O_CLOEXEC);
       if (fds[i] < 0)

@@ -37,6 +37,12 @@ struct ns_info
 
 extern const struct ns_info ns_table[NS_COUNT];
 
+/* Whether the process of proc_pid_fd (/proc/PID) is in our own namespace
+   of that kind: 1 yes, 0 no, -1 with errno set (ENOENT: the kernel has no
+   such namespace type, or the process is gone).  Namespaces are the same
+   when their files have the same st_dev and st_ino. */
+int ns_is_ours(int proc_pid_fd, enum ns_kind kind);
+
 /* Open /proc/PID/ns/<name> for every kind into fds[]; a namespace that is the
    same as ours (or that the kernel lacks) gets -1: joining it would be a
    no-op, and for the user namespace an error (EINVAL). */

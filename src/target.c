@@ -87,10 +87,10 @@ check_belongs(const struct target *t, const struct runtime_target *rt)
             rt->runtime, rt->name, t->pid, rt->cgroup_key, t->pid);
       return 0;
     }
-  struct stat ours, theirs;
-  if (stat("/proc/self/ns/mnt", &ours) < 0 || fstat(t->ns_fds[NS_MNT], &theirs) < 0)
+  int shared = ns_is_ours(t->proc_fd, NS_MNT);
+  if (shared < 0)
     return cntr_fail(errno, "%s container %s: compare mount namespaces", rt->runtime, rt->name);
-  if (ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino)
+  if (shared)
     return cntr_fail(0, "%s container %s: pid %d runs in the host's mount namespace", rt->runtime,
                      rt->name, t->pid);
   return 0;
