@@ -1,31 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /* cntr attach: one session — a FUSE server for the tools, a nested mount
    namespace on top of the target's, and a command in all of the target's
-   namespaces. */
+   namespaces (the processes: session.h). */
 #ifndef CNTR_ATTACH_H
 #define CNTR_ATTACH_H
+
+#include "tools-source.h"
 
 #include <stdbool.h>
 
 #define CNTR_DEFAULT_BASE_DIR "/var/lib/cntr"
-/* The synthetic file in the tools' root that the rewritten PT_INTERP names. */
-#define CNTR_SHIM_NAME ".cntr-ld"
-/* The synthetic directory where every name is a symlink to the tools'
-   loader (see shim_image_build_with_exec_dir). */
-#define CNTR_EXEC_DIR_NAME ".cntr-exec"
 
 struct attach_options
 {
-  const char *target;    /* PID, NAME, ID or SCHEME://NAME (runtime.h) */
-  const char *types;     /* --type: runtimes to ask, comma-separated; NULL: all */
-  const char *tools_dir; /* default "/" */
-  const char *base_dir;  /* default CNTR_DEFAULT_BASE_DIR */
-  char **command;        /* NULL: the user's login shell from the tools */
+  const char *target;      /* PID, NAME, ID or SCHEME://NAME (runtime.h) */
+  const char *types;       /* --type: runtimes to ask, comma-separated; NULL: all */
+  struct tools_spec tools; /* default: the directory "/" */
+  const char *base_dir;    /* default CNTR_DEFAULT_BASE_DIR */
+  char **command;          /* NULL: the user's login shell from the tools */
   bool debug_fuse;
 };
 
-/* Run a session; returns cntr's exit status (the command's, or 125 with the
-   error recorded by cntr_fail() and already printed). */
+/* Run a session; returns the command's exit status (128+N when signal N
+   killed it), or -1 when cntr failed, with the error recorded
+   (cntr_error_code() is the exit status it stands for). */
 int cntr_attach(const struct attach_options *o);
 
 #endif

@@ -3,10 +3,14 @@
 
    Functions that can fail return an int < 0 (or NULL) after recording what
    went wrong with cntr_fail(): "what was being done: why".  Callers higher up
-   may add context with cntr_fail_context().  Only main() (or a child between
-   fork and exec) prints the recorded error, as one line
-   "cntr: <what>: <why>" followed by an optional hint line.  The record is
-   per thread. */
+   add context with cntr_fail_context() ("outer: inner"); they never replace
+   the inner message.  A caller that copes with a failure says so with
+   cntr_error_handled(), which clears the record.  A subcommand returns -1
+   when it failed with an error recorded, else the exit status; only main()
+   prints the recorded error, as one line "cntr: <what>: <why>" followed by
+   an optional hint line, and exits with the status the record stands for
+   (CNTR_EXIT_FAILURE unless cntr_error_set_code said otherwise).  The record is per thread; a child
+   process carries it to its parent as a struct cntr_error_record (cntr_error_save / _restore). */
 #ifndef CNTR_LOG_H
 #define CNTR_LOG_H
 
@@ -25,6 +29,14 @@ enum
 /* 0 quiet, 1 -v, 2 -vv. The only mutable global besides probe caches. */
 extern int cntr_verbosity;
 
+/* The recorded error as data, for carrying it across fork. */
+struct cntr_error_record
+{
+  int code; /* the exit status the failure stands for (CNTR_EXIT_*) */
+  char message[1024];
+  char hint[512];
+};
+
 /* Record an error; errnum 0 means no strerror part. Always returns -1. */
 int cntr_fail(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Record an error hint (printed after the error line, prefixed "hint: "). */
@@ -35,8 +47,19 @@ int cntr_fail_context(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 const char *cntr_error_message(void);
 const char *cntr_error_hint(void);
 void cntr_error_clear(void);
-/* Print the recorded error as "cntr: ...\n" (plus hint) to stderr. */
+/* The exit status the recorded error stands for: CNTR_EXIT_FAILURE after
+   cntr_fail(), or what was set since. */
+int cntr_error_code(void);
+void cntr_error_set_code(int code);
+/* A failure the caller copes with: shown with -v, then cleared. */
+void cntr_error_handled(void);
+/* Print the recorded error as "cntr: ...\n" (plus hint) to stderr, and
+   clear it. */
 void cntr_error_print(void);
+/* Copy the recorded error out, and record a copied one again, in another
+   process. */
+void cntr_error_save(struct cntr_error_record *r);
+void cntr_error_restore(const struct cntr_error_record *r);
 
 /* Diagnostics to stderr, prefixed "cntr: ". */
 void cntr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

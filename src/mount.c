@@ -117,24 +117,48 @@ start_server(const struct mount_options *o, struct cntrfs **out)
   return 0;
 }
 
+/* The background server, once forked: reports to the parent through
+   report (closed without a word once mounted, the recorded error
+   otherwise), then serves until unmounted. */
+static __attribute__((noreturn)) void
+serve_in_background(const struct mount_options *o, int report, int sigfd)
+{
+  struct cntrfs *fs = NULL;
+  setsid();
+  if (start_server(o, &fs) < 0)
+    {
+      struct cntr_error_record r;
+      cntr_error_save(&r);
+      write_all(report, &r, sizeof r);
+      _exit(CNTR_EXIT_FAILURE);
+    }
+  if (chdir("/") < 0)
+    cntr_debug("chdir /: %s", strerror(errno));
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0)
+    {
+      dup2(null, STDIN_FILENO);
+      dup2(null, STDOUT_FILENO);
+      dup2(null, STDERR_FILENO);
+      close(null);
+    }
+  close(report); /* EOF without a message: mounted */
+  serve(fs, sigfd);
+  cntrfs_free(fs);
+  _exit(0);
+}
+
 int
 cntr_mount(const struct mount_options *o)
 {
   cleanup_close int sigfd = block_stop_signals();
   if (sigfd < 0)
-    {
-      cntr_fail(errno, "signalfd");
-      cntr_error_print();
-      return CNTR_EXIT_FAILURE;
-    }
-  struct cntrfs *fs = NULL;
+    return cntr_fail(errno, "signalfd");
   if (o->foreground)
     {
+      struct cntrfs *fs = NULL;
       if (start_server(o, &fs) < 0)
-        {
-          cntr_error_print();
-          return CNTR_EXIT_FAILURE;
-        }
+        return -1;
       serve(fs, sigfd);
       cntrfs_free(fs);
       return 0;
@@ -145,66 +169,32 @@ cntr_mount(const struct mount_options *o)
      works.  It forks before any thread exists. */
   int report[2];
   if (pipe2(report, O_CLOEXEC) < 0)
-    {
-      cntr_fail(errno, "pipe");
-      cntr_error_print();
-      return CNTR_EXIT_FAILURE;
-    }
+    return cntr_fail(errno, "pipe");
   pid_t pid = fork();
   if (pid < 0)
     {
-      cntr_fail(errno, "fork");
-      cntr_error_print();
-      return CNTR_EXIT_FAILURE;
+      int err = errno;
+      close(report[0]);
+      close(report[1]);
+      return cntr_fail(err, "fork");
     }
   if (pid == 0)
     {
       close(report[0]);
-      setsid();
-      if (start_server(o, &fs) < 0)
-        {
-          const char *msg = cntr_error_message();
-          const char *hint = cntr_error_hint();
-          write_all(report[1], msg, strlen(msg) + 1);
-          write_all(report[1], hint, strlen(hint) + 1);
-          _exit(CNTR_EXIT_FAILURE);
-        }
-      if (chdir("/") < 0)
-        cntr_debug("chdir /: %s", strerror(errno));
-      int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-      if (null >= 0)
-        {
-          dup2(null, STDIN_FILENO);
-          dup2(null, STDOUT_FILENO);
-          dup2(null, STDERR_FILENO);
-          close(null);
-        }
-      close(report[1]); /* EOF without a message: mounted */
-      serve(fs, sigfd);
-      cntrfs_free(fs);
-      _exit(0);
+      serve_in_background(o, report[1], sigfd);
     }
   close(report[1]);
-  char buf[2048];
-  size_t len = 0;
+  struct cntr_error_record r;
   ssize_t n;
-  while (len < sizeof buf - 1 && (n = read(report[0], buf + len, sizeof buf - 1 - len)) != 0)
-    {
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        break;
-      len += n;
-    }
+  do
+    n = read(report[0], &r, sizeof r);
+  while (n < 0 && errno == EINTR);
   close(report[0]);
-  if (len == 0)
+  if (n == 0)
     return 0;
-  buf[len] = '\0';
   waitpid(pid, NULL, 0);
-  cntr_fail(0, "%s", buf);
-  size_t msg_len = strlen(buf) + 1;
-  if (msg_len < len && buf[msg_len])
-    cntr_hint("%s", buf + msg_len);
-  cntr_error_print();
-  return CNTR_EXIT_FAILURE;
+  if (n != (ssize_t)sizeof r)
+    return cntr_fail(n < 0 ? errno : EPROTO, "mount %s: the server's report", o->source);
+  cntr_error_restore(&r);
+  return -1;
 }

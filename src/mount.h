@@ -17,8 +17,8 @@ struct mount_options
   bool debug;             /* libfuse debug output (foreground only) */
 };
 
-/* Returns the exit status: 0 once unmounted (foreground) or once mounted
-   (background); CNTR_EXIT_FAILURE with the error printed. */
+/* Returns 0 once unmounted (foreground) or once mounted (background); -1
+   with the error recorded. */
 int cntr_mount(const struct mount_options *o);
 
 #endif

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* Opening and joining a target's namespaces (ns.h). */
 #include "ns.h"
 #include "cleanup.h"
 #include "log.h"
@@ -12,10 +13,14 @@
 #include <unistd.h>
 
 const struct ns_info ns_table[NS_COUNT] = {
-  [NS_MNT] = { "mnt", CLONE_NEWNS },           [NS_UTS] = { "uts", CLONE_NEWUTS },
-  [NS_IPC] = { "ipc", CLONE_NEWIPC },          [NS_NET] = { "net", CLONE_NEWNET },
-  [NS_CGROUP] = { "cgroup", CLONE_NEWCGROUP }, [NS_TIME] = { "time", CLONE_NEWTIME },
-  [NS_PID] = { "pid", CLONE_NEWPID },          [NS_USER] = { "user", CLONE_NEWUSER },
+  [NS_MNT] = { "mnt", CLONE_NEWNS, NS_PHASE_VIEW },
+  [NS_UTS] = { "uts", CLONE_NEWUTS, NS_PHASE_SESSION },
+  [NS_IPC] = { "ipc", CLONE_NEWIPC, NS_PHASE_SESSION },
+  [NS_NET] = { "net", CLONE_NEWNET, NS_PHASE_SESSION },
+  [NS_CGROUP] = { "cgroup", CLONE_NEWCGROUP, NS_PHASE_SESSION },
+  [NS_TIME] = { "time", CLONE_NEWTIME, NS_PHASE_SESSION },
+  [NS_PID] = { "pid", CLONE_NEWPID, NS_PHASE_SESSION },
+  [NS_USER] = { "user", CLONE_NEWUSER, NS_PHASE_COMMAND },
 };
 
 int
@@ -79,5 +84,14 @@ ns_join(const int fds[NS_COUNT], enum ns_kind kind)
     return 0;
   if (setns(fds[kind], ns_table[kind].clone_flag) < 0)
     return cntr_fail(errno, "setns into %s namespace", ns_table[kind].name);
+  return 0;
+}
+
+int
+ns_join_phase(const int fds[NS_COUNT], enum ns_phase phase)
+{
+  for (enum ns_kind k = 0; k < NS_COUNT; k++)
+    if (ns_table[k].phase == phase && ns_join(fds, k) < 0)
+      return -1;
   return 0;
 }

@@ -29,10 +29,25 @@ enum ns_kind
   NS_COUNT
 };
 
+/* Where in a session each namespace is joined. */
+enum ns_phase
+{
+  /* By the session child, first and apart (view.c): the session's own
+     mount namespace is made on top of it. */
+  NS_PHASE_VIEW,
+  /* By the session child once the view is built, in table order, before it
+     forks the command's process. */
+  NS_PHASE_SESSION,
+  /* By the command's process, last, just before it takes the target's
+     identity. */
+  NS_PHASE_COMMAND,
+};
+
 struct ns_info
 {
   const char *name; /* file name in /proc/PID/ns */
   int clone_flag;
+  enum ns_phase phase;
 };
 
 extern const struct ns_info ns_table[NS_COUNT];
@@ -50,5 +65,7 @@ int ns_open_all(int proc_pid_fd, int fds[NS_COUNT]);
 void ns_close_all(int fds[NS_COUNT]);
 /* setns into fds[kind] unless it is -1. */
 int ns_join(const int fds[NS_COUNT], enum ns_kind kind);
+/* ns_join every namespace of the phase, in table order. */
+int ns_join_phase(const int fds[NS_COUNT], enum ns_phase phase);
 
 #endif

@@ -118,7 +118,7 @@ cntr_ps(const struct ps_options *o)
     {
       int k = runtime_parse_types(o->types, sel, sizeof sel / sizeof *sel);
       if (k < 0)
-        return CNTR_EXIT_FAILURE;
+        return -1;
       n = (size_t)k;
     }
   else
@@ -180,7 +180,8 @@ cntr_ps(const struct ps_options *o)
   for (size_t i = 0; i < n; i++)
     runtime_list_free(&lists[i]);
   if (rc < 0)
-    return CNTR_EXIT_FAILURE;
-  fflush(stdout);
-  return ferror(stdout) ? CNTR_EXIT_FAILURE : 0;
+    return -1;
+  if (fflush(stdout) != 0 || ferror(stdout))
+    return cntr_fail(errno ? errno : EIO, "ps: write the list");
+  return 0;
 }

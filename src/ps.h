@@ -12,8 +12,7 @@ struct ps_options
   const char *types; /* --type: runtimes to ask; NULL: all */
 };
 
-/* Print the list; returns cntr's exit status (0, or 125 with the error
-   recorded by cntr_fail()). */
+/* Print the list; returns 0, or -1 with the error recorded. */
 int cntr_ps(const struct ps_options *o);
 
 #endif

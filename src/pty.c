@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* The session's terminal: its pty, raw mode, the relay (pty.h). */
 #include "pty.h"
 #include "log.h"
 #include "syscalls.h"
@@ -104,4 +105,47 @@ pty_pump_step(struct pty_pump *p, short in_revents, short out_revents)
       p->len -= n;
     }
   return 0;
+}
+
+void
+pty_relay_run(struct pty_relay *r, struct pty_saved *saved)
+{
+  struct pty_pump to_command = { .in = r->in, .out = r->master };
+  struct pty_pump from_command = { .in = r->master, .out = r->out };
+  if (r->master >= 0)
+    {
+      fcntl(r->master, F_SETFL, O_NONBLOCK | fcntl(r->master, F_GETFL));
+      if (pty_raw_enter(r->in, saved) < 0)
+        cntr_error_handled();
+    }
+  else
+    to_command.eof = from_command.eof = true;
+
+  for (;;)
+    {
+      if (r->exited && from_command.eof && from_command.len == 0)
+        return;
+      struct pollfd p[PTY_RELAY_CONTROL_FDS + 4];
+      int n = 0;
+      for (int i = 0; i < PTY_RELAY_CONTROL_FDS; i++)
+        p[n++] = (struct pollfd){ r->fds[i], POLLIN, 0 };
+      int i_in = n;
+      p[n++] = (struct pollfd){ !to_command.eof && to_command.len == 0 ? r->in : -1, POLLIN, 0 };
+      int i_mout = n;
+      p[n++] = (struct pollfd){ to_command.len ? r->master : -1, POLLOUT, 0 };
+      int i_min = n;
+      p[n++] = (struct pollfd){ !from_command.eof && from_command.len == 0 ? r->master : -1, POLLIN,
+                                0 };
+      int i_out = n;
+      p[n++] = (struct pollfd){ from_command.len ? r->out : -1, POLLOUT, 0 };
+      if (poll(p, n, r->exited ? PTY_RELAY_DRAIN_MS : -1) == 0 && r->exited)
+        return;
+      if (pty_pump_step(&to_command, p[i_in].revents, p[i_mout].revents) < 0)
+        to_command.eof = true, to_command.len = 0;
+      if (pty_pump_step(&from_command, p[i_min].revents, p[i_out].revents) < 0)
+        from_command.eof = true, from_command.len = 0;
+      for (int i = 0; i < PTY_RELAY_CONTROL_FDS; i++)
+        if (p[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+          r->ready(r->arg, i);
+    }
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Terminal handling: a pty pair for the session, the host terminal in raw
-   mode, and the relay between them.
+   mode, and the relay between them (crun's terminal.c has the same job).
    Error convention: -1 with the error recorded by cntr_fail(). */
 #ifndef CNTR_PTY_H
 #define CNTR_PTY_H
@@ -39,5 +39,29 @@ struct pty_pump
    is buffered.  Returns -1 on a fatal error of out, 0 otherwise (EOF or EIO
    on in sets eof). */
 int pty_pump_step(struct pty_pump *p, short in_revents, short out_revents);
+
+/* The relay of one session: the caller's terminal (in, out) and the
+   command's pty master, plus up to two control fds of the caller (its
+   socket, its signalfd): when fds[i] is readable, ready(arg, i) is called,
+   which sets exited once the command has ended (and may set fds[i] to -1 to
+   stop polling it).  Without a master (-1) only the control fds are
+   polled. */
+#define PTY_RELAY_CONTROL_FDS 2
+struct pty_relay
+{
+  int in, out, master;
+  int fds[PTY_RELAY_CONTROL_FDS];
+  void (*ready)(void *arg, int index);
+  void *arg;
+  bool exited;
+};
+
+/* Relay until the command exited and its output is drained: after the
+   exit, for as long as output keeps coming with pauses shorter than
+   PTY_RELAY_DRAIN_MS (background jobs may still hold the pty until the
+   session's sweep ends them).  Puts the caller's terminal in raw mode while
+   relaying (saved: restored by pty_raw_leave). */
+#define PTY_RELAY_DRAIN_MS 200
+void pty_relay_run(struct pty_relay *r, struct pty_saved *saved);
 
 #endif

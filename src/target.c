@@ -97,12 +97,6 @@ check_belongs(const struct target *t, const struct runtime_target *rt)
 }
 
 int
-target_open(const char *spec, struct target *t)
-{
-  return target_open_as(spec, NULL, t);
-}
-
-int
 target_open_as(const char *spec, const char *types, struct target *t)
 {
   memset(t, 0, sizeof *t);

@@ -31,8 +31,6 @@ struct target
    runtimes are asked in).  TYPES (NULL: all) is --type's comma-separated
    list of runtimes. */
 int target_open_as(const char *spec, const char *types, struct target *t);
-/* target_open_as(spec, NULL, t). */
-int target_open(const char *spec, struct target *t);
 /* Fails (recorded) when the target process has exited since target_open. */
 int target_check_alive(const struct target *t);
 void target_close(struct target *t);

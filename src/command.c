@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/* What a session runs and the environment it runs in (command.h).  The
+   variables that point into the tools tree are data: the tables below. */
+#include "command.h"
+#include "cleanup.h"
+#include "env.h"
+#include "log.h"
+#include "tools.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The tools' bin directories, in PATH order; each real directory once (on
+   merged-/usr trees /bin is usr/bin). */
+static const char *const tools_bin_dirs[] = {
+  "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", NULL,
+};
+
+/* Search paths of the tools' data: each variable is set to those of its
+   paths that exist in the tools tree, as the session sees them, joined with
+   ':' (left as the target has it when none exists). */
+static const struct tools_path_var
+{
+  const char *name;
+  const char *const paths[4];
+} tools_path_vars[] = {
+  { "TERMINFO_DIRS", { "/etc/terminfo", "/lib/terminfo", "/usr/share/terminfo", NULL } },
+  { "MANPATH", { "/usr/local/share/man", "/usr/share/man", NULL } },
+};
+
+/* A path of the tools tree as the session sees it, or NULL if absent. */
+static char *
+session_path_if_exists(const struct command_inputs *in, const char *tools_path)
+{
+  if (faccessat(in->tools_fd, tools_path + 1, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+    return NULL;
+  return xasprintf("%s%s", in->base_dir, tools_path);
+}
+
+static int
+push_override(char ***v, const char *name, const char *value)
+{
+  if (!value)
+    return 0;
+  char *e = xasprintf("%s=%s", name, value);
+  if (!e || strv_push_take(v, e) < 0)
+    return cntr_fail(ENOMEM, "build the environment");
+  return 0;
+}
+
+/* "NAME=a:b" from those of the tools' paths that exist, or nothing. */
+static int
+push_path_override(const struct command_inputs *in, char ***v, const char *name,
+                   const char *const *paths)
+{
+  cleanup_free char *value = NULL;
+  for (const char *const *p = paths; *p; p++)
+    {
+      cleanup_free char *sp = session_path_if_exists(in, *p);
+      if (!sp)
+        continue;
+      char *joined = value ? xasprintf("%s:%s", value, sp) : strdup(sp);
+      if (!joined)
+        return cntr_fail(ENOMEM, "build the environment");
+      free(value);
+      value = joined;
+    }
+  return push_override(v, name, value);
+}
+
+static int
+build_argv(const struct command_inputs *in, struct command_spec *out)
+{
+  if (in->command && in->command[0])
+    {
+      for (char **a = in->command; *a; a++)
+        if (strv_push(&out->argv, *a) < 0)
+          return cntr_fail(ENOMEM, "build the command");
+      return 0;
+    }
+  /* The user's own login shell, from the tools; /bin/sh of the tools or of
+     the target when the tools have none. */
+  const struct passwd *pw = in->pw;
+  const char *shell = pw && pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh";
+  char *path = session_path_if_exists(in, shell);
+  if (!path)
+    path = session_path_if_exists(in, "/bin/sh");
+  if (!path)
+    path = strdup("/bin/sh");
+  if (!path)
+    return cntr_fail(ENOMEM, "build the command");
+  out->exec_path = path;
+  /* Every candidate above is an absolute path. */
+  const char *name = strrchr(path, '/') + 1;
+  if (strv_push_take(&out->argv, xasprintf("-%s", name)) < 0)
+    return cntr_fail(ENOMEM, "build the command");
+  return 0;
+}
+
+/* The tools' bin directories as the session sees them. */
+static char **
+tools_path_dirs(const struct command_inputs *in)
+{
+  cleanup_strv char **dirs = calloc(1, sizeof(char *));
+  cleanup_strv char **resolved = calloc(1, sizeof(char *));
+  if (!dirs || !resolved)
+    return NULL;
+  for (const char *const *d = tools_bin_dirs; *d; d++)
+    {
+      cleanup_free char *real = tools_resolve(in->tools_fd, *d);
+      if (!real)
+        continue;
+      bool seen = false;
+      for (char **r = resolved; *r; r++)
+        seen |= !strcmp(*r, real);
+      struct stat st;
+      if (seen || fstatat(in->tools_fd, real + 1, &st, 0) < 0 || !S_ISDIR(st.st_mode))
+        continue;
+      if (strv_push(&resolved, real) < 0
+          || strv_push_take(&dirs, xasprintf("%s%s", in->base_dir, *d)) < 0)
+        return NULL;
+    }
+  return steal_pointer(&dirs);
+}
+
+static int
+build_environment(const struct command_inputs *in, struct command_spec *out)
+{
+  const struct passwd *pw = in->pw;
+  cleanup_strv char **tool_paths = tools_path_dirs(in);
+  cleanup_strv char **overrides = calloc(1, sizeof(char *));
+  if (!tool_paths || !overrides)
+    return cntr_fail(ENOMEM, "build the environment");
+  /* Your dotfiles: $HOME as cntr was started (sudo sets it to the target
+     user's), else the password entry's home, when the tools have it. */
+  cleanup_free char *home = NULL;
+  if (in->home && in->home[0] == '/' && strcmp(in->home, "/"))
+    home = session_path_if_exists(in, in->home);
+  if (!home && pw && pw->pw_dir && pw->pw_dir[0] == '/')
+    home = session_path_if_exists(in, pw->pw_dir);
+  if (push_override(&overrides, "HOME", home ? home : "/") < 0
+      || push_override(&overrides, "SHELL", out->exec_path) < 0
+      || push_override(&overrides, "CNTR_BASE_DIR", in->base_dir) < 0
+      || (in->use_pty && push_override(&overrides, "TERM", in->term ? in->term : "xterm") < 0))
+    return -1;
+  for (size_t i = 0; i < sizeof tools_path_vars / sizeof *tools_path_vars; i++)
+    if (push_path_override(in, &overrides, tools_path_vars[i].name, tools_path_vars[i].paths) < 0)
+      return -1;
+  if (pw
+      && (push_override(&overrides, "USER", pw->pw_name) < 0
+          || push_override(&overrides, "LOGNAME", pw->pw_name) < 0))
+    return -1;
+
+  struct env_params params = {
+    .target_env = in->target_env,
+    .tool_paths = tool_paths,
+    .overrides = overrides,
+  };
+  out->env = env_build(&params);
+  if (!out->env)
+    return cntr_fail(errno, "build the environment");
+  return 0;
+}
+
+int
+command_build(const struct command_inputs *in, struct command_spec *out)
+{
+  memset(out, 0, sizeof *out);
+  if (build_argv(in, out) < 0 || build_environment(in, out) < 0)
+    {
+      command_spec_free(out);
+      return -1;
+    }
+  return 0;
+}
+
+void
+command_spec_free(struct command_spec *c)
+{
+  strv_free(c->argv);
+  strv_free(c->env);
+  free(c->exec_path);
+  c->argv = c->env = NULL;
+  c->exec_path = NULL;
+}

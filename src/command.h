@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* What a session runs: the argv, the path to execute and the environment,
+   derived from the user's command line, the tools tree (as the session
+   sees it at the base dir), the invoking user's password entry and the
+   target's environment.
+   Error convention: -1 with the error recorded by cntr_fail(). */
+#ifndef CNTR_COMMAND_H
+#define CNTR_COMMAND_H
+
+#include <pwd.h>
+#include <stdbool.h>
+
+struct command_inputs
+{
+  int tools_fd;            /* the tools tree */
+  const char *base_dir;    /* where the session sees it */
+  char **command;          /* the user's command; NULL: their login shell */
+  const struct passwd *pw; /* the invoking user; NULL when unknown */
+  char *const *target_env; /* the target's /proc/PID/environ */
+  const char *home;        /* $HOME cntr was started with (may be NULL) */
+  const char *term;        /* $TERM cntr was started with (may be NULL) */
+  bool use_pty;            /* the command gets a terminal */
+};
+
+struct command_spec
+{
+  char **argv;
+  char *exec_path; /* NULL: search PATH for argv[0] */
+  char **env;
+};
+
+int command_build(const struct command_inputs *in, struct command_spec *out);
+void command_spec_free(struct command_spec *c);
+
+#endif

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/* The session child and the command process (session.h). */
+#include "session.h"
+#include "cgroup.h"
+#include "cleanup.h"
+#include "env.h"
+#include "log.h"
+#include "ns.h"
+#include "pty.h"
+#include "sweep.h"
+#include "syscalls.h"
+#include "view.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const int session_terminal_signals[] = { SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU };
+const size_t session_terminal_signals_count
+    = sizeof session_terminal_signals / sizeof *session_terminal_signals;
+
+/* Dies with its parent: PR_SET_PDEATHSIG, then a check that closes the race
+   with a parent that died before the prctl. */
+static int
+die_with_parent(pid_t parent, int sig)
+{
+  if (prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) < 0)
+    return cntr_fail(errno, "set parent-death signal");
+  if (getppid() != parent)
+    return cntr_fail(0, "cntr exited during setup");
+  return 0;
+}
+
+/* Whether name (as execvp would look it up) names an existing file. */
+static bool
+command_exists(const char *name, const char *path)
+{
+  if (strchr(name, '/'))
+    return access(name, F_OK) == 0;
+  for (const char *dir = path; dir && *dir;)
+    {
+      const char *colon = strchrnul(dir, ':');
+      char candidate[PATH_MAX];
+      int n = snprintf(candidate, sizeof candidate, "%.*s/%s", (int)(colon - dir), dir, name);
+      if (n > 0 && (size_t)n < sizeof candidate && access(candidate, F_OK) == 0)
+        return true;
+      dir = *colon ? colon + 1 : colon;
+    }
+  return false;
+}
+
+/* The command process: never returns. */
+static __attribute__((noreturn)) void
+exec_command(struct session *s, int pty_slave, pid_t parent)
+{
+  int sock = s->sock[1];
+  if (die_with_parent(parent, SIGKILL) < 0 || ns_join_phase(s->target.ns_fds, NS_PHASE_COMMAND) < 0)
+    wire_fail(sock, CNTR_EXIT_FAILURE);
+  if (pty_slave >= 0)
+    {
+      if (setsid() < 0 || ioctl(pty_slave, TIOCSCTTY, 0) < 0)
+        {
+          cntr_fail(errno, "make the pty the session's terminal");
+          wire_fail(sock, CNTR_EXIT_FAILURE);
+        }
+      for (int i = 0; i < 3; i++)
+        if (dup2(pty_slave, i) < 0)
+          {
+            cntr_fail(errno, "attach the pty");
+            wire_fail(sock, CNTR_EXIT_FAILURE);
+          }
+      close(pty_slave);
+    }
+  if (chdir("/") < 0)
+    {
+      cntr_fail(errno, "chdir / in the target");
+      wire_fail(sock, CNTR_EXIT_FAILURE);
+    }
+  if (creds_apply(&s->creds, s->host_proc_fd) < 0)
+    wire_fail(sock, CNTR_EXIT_FAILURE);
+  /* setuid cleared the parent-death signal. */
+  if (die_with_parent(parent, SIGKILL) < 0)
+    wire_fail(sock, CNTR_EXIT_FAILURE);
+  /* Whatever cntr's caller leaked to us stays out of the target. */
+  sys_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+
+  /* exec keeps ignored signals ignored: give the command the defaults. */
+  for (size_t i = 0; i < session_terminal_signals_count; i++)
+    signal(session_terminal_signals[i], SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGPIPE, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  const struct command_spec *c = &s->command;
+  environ = c->env;
+  if (c->exec_path)
+    execv(c->exec_path, c->argv);
+  else
+    execvp(c->argv[0], c->argv);
+  int err = errno;
+  const char *what = c->exec_path ? c->exec_path : c->argv[0];
+  if (err == ENOENT)
+    {
+      /* ENOENT also means the program's interpreter or loader is missing. */
+      if (command_exists(what, env_get(c->env, "PATH")))
+        {
+          cntr_fail(0, "%s: cannot execute: its interpreter or loader was not found", what);
+          cntr_hint("the program needs a file that the target does not have");
+        }
+      else
+        cntr_fail(0, "%s: command not found", what);
+      wire_fail(sock, CNTR_EXIT_NOT_FOUND);
+    }
+  cntr_fail(err, "execute %s", what);
+  wire_fail(sock, CNTR_EXIT_CANNOT_EXECUTE);
+}
+
+static volatile sig_atomic_t session_terminate;
+
+static void
+on_session_terminate(int sig)
+{
+  (void)sig;
+  session_terminate = 1;
+}
+
+/* The terminal of the command: the target's own devpts, so that it is one
+   the target knows (tty, ttyname); the host's when the target has none. */
+static void
+open_terminal(struct session *s, int *master, int *slave, const struct winsize *ws)
+{
+  if (pty_open(master, slave) < 0)
+    {
+      cntr_debug("%s; using a pty of the host", cntr_error_message());
+      cntr_error_clear();
+      *master = steal_fd(&s->host_pty_master);
+      *slave = steal_fd(&s->host_pty_slave);
+    }
+  cleanup_closep(&s->host_pty_master);
+  cleanup_closep(&s->host_pty_slave);
+  if (ws)
+    ioctl(*master, TIOCSWINSZ, ws);
+  /* The command owns its terminal, as login(1) arranges it. */
+  if (fchown(*slave, s->target.status.uid[1], s->target.status.gid[1]) < 0)
+    cntr_debug("chown the pty: %s", strerror(errno));
+}
+
+void
+session_child(struct session *s, pid_t parent, const struct winsize *ws)
+{
+  int sock = s->sock[1];
+  signal(SIGTERM, SIG_DFL);
+  /* The session child shares cntr's process group: a Ctrl-C meant for the
+     command must not kill the process that waits for it and cleans up. */
+  for (size_t i = 0; i < session_terminal_signals_count; i++)
+    signal(session_terminal_signals[i], SIG_IGN);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  if (die_with_parent(parent, SIGTERM) < 0)
+    wire_fail(sock, CNTR_EXIT_FAILURE);
+
+  /* From the host's view, before the mount namespace changes /sys. */
+  if (cgroup_join(s->target.cgroups) < 0)
+    cntr_error_handled();
+
+  if (view_enter(s->target.ns_fds[NS_MNT]) < 0)
+    wire_fail(sock, CNTR_EXIT_FAILURE);
+  struct stat session_ns;
+  if (fstatat(s->host_proc_fd, "self/ns/mnt", &session_ns, 0) < 0)
+    {
+      cntr_fail(errno, "stat the session's mount namespace");
+      wire_fail(sock, CNTR_EXIT_FAILURE);
+    }
+  if (view_make_mountpoint(s->o->base_dir) < 0
+      || view_mount_fuse(s->o->base_dir, s->fuse_options) < 0)
+    wire_fail(sock, CNTR_EXIT_FAILURE);
+  /* Only cntr may hold /dev/fuse: if it dies, the kernel must see the last
+     fd close and abort the connection instead of leaving requests hanging. */
+  cleanup_closep(&s->fuse_fd);
+  struct wire_msg m
+      = { .type = WIRE_MOUNTED, .ns_dev = session_ns.st_dev, .ns_ino = session_ns.st_ino };
+  if (wire_send(sock, &m, -1) < 0)
+    _exit(CNTR_EXIT_FAILURE);
+
+  cleanup_close int master = -1, slave = -1;
+  if (s->use_pty)
+    open_terminal(s, &master, &slave, ws);
+
+  if (ns_join_phase(s->target.ns_fds, NS_PHASE_SESSION) < 0)
+    wire_fail(sock, CNTR_EXIT_FAILURE);
+
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigprocmask(SIG_BLOCK, &term, NULL);
+  pid_t pid = fork();
+  if (pid < 0)
+    {
+      cntr_fail(errno, "fork into the target's PID namespace");
+      wire_fail(sock, CNTR_EXIT_FAILURE);
+    }
+  if (pid == 0)
+    {
+      cleanup_closep(&master);
+      exec_command(s, slave, getppid());
+    }
+  struct sigaction sa = { .sa_handler = on_session_terminate };
+  sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: waitpid must return */
+  sigprocmask(SIG_UNBLOCK, &term, NULL);
+  cleanup_closep(&slave);
+
+  m = (struct wire_msg){ .type = WIRE_STARTED, .pid = pid };
+  wire_send(sock, &m, master);
+  cleanup_closep(&master);
+
+  int status = 0;
+  for (;;)
+    {
+      if (session_terminate)
+        {
+          kill(pid, SIGKILL);
+          sweep_mount_namespace(s->host_proc_fd, session_ns.st_dev, session_ns.st_ino);
+        }
+      pid_t r = waitpid(pid, &status, 0);
+      if (r == pid)
+        break;
+      if (r < 0 && errno != EINTR)
+        {
+          status = W_EXITCODE(CNTR_EXIT_FAILURE, 0);
+          break;
+        }
+    }
+  /* What the command left behind (background jobs, daemons) ends with it. */
+  sweep_mount_namespace(s->host_proc_fd, session_ns.st_dev, session_ns.st_ino);
+  m = (struct wire_msg){ .type = WIRE_EXITED, .status = status };
+  wire_send(sock, &m, -1);
+  _exit(0);
+}

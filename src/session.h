@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* One session's state, and the two processes that run in the target's
+   namespaces:
+
+     cntr (host namespaces): FUSE server threads, terminal relay (attach.c)
+      └─ session child (host PID namespace, session mount namespace):
+         joins the cgroup, builds the view, mounts FUSE, joins the
+         namespaces of NS_PHASE_SESSION, forks, waits, and at the end kills
+         whatever is left in the session's mount namespace
+          └─ command (target PID namespace): joins the namespaces of
+             NS_PHASE_COMMAND, becomes the target's identity, execs
+
+   Both talk to cntr over one socket (wire.h).  Nothing outlives cntr: the
+   session child gets SIGTERM when cntr dies (PR_SET_PDEATHSIG) and sweeps
+   the session's mount namespace, and the kernel aborts the FUSE connection
+   when cntr's /dev/fuse fd closes. */
+#ifndef CNTR_SESSION_H
+#define CNTR_SESSION_H
+
+#include "attach.h"
+#include "command.h"
+#include "creds.h"
+#include "target.h"
+
+#include <stdbool.h>
+#include <sys/ioctl.h>
+#include <sys/types.h>
+
+struct cntrfs;
+
+/* Everything the session's processes need, computed by cntr before fork. */
+struct session
+{
+  const struct attach_options *o;
+  struct target target;
+  int tools_fd;
+  int fuse_fd;
+  int host_proc_fd;
+  int sock[2]; /* [0] cntr's end, [1] the session's */
+  char fuse_options[256];
+  bool use_pty;
+  int host_pty_master, host_pty_slave; /* fallback for a target without devpts */
+  struct session_creds creds;
+  struct command_spec command;
+  struct cntrfs *fs;
+  void *shim_image;
+};
+
+/* The signals a terminal sends; the session child ignores them, the
+   command gets their defaults back. */
+extern const int session_terminal_signals[];
+extern const size_t session_terminal_signals_count;
+
+/* The session child, forked by cntr (pid parent): never returns.  ws is
+   the terminal's size for the pty, NULL when there is none. */
+__attribute__((noreturn)) void session_child(struct session *s, pid_t parent,
+                                             const struct winsize *ws);
+
+#endif

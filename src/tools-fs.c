@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* The FUSE server of a session's tools (tools-fs.h). */
+#include "tools-fs.h"
+#include "cleanup.h"
+#include "log.h"
+#include "shim.h"
+#include "tools.h"
+#include "util.h"
+
+#include "cntrfs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Most sessions of a single command end within this: they keep the short
+   cache timeouts and skip setting up the watch (and its teardown's few
+   milliseconds). */
+#define TOOLS_WATCH_DELAY_MS 1000
+
+struct cntrfs *
+tools_fs_new(int tools_fd, const char *base, bool debug, void **shim_image)
+{
+  *shim_image = NULL;
+  const char *interp = shim_default_interp();
+  cleanup_free char *interp_to = xasprintf("%s/%s", base, CNTR_SHIM_NAME);
+  cleanup_free char *loader_rel = tools_resolve(tools_fd, interp);
+  cleanup_free char *loader = NULL;
+  cleanup_free char *library_path = NULL;
+  cleanup_free char *exec_dir = NULL;
+  size_t shim_size = 0;
+  bool rewrite = interp_to && loader_rel && strlen(interp_to) <= strlen(interp);
+  if (!loader_rel)
+    {
+      cntr_error_clear();
+      cntr_debug("the tools have no %s: their dynamically linked programs will not run", interp);
+    }
+  else if (!rewrite)
+    cntr_debug("base dir %s is too long to rewrite the interpreter %s: tools need the "
+               "target's loader",
+               base, interp);
+  if (rewrite)
+    {
+      loader = xasprintf("%s%s", base, loader_rel);
+      if (!loader)
+        {
+          cntr_fail(errno, "read the tools' library path");
+          return NULL;
+        }
+      library_path = tools_library_path(tools_fd, base);
+      if (!library_path)
+        {
+          cntr_fail_context("read the tools' library path");
+          return NULL;
+        }
+      exec_dir = xasprintf("%s/%s", base, CNTR_EXEC_DIR_NAME);
+      if (!exec_dir)
+        {
+          cntr_fail(errno, "configure the interpreter shim");
+          return NULL;
+        }
+      if (shim_image_build_with_exec_dir(loader, library_path, exec_dir, shim_image, &shim_size)
+          < 0)
+        {
+          cntr_fail_context("configure the interpreter shim");
+          return NULL;
+        }
+      cntr_debug("interpreter %s -> %s (loader %s, libraries %s)", interp, interp_to, loader,
+                 library_path);
+    }
+  struct cntrfs_config config = {
+    .source_fd = tools_fd,
+    .symlink_prefix = base,
+    .interp_from = rewrite ? interp : NULL,
+    .interp_to = rewrite ? interp_to : NULL,
+    .synthetic = { .name = rewrite ? CNTR_SHIM_NAME : NULL,
+                   .data = *shim_image,
+                   .size = shim_size,
+                   .mode = 0555 },
+    .link_dir_name = rewrite ? CNTR_EXEC_DIR_NAME : NULL,
+    .link_dir_target = loader,
+    /* "#!/bin/sh" of a tools script names the target's /bin/sh (or
+       nothing): the server makes exec see the tools' interpreter. */
+    .exec_script_prefix = base,
+    .watch_delay_ms = TOOLS_WATCH_DELAY_MS,
+    .debug = debug,
+  };
+  struct cntrfs *fs = cntrfs_new(&config);
+  if (!fs)
+    cntr_fail(errno, "start the FUSE server");
+  return fs;
+}

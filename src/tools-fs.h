@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* The FUSE server of a session's tools: the tools tree with its absolute
+   symlinks relocated under the base dir, its scripts' "#!" lines made to
+   name the tools' interpreters, and — when the base dir is short enough
+   for the PT_INTERP rewrite — the interpreter shim and its link directory.
+   Error convention: NULL with the error recorded by cntr_fail(). */
+#ifndef CNTR_TOOLS_FS_H
+#define CNTR_TOOLS_FS_H
+
+#include <stdbool.h>
+
+/* The synthetic file in the tools' root that the rewritten PT_INTERP names. */
+#define CNTR_SHIM_NAME ".cntr-ld"
+/* The synthetic directory where every name is a symlink to the tools'
+   loader (see shim_image_build_with_exec_dir). */
+#define CNTR_EXEC_DIR_NAME ".cntr-exec"
+
+struct cntrfs;
+
+/* *shim_image (freed by the caller after the server) holds the shim the
+   server serves; NULL when there is none. */
+struct cntrfs *tools_fs_new(int tools_fd, const char *base_dir, bool debug, void **shim_image);
+
+#endif
