@@ -64,36 +64,42 @@ read_idmap(struct target *t, const char *file, struct idmap *map)
 
 static int open_pid(pid_t pid, const struct runtime_target *rt, struct target *t);
 
-/* Whether the process (opened, pinned by its pidfd) is the container the
-   runtime named, not a process that got its PID since.  Where the runtime
-   names the container's cgroup after it (docker, podman, containerd, CRI,
-   nerdctl, LXC/LXD/Incus), the cgroup path must contain that name: that
-   holds for cgroup v1, v2, cgroupfs and systemd drivers alike, and a reused
-   PID is in another cgroup.  Where it does not (runc run by hand, nspawn
-   with --keep-unit share the caller's cgroup), the start time the runtime
-   recorded must match where it has one, and the process must at least not
-   share the host's mount namespace, as every container has its own. */
+int
+target_belongs(const struct target_facts *f, const struct runtime_target *rt)
+{
+  if (rt->start_time && f->start_time != rt->start_time)
+    return cntr_fail(0, "%s container %s: pid %d is no longer its process", rt->runtime, rt->name,
+                     f->pid);
+  if (rt->cgroup_key)
+    {
+      if (!runtime_cgroup_matches(f->cgroups, rt->cgroup_key))
+        return cntr_fail(
+            0, "%s container %s: pid %d is not in its cgroup (no '%s' in /proc/%d/cgroup)",
+            rt->runtime, rt->name, f->pid, rt->cgroup_key, f->pid);
+      return 0;
+    }
+  if (f->shares_our_mount_ns)
+    return cntr_fail(0, "%s container %s: pid %d runs in the host's mount namespace", rt->runtime,
+                     rt->name, f->pid);
+  return 0;
+}
+
+/* target_belongs with the facts of the opened process. */
 static int
 check_belongs(const struct target *t, const struct runtime_target *rt)
 {
-  if (rt->start_time && runtime_pid_start_time(t->pid) != rt->start_time)
-    return cntr_fail(0, "%s container %s: pid %d is no longer its process", rt->runtime, rt->name,
-                     t->pid);
-  if (rt->cgroup_key)
+  struct target_facts f = { .pid = t->pid, .cgroups = t->cgroups };
+  if (rt->start_time)
+    f.start_time = runtime_pid_start_time(t->pid);
+  if (!rt->cgroup_key)
     {
-      if (!runtime_cgroup_matches(t->cgroups, rt->cgroup_key))
-        return cntr_fail(
-            0, "%s container %s: pid %d is not in its cgroup (no '%s' in /proc/%d/cgroup)",
-            rt->runtime, rt->name, t->pid, rt->cgroup_key, t->pid);
-      return 0;
+      int shared = ns_is_ours(t->proc_fd, NS_MNT);
+      if (shared < 0)
+        return cntr_fail(errno, "%s container %s: compare mount namespaces", rt->runtime,
+                         rt->name);
+      f.shares_our_mount_ns = shared;
     }
-  int shared = ns_is_ours(t->proc_fd, NS_MNT);
-  if (shared < 0)
-    return cntr_fail(errno, "%s container %s: compare mount namespaces", rt->runtime, rt->name);
-  if (shared)
-    return cntr_fail(0, "%s container %s: pid %d runs in the host's mount namespace", rt->runtime,
-                     rt->name, t->pid);
-  return 0;
+  return target_belongs(&f, rt);
 }
 
 int

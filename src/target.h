@@ -10,6 +10,7 @@
 #include "ns.h"
 #include "procfs.h"
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct target
@@ -31,7 +32,29 @@ struct target
    runtimes are asked in).  TYPES (NULL: all) is --type's comma-separated
    list of runtimes. */
 int target_open_as(const char *spec, const char *types, struct target *t);
-/* Fails (recorded) when the target process has exited since target_open. */
+/* What says whether an opened process is the container a runtime named
+   (not a process that got its PID since). */
+struct target_facts
+{
+  pid_t pid;
+  unsigned long long start_time; /* from /proc/PID/stat, when rt has one */
+  const char *cgroups;           /* /proc/PID/cgroup */
+  bool shares_our_mount_ns;      /* when rt has no cgroup key */
+};
+
+struct runtime_target;
+
+/* The PID-reuse check.  Where the runtime names the container's cgroup
+   after it (docker, podman, containerd, CRI, nerdctl, LXC/LXD/Incus), the
+   cgroup path must contain that name: that holds for cgroup v1, v2,
+   cgroupfs and systemd drivers alike, and a reused PID is in another
+   cgroup.  Where it does not (runc run by hand, nspawn with --keep-unit
+   share the caller's cgroup), the start time the runtime recorded must
+   match where it has one, and the process must at least not share our
+   mount namespace, as every container has its own.  Pure: unit-tested. */
+int target_belongs(const struct target_facts *f, const struct runtime_target *rt);
+
+/* Fails (recorded) when the target process has exited since it was opened. */
 int target_check_alive(const struct target *t);
 void target_close(struct target *t);
 

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/* What a session runs and its environment (command.h), on a small tools
+   tree made in a temporary directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "command.h"
+#include "env.h"
+#include "log.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct tree
+{
+  char dir[64];
+  int fd;
+};
+
+static void
+make(struct tree *t, const char *path)
+{
+  char full[256];
+  snprintf(full, sizeof full, "%s/%s", t->dir, path);
+  if (path[strlen(path) - 1] == '/')
+    assert_int_equal(mkdir(full, 0755), 0);
+  else
+    {
+      int fd = open(full, O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+      assert_true(fd >= 0);
+      close(fd);
+    }
+}
+
+/* A merged-/usr tools tree: /bin -> usr/bin, bash and sh, terminfo, man
+   pages, a home. */
+static int
+setup(void **state)
+{
+  struct tree *t = calloc(1, sizeof *t);
+  snprintf(t->dir, sizeof t->dir, "/tmp/test-command.XXXXXX");
+  assert_non_null(mkdtemp(t->dir));
+  const char *paths[] = { "usr/",
+                          "usr/bin/",
+                          "usr/sbin/",
+                          "usr/bin/bash",
+                          "usr/bin/sh",
+                          "usr/share/",
+                          "usr/share/terminfo/",
+                          "usr/share/man/",
+                          "home/",
+                          "home/ann/",
+                          NULL };
+  for (const char *const *p = paths; *p; p++)
+    make(t, *p);
+  char link[256];
+  snprintf(link, sizeof link, "%s/bin", t->dir);
+  assert_int_equal(symlink("usr/bin", link), 0);
+  t->fd = open(t->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  assert_true(t->fd >= 0);
+  cntr_error_clear();
+  *state = t;
+  return 0;
+}
+
+static int
+teardown(void **state)
+{
+  struct tree *t = *state;
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->dir);
+  close(t->fd);
+  assert_int_equal(system(cmd), 0);
+  free(t);
+  return 0;
+}
+
+static struct passwd ann = {
+  .pw_name = "ann", .pw_dir = "/home/ann", .pw_shell = "/bin/bash", .pw_uid = 1000, .pw_gid = 1000
+};
+
+static void
+no_command_is_the_users_login_shell_from_the_tools(void **state)
+{
+  struct tree *t = *state;
+  char *target_env[] = { "PATH=/app", NULL };
+  struct command_inputs in = {
+    .tools_fd = t->fd,
+    .base_dir = "/var/lib/cntr",
+    .pw = &ann,
+    .target_env = target_env,
+  };
+  struct command_spec c;
+  assert_int_equal(command_build(&in, &c), 0);
+  assert_string_equal(c.exec_path, "/var/lib/cntr/bin/bash");
+  assert_string_equal(c.argv[0], "-bash");
+  assert_null(c.argv[1]);
+  assert_string_equal(env_get(c.env, "SHELL"), "/var/lib/cntr/bin/bash");
+  command_spec_free(&c);
+
+  /* A shell the tools do not have: the tools' /bin/sh. */
+  struct passwd zed = ann;
+  zed.pw_shell = "/usr/bin/zsh";
+  in.pw = &zed;
+  assert_int_equal(command_build(&in, &c), 0);
+  assert_string_equal(c.exec_path, "/var/lib/cntr/bin/sh");
+  assert_string_equal(c.argv[0], "-sh");
+  command_spec_free(&c);
+}
+
+static void
+a_command_is_run_as_given(void **state)
+{
+  struct tree *t = *state;
+  char *argv[] = { "ps", "-e", NULL };
+  struct command_inputs in = { .tools_fd = t->fd, .base_dir = "/b", .command = argv };
+  struct command_spec c;
+  assert_int_equal(command_build(&in, &c), 0);
+  assert_null(c.exec_path);
+  assert_string_equal(c.argv[0], "ps");
+  assert_string_equal(c.argv[1], "-e");
+  assert_null(c.argv[2]);
+  assert_null(env_get(c.env, "SHELL"));
+  command_spec_free(&c);
+}
+
+static void
+the_environment_points_into_the_tools(void **state)
+{
+  struct tree *t = *state;
+  char *target_env[] = { "PATH=/app/bin", "LANG=C.UTF-8", "HOME=/root", "TERM=dumb", NULL };
+  struct command_inputs in = {
+    .tools_fd = t->fd,
+    .base_dir = "/var/lib/cntr",
+    .pw = &ann,
+    .target_env = target_env,
+    .home = "/home/ann",
+    .term = "screen",
+    .use_pty = true,
+  };
+  struct command_spec c;
+  assert_int_equal(command_build(&in, &c), 0);
+  /* /bin is usr/bin: listed once, under the first name. */
+  assert_string_equal(env_get(c.env, "PATH"),
+                      "/var/lib/cntr/usr/sbin:/var/lib/cntr/usr/bin:/app/bin");
+  assert_string_equal(env_get(c.env, "HOME"), "/var/lib/cntr/home/ann");
+  assert_string_equal(env_get(c.env, "TERM"), "screen");
+  assert_string_equal(env_get(c.env, "TERMINFO_DIRS"), "/var/lib/cntr/usr/share/terminfo");
+  assert_string_equal(env_get(c.env, "MANPATH"), "/var/lib/cntr/usr/share/man");
+  assert_string_equal(env_get(c.env, "USER"), "ann");
+  assert_string_equal(env_get(c.env, "LOGNAME"), "ann");
+  assert_string_equal(env_get(c.env, "CNTR_BASE_DIR"), "/var/lib/cntr");
+  assert_string_equal(env_get(c.env, "LANG"), "C.UTF-8");
+  command_spec_free(&c);
+}
+
+static void
+without_a_terminal_term_is_the_targets_and_home_falls_back(void **state)
+{
+  struct tree *t = *state;
+  char *target_env[] = { "TERM=dumb", NULL };
+  /* $HOME not in the tools, no password entry: "/". */
+  struct command_inputs in = {
+    .tools_fd = t->fd,
+    .base_dir = "/b",
+    .target_env = target_env,
+    .home = "/nowhere",
+  };
+  struct command_spec c;
+  assert_int_equal(command_build(&in, &c), 0);
+  assert_string_equal(env_get(c.env, "TERM"), "dumb");
+  assert_string_equal(env_get(c.env, "HOME"), "/");
+  assert_null(env_get(c.env, "USER"));
+  command_spec_free(&c);
+  /* $HOME unusable, the password entry's home is there. */
+  in.home = "/";
+  in.pw = &ann;
+  assert_int_equal(command_build(&in, &c), 0);
+  assert_string_equal(env_get(c.env, "HOME"), "/b/home/ann");
+  command_spec_free(&c);
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(no_command_is_the_users_login_shell_from_the_tools, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(a_command_is_run_as_given, setup, teardown),
+    cmocka_unit_test_setup_teardown(the_environment_points_into_the_tools, setup, teardown),
+    cmocka_unit_test_setup_teardown(without_a_terminal_term_is_the_targets_and_home_falls_back,
+                                    setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
