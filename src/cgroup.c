@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* Joining the target's cgroups (cgroup.h). */
 #include "cgroup.h"
 #include "cleanup.h"
 #include "log.h"
@@ -10,6 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* v1 has a dozen controllers, each mounted once; hosts that mount
+   hierarchies more than once are fine with the first 64. */
+#define CGROUP_MAX_MOUNTS 64
 
 /* True if every comma-separated item of want appears in the comma-separated
    list have. */
@@ -99,11 +104,11 @@ cgroup_join(const char *proc_cgroup)
   struct libmnt_table *table = mnt_new_table_from_file("/proc/self/mountinfo");
   if (!table)
     return cntr_fail(errno, "read /proc/self/mountinfo");
-  struct cgroup_mount mounts[64];
+  struct cgroup_mount mounts[CGROUP_MAX_MOUNTS];
   size_t n = 0;
   struct libmnt_iter *iter = mnt_new_iter(MNT_ITER_FORWARD);
   struct libmnt_fs *fs;
-  while (iter && n < 64 && mnt_table_next_fs(table, iter, &fs) == 0)
+  while (iter && n < CGROUP_MAX_MOUNTS && mnt_table_next_fs(table, iter, &fs) == 0)
     {
       const char *type = mnt_fs_get_fstype(fs);
       if (!type || (strcmp(type, "cgroup") && strcmp(type, "cgroup2")))

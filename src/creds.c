@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+/* Taking the target's identity: ids, groups, capabilities, no_new_privs, LSM
+   label (creds.h). */
 #include "creds.h"
 #include "cleanup.h"
 #include "log.h"

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* Building the environment of a session's command from the target's (env.h). */
 #include "env.h"
 #include "cleanup.h"
 #include "util.h"

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* User namespace id maps and translating ids through them (idmap.h). */
 #include "idmap.h"
 
 #include <errno.h>

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+/* Running a runtime's CLI with a deadline and capturing its output (proc-
+   exec.h). */
 #include "proc-exec.h"
 #include "cleanup.h"
 #include "log.h"

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* The per-session image of the interpreter shim (shim.h). */
 #include "shim.h"
 
 #include "log.h"

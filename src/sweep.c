@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* Killing what is left of a session (sweep.h). */
 #include "sweep.h"
 #include "cleanup.h"
 
@@ -47,18 +48,23 @@ sweep_once(int host_proc_fd, dev_t dev, ino_t ino, pid_t self)
   return found;
 }
 
+/* A scan finds what forked since the last one (a fork bomb, a shell
+   restarting a job): scan again after a pause, for about two seconds. */
+#define SWEEP_ROUNDS 200
+#define SWEEP_PAUSE_NS (10 * 1000 * 1000)
+
 int
 sweep_mount_namespace(int host_proc_fd, dev_t dev, ino_t ino)
 {
   int total = 0;
   pid_t self = getpid();
-  for (int round = 0; round < 200; round++)
+  for (int round = 0; round < SWEEP_ROUNDS; round++)
     {
       int found = sweep_once(host_proc_fd, dev, ino, self);
       if (found <= 0)
         break;
       total += found;
-      struct timespec ts = { 0, 10 * 1000 * 1000 };
+      struct timespec ts = { 0, SWEEP_PAUSE_NS };
       nanosleep(&ts, NULL);
     }
   return total;

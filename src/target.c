@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+/* Opening a target: resolving it to a PID and reading everything about it up
+   front (target.h). */
 #include "target.h"
 #include "cleanup.h"
 #include "log.h"
@@ -95,8 +97,7 @@ check_belongs(const struct target *t, const struct runtime_target *rt)
     {
       int shared = ns_is_ours(t->proc_fd, NS_MNT);
       if (shared < 0)
-        return cntr_fail(errno, "%s container %s: compare mount namespaces", rt->runtime,
-                         rt->name);
+        return cntr_fail(errno, "%s container %s: compare mount namespaces", rt->runtime, rt->name);
       f.shares_our_mount_ns = shared;
     }
   return target_belongs(&f, rt);

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+/* Facts about a tools tree: paths resolved inside it, its library path
+   (tools.h). */
 #include "tools.h"
 
 #include "cleanup.h"

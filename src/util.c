@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* String vectors and number parsing (util.h). */
 #include "util.h"
 #include "cleanup.h"
 

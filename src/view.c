@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+/* Building the session's view: its mount namespace, the spliced base dir,
+   the FUSE mount (view.h). */
 #include "view.h"
 #include "cleanup.h"
 #include "log.h"
