@@ -2,6 +2,7 @@
 /* Whole-buffer and whole-file I/O (io.h). */
 #include "io.h"
 #include "cleanup.h"
+#include "syscalls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +71,41 @@ write_file_at(int dirfd, const char *path, const char *content)
     return -1;
   if (write_all(fd, content, strlen(content)) < 0)
     return -1;
+  return 0;
+}
+
+int
+close_fds_except(const int *keep, size_t n)
+{
+  /* The fds to keep, sorted; then close the gaps between them. */
+  int sorted[64];
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (keep[i] < 3)
+        continue;
+      if (m == sizeof sorted / sizeof *sorted)
+        {
+          errno = E2BIG;
+          return -1;
+        }
+      size_t j = m++;
+      while (j > 0 && sorted[j - 1] > keep[i])
+        {
+          sorted[j] = sorted[j - 1];
+          j--;
+        }
+      sorted[j] = keep[i];
+    }
+  unsigned first = 3;
+  for (size_t i = 0; i <= m; i++)
+    {
+      unsigned last = i < m ? (unsigned)sorted[i] - 1 : ~0U;
+      if (first <= last && sys_close_range(first, last, 0) < 0)
+        return -1;
+      if (i < m)
+        first = (unsigned)sorted[i] + 1;
+    }
   return 0;
 }
 

@@ -18,4 +18,9 @@ int write_file_at(int dirfd, const char *path, const char *content);
 /* pread until size bytes or end of file; the number read. */
 ssize_t pread_full(int fd, void *buf, size_t size, off_t off);
 
+/* Close every fd from 3 up but those in keep[0..n) (negative entries are
+   ignored): closed, not just marked close-on-exec, so that nothing else is
+   open in the process even before it execs. */
+int close_fds_except(const int *keep, size_t n);
+
 #endif

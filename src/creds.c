@@ -100,10 +100,16 @@ set_caps(const struct session_creds *c)
 }
 
 int
-creds_apply(const struct session_creds *c, int host_proc_fd)
+creds_set_exec_label(const struct session_creds *c, int host_proc_fd)
 {
   if (c->lsm_exec[0] && write_file_at(host_proc_fd, "self/attr/exec", c->lsm_exec) < 0)
     return cntr_fail(errno, "set LSM label '%s'", c->lsm_exec);
+  return 0;
+}
+
+int
+creds_apply(const struct session_creds *c)
+{
   /* The bounding set needs CAP_SETPCAP, which goes away with setuid. */
   int last = cap_max_bits();
   for (cap_value_t v = 0; v < last && v < 64; v++)

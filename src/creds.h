@@ -35,9 +35,13 @@ int creds_from_target(const struct proc_status *st, const struct idmap *uid_map,
    the context itself for SELinux, "" for unconfined/no LSM.  Pure. */
 void creds_lsm_exec_attr(const char *current, char *out, size_t size);
 
+/* Label the next exec with the target's LSM label (c->lsm_exec; nothing
+   when empty).  host_proc_fd: the host's /proc, since the target may have
+   none.  In the command's process, which must write its own attr/exec. */
+int creds_set_exec_label(const struct session_creds *c, int host_proc_fd);
+
 /* Become the target's identity.  Called in the session's last process just
-   before exec, after joining the target's user namespace.  host_proc_fd: the
-   host's /proc, for attr/exec (the target may have no /proc). */
-int creds_apply(const struct session_creds *c, int host_proc_fd);
+   before exec, after joining the target's user namespace. */
+int creds_apply(const struct session_creds *c);
 
 #endif

@@ -4,6 +4,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "env.h"
+#include "io.h"
 #include "log.h"
 #include "ns.h"
 #include "pty.h"
@@ -57,13 +58,27 @@ command_exists(const char *name, const char *path)
   return false;
 }
 
-/* The command process: never returns. */
+/* The command process: never returns.  It is in the target's PID
+   namespace from its first instruction on, where the target's processes
+   see it: it was forked non-dumpable (so that they cannot open its
+   /proc/PID/fd or ptrace it), and before anything else it closes every fd
+   it does not need, host ones above all; exec makes it dumpable again,
+   after the kernel closed what is close-on-exec. */
 static __attribute__((noreturn)) void
 exec_command(struct session *s, int pty_slave, pid_t parent)
 {
   int sock = s->sock[1];
-  if (die_with_parent(parent, SIGKILL) < 0 || ns_join_phase(s->target.ns_fds, NS_PHASE_COMMAND) < 0)
+  if (die_with_parent(parent, SIGKILL) < 0 || creds_set_exec_label(&s->creds, s->host_proc_fd) < 0)
     wire_fail(sock, CNTR_EXIT_FAILURE);
+  const int keep[] = { sock, pty_slave, s->target.ns_fds[NS_USER] };
+  if (close_fds_except(keep, sizeof keep / sizeof *keep) < 0)
+    {
+      cntr_fail(errno, "close what the command does not need");
+      wire_fail(sock, CNTR_EXIT_FAILURE);
+    }
+  if (ns_join_phase(s->target.ns_fds, NS_PHASE_COMMAND) < 0)
+    wire_fail(sock, CNTR_EXIT_FAILURE);
+  cleanup_closep(&s->target.ns_fds[NS_USER]);
   if (pty_slave >= 0)
     {
       if (setsid() < 0 || ioctl(pty_slave, TIOCSCTTY, 0) < 0)
@@ -84,13 +99,11 @@ exec_command(struct session *s, int pty_slave, pid_t parent)
       cntr_fail(errno, "chdir / in the target");
       wire_fail(sock, CNTR_EXIT_FAILURE);
     }
-  if (creds_apply(&s->creds, s->host_proc_fd) < 0)
+  if (creds_apply(&s->creds) < 0)
     wire_fail(sock, CNTR_EXIT_FAILURE);
   /* setuid cleared the parent-death signal. */
   if (die_with_parent(parent, SIGKILL) < 0)
     wire_fail(sock, CNTR_EXIT_FAILURE);
-  /* Whatever cntr's caller leaked to us stays out of the target. */
-  sys_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 
   /* exec keeps ignored signals ignored: give the command the defaults. */
   for (size_t i = 0; i < session_terminal_signals_count; i++)
@@ -203,6 +216,12 @@ session_child(struct session *s, pid_t parent, const struct winsize *ws)
   sigemptyset(&term);
   sigaddset(&term, SIGTERM);
   sigprocmask(SIG_BLOCK, &term, NULL);
+  /* Inherited by the command, which the target can see from its birth on. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    {
+      cntr_fail(errno, "make the session non-dumpable");
+      wire_fail(sock, CNTR_EXIT_FAILURE);
+    }
   pid_t pid = fork();
   if (pid < 0)
     {
@@ -211,7 +230,6 @@ session_child(struct session *s, pid_t parent, const struct winsize *ws)
     }
   if (pid == 0)
     {
-      cleanup_closep(&master);
       exec_command(s, slave, getppid());
     }
   struct sigaction sa = { .sa_handler = on_session_terminate };
