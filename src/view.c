@@ -123,86 +123,50 @@ splice_entry(int old_dir, int new_dir, const char *name, unsigned char d_type)
   return 0;
 }
 
+/* O_NOATIME: listing the target's directories must not touch their atime
+   (EPERM where the kernel does not allow it: then without). */
 static int
-open_dir_noatime(const char *path)
+open_dir_noatime_at(int dirfd, const char *name)
 {
-  /* O_NOATIME: listing the target's directory must not touch its atime. */
-  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
+  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
   if (fd < 0 && errno == EPERM)
-    fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   return fd;
 }
 
+/* Recreate every entry of the target's directory old_dir in its stand-in
+   new_dir, but skip (the next stand-in on the way to the base dir). */
 static int
-splice_at(const char *ancestor, char **missing)
+splice_entries(int old_dir, int new_dir, const char *skip, const char *where)
 {
-  bool at_root = !strcmp(ancestor, "/");
-  cleanup_close int old_dir = open_dir_noatime(ancestor);
-  if (old_dir < 0)
-    return cntr_fail(errno, "open %s", ancestor);
-  struct stat st;
-  if (fstat(old_dir, &st) < 0)
-    return cntr_fail(errno, "stat %s", ancestor);
-  char options[128];
-  snprintf(options, sizeof options, "mode=%o,uid=%u,gid=%u", st.st_mode & 07777, st.st_uid,
-           st.st_gid);
-  if (mount("cntr", ancestor, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0)
-    return cntr_fail(errno, "mount a tmpfs over %s", ancestor);
-
-  /* A path walk that ends on a mount point does not cross into a mount
-     stacked on the process's root; ".." from the root does (the kernel
-     follows mounts after "..").  Elsewhere the plain path reaches the tmpfs. */
-  cleanup_close int new_dir = open(at_root ? "/.." : ancestor, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (new_dir < 0)
-    return cntr_fail(errno, "open the tmpfs over %s", ancestor);
-
   cleanup_closedir DIR *dir = fdopendir(dup(old_dir));
   if (!dir)
-    return cntr_fail(errno, "list %s", ancestor);
+    return cntr_fail(errno, "list %s", where);
   struct dirent *de;
   errno = 0;
   while ((de = readdir(dir)))
     {
-      if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+      if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !strcmp(de->d_name, skip))
         continue;
       if (splice_entry(old_dir, new_dir, de->d_name, de->d_type) < 0)
-        return cntr_fail_context("splice %s", ancestor);
+        return cntr_fail_context("splice %s", where);
       errno = 0;
     }
   if (errno)
-    return cntr_fail(errno, "list %s", ancestor);
+    return cntr_fail(errno, "list %s", where);
+  return 0;
+}
 
-  int dfd = new_dir;
-  cleanup_close int owned = -1;
-  for (char **c = missing; *c; c++)
-    {
-      struct stat lst;
-      /* A dangling symlink in the target made the path look missing: in our
-         view the directory replaces the copy of the link. */
-      if (dfd == new_dir && fstatat(dfd, *c, &lst, AT_SYMLINK_NOFOLLOW) == 0
-          && S_ISLNK(lst.st_mode))
-        unlinkat(dfd, *c, 0);
-      if (mkdirat(dfd, *c, 0755) < 0 && errno != EEXIST)
-        return cntr_fail(errno, "create %s in the session", *c);
-      int next = openat(dfd, *c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (next < 0)
-        return cntr_fail(errno, "open %s in the session", *c);
-      cleanup_closep(&owned);
-      owned = dfd = next;
-    }
-
-  /* Read-only from now on: a file created beside the stand-ins would land in
-     this tmpfs and vanish with the session, and on a read-only target it
-     would even succeed where the target says EROFS.  Better an honest EROFS. */
-  if (mount(NULL, at_root ? "/.." : ancestor, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
-            NULL)
-      < 0)
-    return cntr_fail(errno, "make the stand-in for %s read-only", ancestor);
-  if (at_root)
-    {
-      if (fchdir(new_dir) < 0 || chroot(".") < 0 || chdir("/") < 0)
-        return cntr_fail(errno, "enter the session's root");
-    }
+/* The stand-in of a directory of the target looks like it (a stat of a
+   directory on the way to the base dir shows the target's). */
+static int
+copy_owner_and_mode(int old_dir, int new_dir, const char *where)
+{
+  struct stat st;
+  if (fstat(old_dir, &st) < 0)
+    return cntr_fail(errno, "stat %s", where);
+  if (fchown(new_dir, st.st_uid, st.st_gid) < 0 || fchmod(new_dir, st.st_mode & 07777) < 0)
+    return cntr_fail(errno, "give the stand-in for %s its owner and mode", where);
   return 0;
 }
 
@@ -216,38 +180,91 @@ view_make_mountpoint(const char *base_dir)
       cntr_hint("set CNTR_BASE_DIR to a path such as /var/lib/cntr");
       return -1;
     }
-  size_t n = strv_length(parts);
-  cleanup_free char *ancestor = strdup("/");
-  if (!ancestor)
-    return cntr_fail(errno, "splice");
-  for (size_t i = 0; i < n; i++)
+  cleanup_close int old_root = open_dir_noatime_at(AT_FDCWD, "/");
+  if (old_root < 0)
+    return cntr_fail(errno, "open /");
+  struct stat st;
+  if (fstat(old_root, &st) < 0)
+    return cntr_fail(errno, "stat /");
+  char options[128];
+  snprintf(options, sizeof options, "mode=%o,uid=%u,gid=%u", st.st_mode & 07777, st.st_uid,
+           st.st_gid);
+  if (mount("cntr", "/", "tmpfs", MS_NOSUID | MS_NODEV, options) < 0)
+    return cntr_fail(errno, "mount a tmpfs over /");
+  /* A path walk that ends on a mount point does not cross into a mount
+     stacked on the process's root; ".." from the root does (the kernel
+     follows mounts after ".."). */
+  cleanup_close int new_root = open("/..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (new_root < 0)
+    return cntr_fail(errno, "open the tmpfs over /");
+
+  /* Every directory on the way to the base dir is a stand-in in this tmpfs,
+     the target's entries bound into it: the target may rename or replace
+     its own directories, but not these, so the base dir's path always leads
+     to the tools. */
+  cleanup_close int old_dir = steal_fd(&old_root);
+  cleanup_close int new_dir = steal_fd(&new_root);
+  cleanup_free char *where = strdup("/");
+  if (!where)
+    return cntr_fail(ENOMEM, "splice");
+  if (splice_entries(old_dir, new_dir, parts[0], where) < 0)
+    return -1;
+  for (size_t i = 0; parts[i]; i++)
     {
-      cleanup_free char *next = xasprintf("%s%s%s", ancestor, i ? "/" : "", parts[i]);
-      if (!next)
-        return cntr_fail(errno, "splice");
-      struct stat st;
-      if (stat(next, &st) < 0)
+      cleanup_free char *next_where = xasprintf("%s%s%s", where, i ? "/" : "", parts[i]);
+      if (!next_where)
+        return cntr_fail(ENOMEM, "splice");
+      /* The target's directory of that name (following its symlinks, which
+         resolve inside its root), when it has one; the base dir itself is
+         never looked into. */
+      cleanup_close int next_old = -1;
+      if (parts[i + 1] && old_dir >= 0)
         {
-          if (errno != ENOENT)
-            return cntr_fail(errno, "stat %s in the target", next);
-          return splice_at(ancestor, parts + i);
+          next_old = open_dir_noatime_at(old_dir, parts[i]);
+          if (next_old < 0 && errno != ENOENT)
+            {
+              if (errno == ENOTDIR)
+                {
+                  cntr_fail(ENOTDIR, "base dir %s: %s in the target", base_dir, next_where);
+                  cntr_hint("set CNTR_BASE_DIR to a path that is free in the target");
+                  return -1;
+                }
+              return cntr_fail(errno, "open %s in the target", next_where);
+            }
         }
-      if (!S_ISDIR(st.st_mode))
-        {
-          cntr_fail(ENOTDIR, "base dir %s: %s in the target", base_dir, next);
-          cntr_hint("set CNTR_BASE_DIR to a path that is free in the target");
-          return -1;
-        }
-      free(ancestor);
-      ancestor = steal_pointer(&next);
+      if (mkdirat(new_dir, parts[i], 0755) < 0)
+        return cntr_fail(errno, "create %s in the session", next_where);
+      cleanup_close int next_new
+          = openat(new_dir, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (next_new < 0)
+        return cntr_fail(errno, "open %s in the session", next_where);
+      if (next_old >= 0
+          && (copy_owner_and_mode(next_old, next_new, next_where) < 0
+              || splice_entries(next_old, next_new, parts[i + 1], next_where) < 0))
+        return -1;
+      cleanup_closep(&old_dir);
+      cleanup_closep(&new_dir);
+      old_dir = steal_fd(&next_old);
+      new_dir = steal_fd(&next_new);
+      free(where);
+      where = steal_pointer(&next_where);
     }
-  return 0; /* the target has the whole path: we mount over it */
+
+  /* Read-only from now on: a file created beside the stand-ins would land in
+     this tmpfs and vanish with the session, and on a read-only target it
+     would even succeed where the target says EROFS.  Better an honest EROFS. */
+  if (mount(NULL, "/..", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+    return cntr_fail(errno, "make the stand-ins read-only");
+  cleanup_close int root = open("/..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0 || fchdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0)
+    return cntr_fail(errno, "enter the session's root");
+  return 0;
 }
 
 int
 view_mount_fuse(const char *base_dir, const char *options)
 {
-  if (mount("cntr", base_dir, "fuse.cntr", MS_NODEV, options) < 0)
+  if (mount("cntr", base_dir, "fuse.cntr", MS_NOSUID | MS_NODEV, options) < 0)
     return cntr_fail(errno, "mount the tools at %s", base_dir);
   return 0;
 }

@@ -12,14 +12,15 @@
 int view_enter(int target_mntns_fd);
 
 /* Make base_dir (absolute) a directory in the view without writing one byte
-   to the target: when it does not exist, splice a tmpfs over its deepest
-   existing ancestor, re-bind every entry of that ancestor into it and create
-   the missing path there.  When that ancestor is "/", the tmpfs becomes the
-   process's root (switch_root style). */
+   to the target: a tmpfs stacked on "/" becomes the process's root
+   (switch_root style), every directory on the way to base_dir is a stand-in
+   in it into which the target's entries of that directory are re-bound,
+   and base_dir is an empty directory of it.  The target cannot rename or
+   replace any of them: the path leads to what the session mounts there. */
 int view_make_mountpoint(const char *base_dir);
 
-/* Mount the FUSE file system on base_dir with the given kernel options
-   ("fd=N,rootmode=...") . */
+/* Mount the FUSE file system on base_dir (nosuid, nodev) with the given
+   kernel options ("fd=N,rootmode=..."). */
 int view_mount_fuse(const char *base_dir, const char *options);
 
 /* Split an absolute path into its components; fails with EINVAL for relative
