@@ -82,6 +82,8 @@ prepare(struct session *s)
     .home = getenv("HOME"),
     .term = getenv("TERM"),
     .use_pty = s->use_pty,
+    .user_env = o->env,
+    .nuser_env = o->nenv,
   };
   if (command_build(&in, &s->command) < 0)
     return -1;

@@ -8,8 +8,10 @@
 #include "tools-source.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define CNTR_DEFAULT_BASE_DIR "/var/lib/cntr"
+#define ATTACH_MAX_ENV 128
 
 struct attach_options
 {
@@ -18,6 +20,9 @@ struct attach_options
   struct tools_spec tools; /* default: the directory "/" */
   const char *base_dir;    /* default CNTR_DEFAULT_BASE_DIR */
   char **command;          /* NULL: the user's login shell from the tools */
+  /* --env: "NAME=value", or "NAME" for cntr's own value of NAME (or none). */
+  const char *env[ATTACH_MAX_ENV];
+  size_t nenv;
   bool debug_fuse;
 };
 

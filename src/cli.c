@@ -93,6 +93,9 @@ parser_next(struct cli_parser *p, int argc, char **argv)
   return usage_error(p->cmd, p->io, "unknown option '%s'", argv[optind - 1]);
 }
 
+/* Where an option's help starts; a longer option gets a line of its own. */
+#define CLI_HELP_COLUMN 20
+
 void
 cli_print_options(FILE *out, const struct cli_option *options)
 {
@@ -101,10 +104,21 @@ cli_print_options(FILE *out, const struct cli_option *options)
       char flag[64];
       snprintf(flag, sizeof flag, "--%s%s%s", options[i].name, options[i].arg ? " " : "",
                options[i].arg ? options[i].arg : "");
-      if (options[i].letter)
-        fprintf(out, "  -%c, %-13s %s\n", options[i].letter, flag, options[i].help);
+      int n = options[i].letter ? fprintf(out, "  -%c, %s", options[i].letter, flag)
+                                : fprintf(out, "      %s", flag);
+      if (n >= CLI_HELP_COLUMN)
+        fprintf(out, "\n%*s", CLI_HELP_COLUMN, "");
       else
-        fprintf(out, "      %-13s %s\n", flag, options[i].help);
+        fprintf(out, "%*s", CLI_HELP_COLUMN - n, "");
+      /* Each further line of the help indented as the first. */
+      for (const char *h = options[i].help; *h;)
+        {
+          const char *nl = strchrnul(h, '\n');
+          fprintf(out, "%.*s\n", (int)(nl - h), h);
+          h = *nl ? nl + 1 : nl;
+          if (*h)
+            fprintf(out, "%*s", CLI_HELP_COLUMN, "");
+        }
     }
 }
 
@@ -119,6 +133,7 @@ print_version(FILE *out)
 
 enum
 {
+  ATTACH_ENV,
   ATTACH_TYPE,
   ATTACH_TOOLS,
   ATTACH_VERBOSE,
@@ -127,6 +142,9 @@ enum
 };
 
 static const struct cli_option attach_options_table[] = {
+  [ATTACH_ENV] = { "env", 'e', "VAR=VALUE",
+                   "set VAR in the command's environment (VAR alone: cntr's own\n"
+                   "value of VAR, or no VAR at all); repeatable" },
   [ATTACH_TYPE] = { "type", 't', "LIST", "look NAME up only in these runtimes (comma-separated)" },
   [ATTACH_TOOLS] = { "tools", 0, "DIR", "serve DIR as the tools instead of the host's /" },
   [ATTACH_VERBOSE] = { "verbose", 'v', NULL, "explain what cntr does (twice: FUSE debug output)" },
@@ -176,6 +194,19 @@ cli_parse_attach(int argc, char **argv, const struct cli_io *io, struct attach_o
     {
       switch (i)
         {
+        case ATTACH_ENV:
+          if (!*optarg || *optarg == '=')
+            {
+              usage_error("attach", io, "--env '%s': needs VAR=VALUE or VAR", optarg);
+              return CLI_ERROR;
+            }
+          if (o->nenv == ATTACH_MAX_ENV)
+            {
+              usage_error("attach", io, "--env: more than %d variables", ATTACH_MAX_ENV);
+              return CLI_ERROR;
+            }
+          o->env[o->nenv++] = optarg;
+          break;
         case ATTACH_TYPE:
           o->types = optarg;
           break;

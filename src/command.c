@@ -156,10 +156,22 @@ build_environment(const struct command_inputs *in, struct command_spec *out)
           || push_override(&overrides, "LOGNAME", pw->pw_name) < 0))
     return -1;
 
+  cleanup_strv char **user_env = calloc(in->nuser_env + 1, sizeof(char *));
+  if (!user_env)
+    return cntr_fail(ENOMEM, "build the environment");
+  for (size_t i = 0; i < in->nuser_env; i++)
+    {
+      const char *e = in->user_env[i];
+      const char *value = strchr(e, '=') ? NULL : getenv(e);
+      user_env[i] = value ? xasprintf("%s=%s", e, value) : strdup(e);
+      if (!user_env[i])
+        return cntr_fail(ENOMEM, "build the environment");
+    }
   struct env_params params = {
     .target_env = in->target_env,
     .tool_paths = tool_paths,
     .overrides = overrides,
+    .user_env = user_env,
   };
   out->env = env_build(&params);
   if (!out->env)

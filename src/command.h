@@ -20,6 +20,10 @@ struct command_inputs
   const char *home;        /* $HOME cntr was started with (may be NULL) */
   const char *term;        /* $TERM cntr was started with (may be NULL) */
   bool use_pty;            /* the command gets a terminal */
+  /* --env entries: "NAME=value", or "NAME" for this process's value of
+     NAME (none: NAME is removed). */
+  const char *const *user_env;
+  size_t nuser_env;
 };
 
 struct command_spec

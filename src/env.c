@@ -18,11 +18,102 @@ env_get(char *const *env, const char *name)
   return NULL;
 }
 
+/* The target's variables the session drops.  A name ending in '*' is a
+   prefix.  Kept in step with ENVIRONMENT in man/cntr-attach.1. */
+static const char *const filtered_names[] = {
+  /* The dynamic loader and libc: code to load, where to find it. */
+  "LD_*",
+  "GCONV_PATH",
+  "GLIBC_TUNABLES",
+  "MALLOC_*",
+  "LOCPATH",
+  "NLSPATH",
+  "HOSTALIASES",
+  "RES_OPTIONS",
+  /* Shells: files they source, code they evaluate, how they parse. */
+  "BASH_ENV",
+  "ENV",
+  "BASH_FUNC_*",
+  "SHELLOPTS",
+  "BASHOPTS",
+  "PROMPT_COMMAND",
+  "PS0",
+  "PS1",
+  "PS2",
+  "PS3",
+  "PS4",
+  "IFS",
+  "CDPATH",
+  "GLOBIGNORE",
+  "HISTFILE",
+  "INPUTRC",
+  "ZDOTDIR",
+  "FPATH",
+  "XDG_CONFIG_HOME",
+  "XDG_CONFIG_DIRS",
+  "XDG_DATA_HOME",
+  "XDG_DATA_DIRS",
+  /* Interpreters: modules and code run at start. */
+  "PYTHON*",
+  "PERL5*",
+  "PERLLIB",
+  "PERL_*",
+  "RUBYOPT",
+  "RUBYLIB",
+  "NODE_OPTIONS",
+  "NODE_PATH",
+  "JAVA_TOOL_OPTIONS",
+  "_JAVA_OPTIONS",
+  "JDK_JAVA_OPTIONS",
+  "CLASSPATH",
+  "LUA_PATH*",
+  "LUA_CPATH*",
+  "LUA_INIT*",
+  "TCLLIBPATH",
+  "PHPRC",
+  "PHP_INI_SCAN_DIR",
+  /* Programs that tools run because a variable names them. */
+  "EDITOR",
+  "VISUAL",
+  "PAGER",
+  "MANPAGER",
+  "MANOPT",
+  "BROWSER",
+  "LESSOPEN",
+  "LESSCLOSE",
+  "LESSKEYIN",
+  "LESSKEY",
+  "GIT_*",
+  "SSH_ASKPASS",
+  "SUDO_ASKPASS",
+  "VIMINIT",
+  "EXINIT",
+  "MYVIMRC",
+  "VIMRUNTIME",
+  "TERMINFO",
+  "TERMCAP",
+  NULL,
+};
+
 static size_t
 name_length(const char *entry)
 {
   const char *eq = strchr(entry, '=');
   return eq ? (size_t)(eq - entry) : strlen(entry);
+}
+
+bool
+env_is_filtered(const char *entry)
+{
+  size_t len = name_length(entry);
+  for (const char *const *f = filtered_names; *f; f++)
+    {
+      size_t flen = strlen(*f);
+      if ((*f)[flen - 1] == '*' ? len >= flen - 1 && !strncmp(entry, *f, flen - 1)
+                                : len == flen && !strncmp(entry, *f, len))
+        return true;
+    }
+  return false;
 }
 
 static bool
@@ -63,13 +154,31 @@ env_build(const struct env_params *p)
   for (size_t i = 0; p->target_env && p->target_env[i]; i++)
     {
       const char *e = p->target_env[i];
-      if (!strchr(e, '=') || !strncmp(e, "PATH=", 5) || overridden(p->overrides, e))
+      if (!strchr(e, '=') || !strncmp(e, "PATH=", 5) || env_is_filtered(e)
+          || overridden(p->overrides, e) || overridden(p->user_env, e))
         continue;
       if (strv_push(&env, e) < 0)
         return NULL;
     }
   for (size_t i = 0; p->overrides && p->overrides[i]; i++)
-    if (strv_push(&env, p->overrides[i]) < 0)
+    if (!overridden(p->user_env, p->overrides[i]) && strv_push(&env, p->overrides[i]) < 0)
       return NULL;
+  for (size_t i = 0; p->user_env && p->user_env[i]; i++)
+    {
+      const char *u = p->user_env[i];
+      if (!strchr(u, '='))
+        continue; /* "NAME": removed, by not being added above */
+      /* The user's PATH replaces the one made above. */
+      if (!strncmp(u, "PATH=", 5))
+        {
+          char *copy = strdup(u);
+          if (!copy)
+            return NULL;
+          free(env[0]);
+          env[0] = copy;
+        }
+      else if (strv_push(&env, u) < 0)
+        return NULL;
+    }
   return steal_pointer(&env);
 }

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* The environment of a session's command: the target's own, with the tools'
-   bin directories first on PATH and the data-path variables pointed into
-   the tools tree.
+/* The environment of a session's command: the target's own, less the
+   variables that make a loader, a shell or an interpreter run code of the
+   target's choosing, with the tools' bin directories first on PATH, the
+   data-path variables pointed into the tools tree, and what the user set
+   with --env.
    Error convention: NULL with errno set. */
 #ifndef CNTR_ENV_H
 #define CNTR_ENV_H
+
+#include <stdbool.h>
 
 struct env_params
 {
@@ -12,7 +16,17 @@ struct env_params
   char *const *tool_paths; /* bin directories as seen in the session */
   /* "NAME=value" entries that replace or add to the target's (may be NULL). */
   char *const *overrides;
+  /* --env: "NAME=value" replaces or adds NAME (even one of the filtered
+     ones, and PATH); "NAME" alone removes it.  Applied last. */
+  char *const *user_env;
 };
+
+/* Whether the target's variable (a "NAME=value" entry) is one that the
+   session drops: loader and interpreter injection (LD_*, BASH_ENV,
+   PYTHONPATH, ...), and programs or startup files that tools run or read
+   because a variable names them (EDITOR, PAGER, LESSOPEN, INPUTRC, ...).
+   The list is in env.c and in cntr-attach(1).  Pure. */
+bool env_is_filtered(const char *entry);
 
 /* The PATH used when the target has none. */
 #define ENV_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

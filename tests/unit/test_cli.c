@@ -77,6 +77,22 @@ attach_takes_options_then_the_target_then_the_command(void **state)
 }
 
 static void
+attach_env_is_repeatable(void **state)
+{
+  struct capture *c = *state;
+  struct attach_options o;
+  assert_int_equal(PARSE(cli_parse_attach, c, &o, "attach", "-e", "FOO=1", "--env", "BAR", "42"),
+                   CLI_RUN);
+  assert_int_equal(o.nenv, 2);
+  assert_string_equal(o.env[0], "FOO=1");
+  assert_string_equal(o.env[1], "BAR");
+  assert_int_equal(PARSE(cli_parse_attach, c, &o, "attach", "-e", "=x", "42"), CLI_ERROR);
+  flush(c);
+  assert_string_equal(c->err, "cntr: attach: --env '=x': needs VAR=VALUE or VAR\n"
+                              "Try 'cntr attach --help' for more information.\n");
+}
+
+static void
 attach_options_end_at_the_target(void **state)
 {
   struct capture *c = *state;
@@ -172,6 +188,7 @@ main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
   const struct CMUnitTest tests[] = {
     T(attach_takes_options_then_the_target_then_the_command),
+    T(attach_env_is_repeatable),
     T(attach_options_end_at_the_target),
     T(attach_base_dir_comes_from_the_environment),
     T(mistakes_are_one_line_and_a_pointer_to_help),

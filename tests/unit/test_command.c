@@ -188,6 +188,28 @@ without_a_terminal_term_is_the_targets_and_home_falls_back(void **state)
   command_spec_free(&c);
 }
 
+static void
+env_without_a_value_takes_ours(void **state)
+{
+  struct tree *t = *state;
+  char *target_env[] = { "KEEP=1", "DROP=2", NULL };
+  const char *user_env[] = { "MINE", "DROP", "SET=3" };
+  setenv("MINE", "from-cntr", 1);
+  unsetenv("DROP");
+  struct command_inputs in = { .tools_fd = t->fd,
+                               .base_dir = "/b",
+                               .target_env = target_env,
+                               .user_env = user_env,
+                               .nuser_env = 3 };
+  struct command_spec c;
+  assert_int_equal(command_build(&in, &c), 0);
+  assert_string_equal(env_get(c.env, "MINE"), "from-cntr");
+  assert_null(env_get(c.env, "DROP"));
+  assert_string_equal(env_get(c.env, "SET"), "3");
+  assert_string_equal(env_get(c.env, "KEEP"), "1");
+  command_spec_free(&c);
+}
+
 int
 main(void)
 {
@@ -198,6 +220,7 @@ main(void)
     cmocka_unit_test_setup_teardown(the_environment_points_into_the_tools, setup, teardown),
     cmocka_unit_test_setup_teardown(without_a_terminal_term_is_the_targets_and_home_falls_back,
                                     setup, teardown),
+    cmocka_unit_test_setup_teardown(env_without_a_value_takes_ours, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include "env.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static size_t
@@ -74,6 +75,59 @@ env_get_matches_whole_names(void **state)
   assert_null(env_get(env, "PAT"));
 }
 
+static void
+injection_variables_of_the_target_are_dropped(void **state)
+{
+  (void)state;
+  char *target[] = { "LD_PRELOAD=/evil.so", "LD_LIBRARY_PATH=/evil", "BASH_ENV=/evil.sh",
+                     "ENV=/evil.sh", "BASH_FUNC_ls%%=() { /evil; }", "PROMPT_COMMAND=/evil",
+                     "PS1=$(/evil)", "PYTHONPATH=/evil", "PYTHONSTARTUP=/evil.py",
+                     "PERL5OPT=-M/evil", "NODE_OPTIONS=--require /evil.js", "EDITOR=/evil",
+                     "LESSOPEN=|/evil %s", "GIT_SSH_COMMAND=/evil",
+                     "GLIBC_TUNABLES=glibc.malloc.x=1", "GCONV_PATH=/evil", "INPUTRC=/evil",
+                     /* Kept: what the application needs, names that only
+                        start like filtered ones. */
+                     "DATABASE_URL=postgres://db", "LANG=C.UTF-8", "LDAP_URI=ldap://x",
+                     "ENVIRONMENT=prod", "PSQL_HISTORY=/tmp/h", NULL };
+  struct env_params p = { .target_env = target };
+  char **env = env_build(&p);
+  assert_non_null(env);
+  for (size_t i = 0; i < 17; i++)
+    {
+      char name[64];
+      snprintf(name, sizeof name, "%.*s", (int)(strchr(target[i], '=') - target[i]), target[i]);
+      assert_null(env_get(env, name));
+    }
+  assert_string_equal(env_get(env, "DATABASE_URL"), "postgres://db");
+  assert_string_equal(env_get(env, "LANG"), "C.UTF-8");
+  assert_string_equal(env_get(env, "LDAP_URI"), "ldap://x");
+  assert_string_equal(env_get(env, "ENVIRONMENT"), "prod");
+  assert_string_equal(env_get(env, "PSQL_HISTORY"), "/tmp/h");
+  strv_free(env);
+}
+
+static void
+the_users_env_wins_and_can_remove(void **state)
+{
+  (void)state;
+  char *target[] = { "LANG=C", "FOO=target", "SECRET=x", NULL };
+  char *over[] = { "HOME=/var/lib/cntr/root", NULL };
+  char *user[] = { "FOO=mine", "LD_PRELOAD=/mine.so", "SECRET", "HOME=/h", "PATH=/only", NULL };
+  struct env_params p = { .target_env = target, .overrides = over, .user_env = user };
+  char **env = env_build(&p);
+  assert_non_null(env);
+  assert_string_equal(env_get(env, "FOO"), "mine");
+  assert_int_equal(count_name(env, "FOO"), 1);
+  assert_string_equal(env_get(env, "LD_PRELOAD"), "/mine.so");
+  assert_null(env_get(env, "SECRET"));
+  assert_string_equal(env_get(env, "HOME"), "/h");
+  assert_int_equal(count_name(env, "HOME"), 1);
+  assert_string_equal(env_get(env, "PATH"), "/only");
+  assert_int_equal(count_name(env, "PATH"), 1);
+  assert_string_equal(env_get(env, "LANG"), "C");
+  strv_free(env);
+}
+
 int
 main(void)
 {
@@ -82,6 +136,8 @@ main(void)
     cmocka_unit_test(target_without_path_gets_the_default),
     cmocka_unit_test(empty_target_environment),
     cmocka_unit_test(env_get_matches_whole_names),
+    cmocka_unit_test(injection_variables_of_the_target_are_dropped),
+    cmocka_unit_test(the_users_env_wins_and_can_remove),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
