@@ -389,7 +389,9 @@ it_busybox_static() {
 
 # Runs as PID 1 of the new PID namespace, in new mount/UTS/IPC/net
 # namespaces, with the host's root still visible. Arguments:
-#   ROOT HOSTNAME RO(0|1) LOADER LIBDIR UMOUNT MESSAGE
+#   ROOT HOSTNAME RO(0|1) LOADER LIBDIR UMOUNT DEVPTS(0|1) APP_ENV APP_ARGS MESSAGE
+# (APP_ENV: VAR=VALUE words exported to the app; APP_ARGS: its options,
+# split at spaces.)
 # The old root is stacked on the new /dev mount point by pivot_root (so
 # that not even a put_old directory is added to the rootfs) and lazily
 # unmounted from there, which uncovers the /dev tmpfs. The host's umount is dynamically linked and the new root
@@ -398,7 +400,9 @@ it_busybox_static() {
 # shellcheck disable=SC2016
 IT_LAUNCHER='
 set -eu
-root=$1 hn=$2 ro=$3 loader=$4 libdir=$5 umount=$6 msg=$7
+root=$1 hn=$2 ro=$3 loader=$4 libdir=$5 umount=$6 devpts=$7 app_env=$8 app_args=$9
+shift 9
+msg=$1
 hostname "$hn"
 mount --make-rprivate /
 mount --bind "$root" "$root"
@@ -410,10 +414,12 @@ mknod -m 0666 "$root/dev/full" c 1 7
 mknod -m 0666 "$root/dev/random" c 1 8
 mknod -m 0666 "$root/dev/urandom" c 1 9
 mknod -m 0666 "$root/dev/tty" c 5 0
-mkdir -m 0755 "$root/dev/pts"
 mkdir -m 1777 "$root/dev/shm"
-mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,nosuid,noexec devpts "$root/dev/pts"
-ln -s pts/ptmx "$root/dev/ptmx"
+if [ "$devpts" = 1 ]; then
+  mkdir -m 0755 "$root/dev/pts"
+  mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,nosuid,noexec devpts "$root/dev/pts"
+  ln -s pts/ptmx "$root/dev/ptmx"
+fi
 ln -s /proc/self/fd "$root/dev/fd"
 ln -s /proc/self/fd/0 "$root/dev/stdin"
 ln -s /proc/self/fd/1 "$root/dev/stdout"
@@ -425,7 +431,9 @@ cd "$root"
 pivot_root . dev
 cd /
 "/dev$loader" --library-path "/dev$libdir" "/dev$umount" -l -c -n /dev
-exec /target-app "$msg"
+for e in $app_env; do export "$e"; done
+# shellcheck disable=SC2086 # (split on purpose)
+exec /target-app $app_args "$msg"
 '
 
 # Set by it_start_target (the last target started):
@@ -441,6 +449,13 @@ TARGET_UNSHARE=  # host PID of the unshare process (its parent)
 # read-only-busybox) and start the target app in it, as PID 1 of new
 # mount, PID, UTS, IPC and net namespaces. Sets TARGET_*; registers stopping
 # it at exit. Not to be called in $(...): the target dies with its parent.
+# Hostile and hardened targets (these variables apply to one call):
+#   IT_TARGET_ARGS  target-app's options (--uid N, --caps docker,
+#                   --deny-unshare, --spawn PROG%ARG...)
+#   IT_TARGET_ENV   VAR=VALUE words in target-app's environment
+#   IT_NO_DEVPTS=1  no /dev/pts and /dev/ptmx in the target
+#   IT_ROOTFS_HOOK  a command run with the root filesystem's directory
+#                   before the target starts (to plant files)
 it_start_target() {
   local kind=$1 hn=${2:-} ro=0 base loader libdir umount n
   case $kind in
@@ -459,12 +474,16 @@ it_start_target() {
   # shellcheck disable=SC2034
   TARGET_HOSTNAME=$hn
   it_make_rootfs "$base" "$TARGET_ROOT" "$hn"
+  if [[ -n ${IT_ROOTFS_HOOK:-} ]]; then
+    $IT_ROOTFS_HOOK "$TARGET_ROOT"
+  fi
 
   # setpriv --pdeathsig: if this script dies (ctest timeout, kill -9),
   # unshare dies too, and --kill-child takes the target along.
   setpriv --pdeathsig KILL \
     unshare --mount --pid --uts --ipc --net --fork --kill-child --propagation private \
     sh -c "$IT_LAUNCHER" launcher "$TARGET_ROOT" "$hn" "$ro" "$loader" "$libdir" "$umount" \
+    "$([[ -n ${IT_NO_DEVPTS:-} ]] && echo 0 || echo 1)" "${IT_TARGET_ENV:-}" "${IT_TARGET_ARGS:-}" \
     "target-app: ready in $hn" </dev/null >"$TARGET_LOG" 2>&1 &
   TARGET_UNSHARE=$!
   it_on_exit "it_stop_target $TARGET_UNSHARE"

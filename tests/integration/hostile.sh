@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# hostile.sh CNTR TARGET_APP HOSTILE_APP: targets that attack the session
+# that debugs them, each attack as a compromised container would try it
+# (plain-namespace targets, no runtime), and each must fail while the
+# session still works:
+#   - a root target with docker's default capabilities scans
+#     /proc/*/fd/* during attaches for a host directory fd;
+#   - loader and shell injection through the target's environment
+#     (LD_PRELOAD, BASH_ENV, ENV, PROMPT_COMMAND in PID 1's environment);
+#   - a uid-1000 target runs a setuid-root program of the host's tools;
+#   - a target renames the directory its base dir's mount sits in and
+#     plants its own "tools" there, while a session runs.
+# shellcheck disable=SC2016 # (sh -c scripts are single-quoted on purpose)
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+it_init "${1:-}" "${2:-}"
+HOSTILE_APP=${3:-}
+it_require_fuse
+[[ -x $HOSTILE_APP ]] || it_skip "the hostile app '$HOSTILE_APP' is not built"
+
+# --- host fds: the scanner never reaches the host's /
+marker=citest-pwned-$$
+it_on_exit "rm -f /tmp/$marker"
+plant_hostile() { install -m 0755 "$HOSTILE_APP" "$1/hostile"; }
+IT_ROOTFS_HOOK=plant_hostile IT_TARGET_ARGS="--caps docker --spawn /hostile%scan-fds%$marker" \
+  it_start_target scratch "it-hostile-fds-$$"
+pid=$TARGET_PID
+it_snapshot before "$pid"
+ok=0
+for ((i = 0; i < 30; i++)); do
+  run_cntr -- attach "$pid" -- true
+  [[ $RC == 0 ]] && ok=$((ok + 1))
+  run_cntr -- attach "$pid" -- no-such-command-$$
+done
+check_eq "30 sessions ran beside the scanner" 30 "$ok"
+check_true "no file appeared in the host's /tmp" test ! -e "/tmp/$marker"
+check_not_contains "the scanner never opened a host directory" "PWNED" "$(cat "$TARGET_LOG")"
+it_snapshot_settled after before "$pid"
+check_snapshots before after "$pid"
+
+# --- the target's environment runs nothing in the session
+plant_startup() {
+  printf 'echo PWNED-shell-startup\n' >"$1/evil.sh"
+  if command -v gcc >/dev/null; then
+    printf '#include <unistd.h>\n__attribute__((constructor)) static void pwn(void) { write(2, "PWNED-preload\\n", 14); }\n' >"$IT_WORK/evil.c"
+    gcc -shared -fPIC -o "$1/evil.so" "$IT_WORK/evil.c"
+  fi
+}
+IT_ROOTFS_HOOK=plant_startup \
+  IT_TARGET_ENV="LD_PRELOAD=/evil.so BASH_ENV=/evil.sh ENV=/evil.sh PROMPT_COMMAND=/evil.sh APP_SETTING=kept" \
+  it_start_target scratch "it-hostile-env-$$"
+pid=$TARGET_PID
+run_cntr -- attach "$pid" -- bash -c 'echo "session ran, APP_SETTING=$APP_SETTING"'
+check_run "bash -c runs in a target whose environment injects" 0
+check_eq "bash read no BASH_ENV of the target, and the application's own variables came" \
+  "session ran, APP_SETTING=kept" "$OUT"
+check_not_contains "no target code ran (stderr)" "PWNED" "$ERR"
+echo 'echo interactive-ran' >"$IT_WORK/script"
+run_cntr --stdin "$IT_WORK/script" -- attach "$pid" -- sh -i
+check_contains "sh -i ran the commands" "interactive-ran" "$OUT"
+check_not_contains "sh -i read no ENV of the target" "PWNED" "$OUT$ERR"
+if [[ -e $TARGET_ROOT/evil.so ]]; then
+  run_cntr -- attach "$pid" -- ls /
+  check_run "ls runs in a target whose LD_PRELOAD names its own library" 0
+  check_not_contains "the tools' loader preloaded nothing of the target" "PWNED" "$ERR"
+fi
+run_cntr -- attach -e LD_PRELOAD -e APP_SETTING=mine "$pid" -- sh -c 'echo "${LD_PRELOAD-unset} $APP_SETTING"'
+check_eq "--env sets and removes what the user asks" "unset mine" "$OUT"
+
+# --- setuid programs of the tools do not raise privileges
+probe=$IT_WORK/suid-probe
+printf '#include <stdio.h>\n#include <unistd.h>\nint main(void) { printf("euid=%%d\\n", (int)geteuid()); return 0; }\n' >"$IT_WORK/probe.c"
+gcc -static -O2 -o "$probe" "$IT_WORK/probe.c" || it_skip "cannot build a static probe (libc6-dev?)"
+chmod 4755 "$probe"
+IT_TARGET_ARGS="--uid 1000" it_start_target scratch "it-hostile-suid-$$"
+pid=$TARGET_PID
+run_cntr -- attach "$pid" -- "/var/lib/cntr$probe"
+check_run "a uid-1000 target runs a setuid-root tool" 0
+check_eq "... with its own uid, not root's" "euid=1000" "$OUT"
+run_cntr -- attach "$pid" -- sh -c 'grep " /var/lib/cntr " /proc/self/mounts'
+check_match "the tools are mounted nosuid" ' fuse\.cntr [^ ]*nosuid' "$OUT"
+
+# --- the base dir's path cannot be swapped under a session
+plant_var_lib() { mkdir -p "$1/var/lib/app"; }
+IT_ROOTFS_HOOK=plant_var_lib it_start_target busybox "it-hostile-swap-$$"
+pid=$TARGET_PID
+root=$TARGET_ROOT
+env "$IT_TAG" timeout -k 5 60 "$CNTR" attach "$pid" -- \
+  sh -c 'while [ ! -e /etc/go ]; do sleep 0.05; done; cat /var/lib/cntr/etc/debian_version' \
+  </dev/null >"$IT_WORK/swap.out" 2>"$IT_WORK/swap.err" &
+swap_pid=$!
+it_on_exit "kill -KILL $swap_pid 2>/dev/null"
+for ((n = 0; n < 100; n++)); do
+  [[ -n $(it_pids_with_cmdline '*while \[ ! -e /etc/go \]*') ]] && break
+  sleep 0.1
+done
+mv "$root/var/lib" "$root/var/lib.away"
+mkdir -p "$root/var/lib/cntr/usr/bin" "$root/var/lib/cntr/bin"
+printf '#!/bin/sh\necho PWNED-swapped\n' >"$root/var/lib/cntr/usr/bin/cat"
+chmod 0755 "$root/var/lib/cntr/usr/bin/cat"
+touch "$root/etc/go"
+set +e
+wait "$swap_pid"
+rc=$?
+set -e
+check_eq "the session ends well after the target renamed /var/lib" 0 "$rc"
+check_eq "the session still ran the tools' cat" "$(cat /etc/debian_version)" "$(cat "$IT_WORK/swap.out")"
+check_not_contains "not the target's planted one" "PWNED" "$(cat "$IT_WORK/swap.out" "$IT_WORK/swap.err")"
+
+it_finish
