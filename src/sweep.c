@@ -2,10 +2,12 @@
 /* Killing what is left of a session (sweep.h). */
 #include "sweep.h"
 #include "cleanup.h"
+#include "syscalls.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,17 +35,22 @@ sweep_once(int host_proc_fd, dev_t dev, ino_t ino, pid_t self)
       long pid = strtol(de->d_name, &end, 10);
       if (*end || pid <= 0 || pid == self)
         continue;
+      /* The pidfd first, then the check, then whether the pidfd's process
+         still lives: if it does, the /proc entry checked was its own, and
+         the signal goes to it, never to a process that got its PID since. */
+      cleanup_close int pidfd = sys_pidfd_open((pid_t)pid, 0);
+      if (pidfd < 0)
+        continue;
       char path[64];
       struct stat st;
       snprintf(path, sizeof path, "%ld/ns/mnt", pid);
       /* Zombies and exited processes have no namespace left: skipped. */
       if (fstatat(host_proc_fd, path, &st, 0) < 0)
         continue;
-      if (st.st_dev == dev && st.st_ino == ino)
-        {
-          kill(pid, SIGKILL);
-          found++;
-        }
+      struct pollfd p = { .fd = pidfd, .events = POLLIN };
+      if (st.st_dev == dev && st.st_ino == ino && poll(&p, 1, 0) == 0
+          && sys_pidfd_send_signal(pidfd, SIGKILL) == 0)
+        found++;
     }
   return found;
 }
