@@ -2,7 +2,13 @@
 /* The session's terminal: its pty, raw mode, the relay (pty.h). */
 #include "pty.h"
 #include "log.h"
+#include "cleanup.h"
 #include "syscalls.h"
+
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,15 +17,43 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+/* The pty multiplexer's device number (Documentation/admin-guide/devices.txt). */
+#define PTMX_MAJOR 5
+#define PTMX_MINOR 2
+
+/* path, opened for real only if it is a ptmx: an O_PATH open that follows
+   no symlink, a check of what it found, and a reopen of that very inode
+   through /proc/thread-self/fd (no second path walk). */
+static int
+open_ptmx(int proc_fd, const char *path)
+{
+  struct open_how how
+      = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+  cleanup_close int opath = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+  if (opath < 0)
+    return -1;
+  struct stat st;
+  if (fstat(opath, &st) < 0)
+    return -1;
+  if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != PTMX_MAJOR || minor(st.st_rdev) != PTMX_MINOR)
+    {
+      errno = ENOTTY;
+      return -1;
+    }
+  char again[64];
+  snprintf(again, sizeof again, "thread-self/fd/%d", opath);
+  return openat(proc_fd, again, O_RDWR | O_NOCTTY | O_CLOEXEC);
+}
+
 int
-pty_open(int *master, int *slave)
+pty_open(int proc_fd, int *master, int *slave)
 {
   static const char *const paths[] = { "/dev/pts/ptmx", "/dev/ptmx" };
   int fd = -1;
   int err = ENOENT;
   for (size_t i = 0; i < sizeof paths / sizeof *paths && fd < 0; i++)
     {
-      fd = open(paths[i], O_RDWR | O_NOCTTY | O_CLOEXEC);
+      fd = open_ptmx(proc_fd, paths[i]);
       if (fd < 0)
         err = errno;
     }

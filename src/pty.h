@@ -10,8 +10,11 @@
 #include <termios.h>
 
 /* Open a pty pair from the devpts of the current view (the target's own
-   /dev/ptmx or /dev/pts/ptmx). */
-int pty_open(int *master, int *slave);
+   /dev/pts/ptmx or /dev/ptmx), never following a symlink there and only
+   once the file is checked to be a pty multiplexer: in a session it is the
+   target's file, opened as the host's root.  proc_fd: the host's /proc,
+   through which the checked file is opened. */
+int pty_open(int proc_fd, int *master, int *slave);
 
 /* The host terminal's mode, saved by pty_raw_enter. */
 struct pty_saved
