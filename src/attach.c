@@ -8,6 +8,7 @@
 #include "command.h"
 #include "log.h"
 #include "pty.h"
+#include "seccomp.h"
 #include "session.h"
 #include "syscalls.h"
 #include "target.h"
@@ -31,6 +32,32 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* The target's seccomp filters, for the command: the session may do no
+   more than the target may, unless the user said --no-seccomp. */
+static int
+read_seccomp(struct session *s)
+{
+  int mode = s->target.status.seccomp;
+  if (mode == 0)
+    return 0;
+  if (s->o->no_seccomp)
+    {
+      cntr_warn("warning: pid %d has a seccomp filter; the session runs without it (--no-seccomp)",
+                s->target.pid);
+      return 0;
+    }
+  if (mode != 2)
+    {
+      cntr_fail(0, "pid %d: runs in seccomp strict mode, which a session cannot", s->target.pid);
+      cntr_hint("--no-seccomp runs the session without it");
+      return -1;
+    }
+  if (seccomp_read_filters(s->target.pid, &s->seccomp) < 0)
+    return -1;
+  cntr_debug("pid %d: %zu seccomp filters, installed in the command", s->target.pid, s->seccomp.n);
+  return 0;
+}
 
 static int
 prepare(struct session *s)
@@ -68,9 +95,11 @@ prepare(struct session *s)
                         s->target.lsm_label, &s->creds)
       < 0)
     return cntr_fail_context("pid %d", s->target.pid);
+  if (read_seccomp(s) < 0)
+    return -1;
 
   s->use_pty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-  if (s->use_pty && pty_open(&s->host_pty_master, &s->host_pty_slave) < 0)
+  if (s->use_pty && pty_open(s->host_proc_fd, &s->host_pty_master, &s->host_pty_slave) < 0)
     return -1;
   errno = 0;
   struct command_inputs in = {
@@ -111,6 +140,7 @@ session_free(struct session *s)
   cleanup_closep(&s->sock[1]);
   target_close(&s->target);
   command_spec_free(&s->command);
+  seccomp_filters_free(&s->seccomp);
   free(s->shim_image);
   s->shim_image = NULL;
 }

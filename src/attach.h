@@ -23,6 +23,7 @@ struct attach_options
   /* --env: "NAME=value", or "NAME" for cntr's own value of NAME (or none). */
   const char *env[ATTACH_MAX_ENV];
   size_t nenv;
+  bool no_seccomp; /* --no-seccomp: the target's filter is not applied */
   bool debug_fuse;
 };
 

@@ -136,6 +136,7 @@ enum
   ATTACH_ENV,
   ATTACH_TYPE,
   ATTACH_TOOLS,
+  ATTACH_NO_SECCOMP,
   ATTACH_VERBOSE,
   ATTACH_HELP,
   ATTACH_VERSION,
@@ -147,6 +148,8 @@ static const struct cli_option attach_options_table[] = {
                    "value of VAR, or no VAR at all); repeatable" },
   [ATTACH_TYPE] = { "type", 't', "LIST", "look NAME up only in these runtimes (comma-separated)" },
   [ATTACH_TOOLS] = { "tools", 0, "DIR", "serve DIR as the tools instead of the host's /" },
+  [ATTACH_NO_SECCOMP]
+  = { "no-seccomp", 0, NULL, "do not apply the target's seccomp filter to the command" },
   [ATTACH_VERBOSE] = { "verbose", 'v', NULL, "explain what cntr does (twice: FUSE debug output)" },
   [ATTACH_HELP] = { "help", 'h', NULL, "show this help and exit" },
   [ATTACH_VERSION] = { "version", 0, NULL, "show the version and exit" },
@@ -212,6 +215,9 @@ cli_parse_attach(int argc, char **argv, const struct cli_io *io, struct attach_o
           break;
         case ATTACH_TOOLS:
           o->tools = (struct tools_spec){ TOOLS_DIRECTORY, optarg };
+          break;
+        case ATTACH_NO_SECCOMP:
+          o->no_seccomp = true;
           break;
         case ATTACH_VERBOSE:
           cntr_verbosity++;

@@ -108,7 +108,7 @@ creds_set_exec_label(const struct session_creds *c, int host_proc_fd)
 }
 
 int
-creds_apply(const struct session_creds *c)
+creds_apply(const struct session_creds *c, const struct seccomp_filters *filters)
 {
   /* The bounding set needs CAP_SETPCAP, which goes away with setuid. */
   int last = cap_max_bits();
@@ -117,6 +117,11 @@ creds_apply(const struct session_creds *c)
       return cntr_fail(errno, "drop capability %d from the bounding set", v);
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
     return cntr_fail(errno, "keep capabilities");
+  /* Without no_new_privs, installing a filter takes CAP_SYS_ADMIN, which the
+     target's identity may not have: before it, as runc does (what follows
+     must be allowed by the filter, as it was for the target's runtime). */
+  if (filters && !c->no_new_privs && seccomp_install(filters) < 0)
+    return -1;
   /* A user namespace whose setgroups is "deny" refuses this; the groups are
      then the ones the namespace already gave us. */
   if (setgroups(c->ngroups, c->groups) < 0 && errno != EPERM)
@@ -131,5 +136,7 @@ creds_apply(const struct session_creds *c)
     return cntr_fail(errno, "reset keep-capabilities");
   if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return cntr_fail(errno, "set no_new_privs");
+  if (filters && c->no_new_privs && seccomp_install(filters) < 0)
+    return -1;
   return 0;
 }

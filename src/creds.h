@@ -6,6 +6,7 @@
 #define CNTR_CREDS_H
 
 #include "procfs.h"
+#include "seccomp.h"
 #include "target.h"
 
 #include <stdbool.h>
@@ -40,8 +41,9 @@ void creds_lsm_exec_attr(const char *current, char *out, size_t size);
    none.  In the command's process, which must write its own attr/exec. */
 int creds_set_exec_label(const struct session_creds *c, int host_proc_fd);
 
-/* Become the target's identity.  Called in the session's last process just
-   before exec, after joining the target's user namespace. */
-int creds_apply(const struct session_creds *c);
+/* Become the target's identity, its seccomp filters (NULL: none) included.
+   Called in the session's last process just before exec, after joining the
+   target's user namespace. */
+int creds_apply(const struct session_creds *c, const struct seccomp_filters *filters);
 
 #endif

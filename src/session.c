@@ -99,7 +99,7 @@ exec_command(struct session *s, int pty_slave, pid_t parent)
       cntr_fail(errno, "chdir / in the target");
       wire_fail(sock, CNTR_EXIT_FAILURE);
     }
-  if (creds_apply(&s->creds) < 0)
+  if (creds_apply(&s->creds, s->seccomp.n ? &s->seccomp : NULL) < 0)
     wire_fail(sock, CNTR_EXIT_FAILURE);
   /* setuid cleared the parent-death signal. */
   if (die_with_parent(parent, SIGKILL) < 0)
@@ -151,7 +151,8 @@ on_session_terminate(int sig)
 static void
 open_terminal(struct session *s, int *master, int *slave, const struct winsize *ws)
 {
-  if (pty_open(master, slave) < 0)
+  bool targets = pty_open(s->host_proc_fd, master, slave) == 0;
+  if (!targets)
     {
       cntr_debug("%s; using a pty of the host", cntr_error_message());
       cntr_error_clear();
@@ -162,8 +163,10 @@ open_terminal(struct session *s, int *master, int *slave, const struct winsize *
   cleanup_closep(&s->host_pty_slave);
   if (ws)
     ioctl(*master, TIOCSWINSZ, ws);
-  /* The command owns its terminal, as login(1) arranges it. */
-  if (fchown(*slave, s->target.status.uid[1], s->target.status.gid[1]) < 0)
+  /* The command owns its terminal, as login(1) arranges it; but never a
+     pty of the host: the host's account of the target's uid would get the
+     operator's terminal (the command has its fd, it needs no more). */
+  if (targets && fchown(*slave, s->target.status.uid[1], s->target.status.gid[1]) < 0)
     cntr_debug("chown the pty: %s", strerror(errno));
 }
 

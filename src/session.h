@@ -41,6 +41,7 @@ struct session
   bool use_pty;
   int host_pty_master, host_pty_slave; /* fallback for a target without devpts */
   struct session_creds creds;
+  struct seccomp_filters seccomp; /* the target's, to install in the command */
   struct command_spec command;
   struct cntrfs *fs;
   void *shim_image;
