@@ -11,7 +11,10 @@
 #     (LD_PRELOAD, BASH_ENV, ENV, PROMPT_COMMAND in PID 1's environment);
 #   - a uid-1000 target runs a setuid-root program of the host's tools;
 #   - a target renames the directory its base dir's mount sits in and
-#     plants its own "tools" there, while a session runs.
+#     plants its own "tools" there, while a session runs;
+#   - a seccomp-filtered target: the session may do no more than it;
+#   - a uid-1000 target without devpts: the host's pty the session falls
+#     back to stays the operator's.
 # shellcheck disable=SC2016 # (sh -c scripts are single-quoted on purpose)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -109,5 +112,36 @@ set -e
 check_eq "the session ends well after the target renamed /var/lib" 0 "$rc"
 check_eq "the session still ran the tools' cat" "$(cat /etc/debian_version)" "$(cat "$IT_WORK/swap.out")"
 check_not_contains "not the target's planted one" "PWNED" "$(cat "$IT_WORK/swap.out" "$IT_WORK/swap.err")"
+
+# --- the target's seccomp filter applies to the session
+IT_TARGET_ARGS="--deny-unshare --caps docker" it_start_target busybox "it-hostile-seccomp-$$"
+pid=$TARGET_PID
+check_match "the target runs with a filter" '^Seccomp:[[:space:]]+2' "$(cat "/proc/$pid/status")"
+run_cntr -- attach "$pid" -- sh -c 'grep ^Seccomp: /proc/self/status; unshare -U true && echo unshared'
+check_run "a session runs in a seccomp-filtered target" 1
+check_match "the command runs with the target's filter" '^Seccomp:[[:space:]]+2' "$OUT"
+check_not_contains "unshare is refused to the session as to the target" "unshared" "$OUT"
+check_contains "... with the filter's EPERM" "Operation not permitted" "$ERR"
+run_cntr -- attach --no-seccomp "$pid" -- sh -c 'unshare -U true && echo unshared'
+check_contains "--no-seccomp: without the filter" "unshared" "$OUT"
+check_contains "--no-seccomp: says so" "warning: pid $pid has a seccomp filter" "$ERR"
+
+# --- a target without devpts: the host pty is not given to its uid
+if command -v tmux >/dev/null; then
+  IT_NO_DEVPTS=1 IT_TARGET_ARGS="--uid 1000" it_start_target scratch "it-hostile-pty-$$"
+  pid=$TARGET_PID
+  sock=$IT_WORK/tmux.sock
+  # cntr's stdin and stdout are the pane's terminal, so the session has one.
+  tmux -S "$sock" -f /dev/null new-session -d -s it -x 100 -y 20 \
+    "env $IT_TAG $CNTR attach $pid -- sh -c 'echo owner=\$(stat -L -c %u /proc/self/fd/0) tty=\$(test -t 0 && echo yes)'; sleep 600"
+  it_on_exit "tmux -S '$sock' kill-server 2>/dev/null"
+  for ((n = 0; n < 100; n++)); do
+    pane=$(tmux -S "$sock" capture-pane -p -t it)
+    grep -q owner= <<<"$pane" && break
+    sleep 0.1
+  done
+  check_match "a session with a terminal ran in a target without devpts" '^owner=[0-9]+ tty=yes' "$pane"
+  check_not_contains "the host pty is not owned by the target's uid" "owner=1000" "$pane"
+fi
 
 it_finish
