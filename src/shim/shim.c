@@ -13,6 +13,13 @@
    before LIBPATH.  PROGRAM is the path the kernel executed (AT_EXECFN),
    except for scripts and vanished paths (see program_path).
 
+   Executing the loader again drops the secure mode (AT_SECURE) the kernel
+   may have asked of the first one (an LSM transition; setuid bits do not
+   count on the nosuid tools): in secure mode the shim does what the loader
+   would have, ignores LD_LIBRARY_PATH and removes the variables glibc
+   removes, and hands the loader the program as an open file, not by a path
+   that could be swapped meanwhile.
+
    Constraints, all because the kernel maps an interpreter at a random base
    and jumps to it with nobody to relocate it:
    - no libc, raw system calls only;
@@ -27,6 +34,7 @@
 #endif
 
 #define AT_NULL 0
+#define AT_SECURE 23
 #define AT_EXECFN 31
 #define AT_FDCWD (-100)
 #define O_RDONLY 0
@@ -177,22 +185,25 @@ static const struct
 };
 
 static char *
+put_number(char *p, unsigned long v)
+{
+  char digits[24];
+  int n = 0;
+  do
+    digits[n++] = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  while (n > 0)
+    *p++ = digits[--n];
+  return p;
+}
+
+static char *
 put_error(char *p, long err)
 {
   for (unsigned long i = 0; i < sizeof error_names / sizeof error_names[0]; i++)
     if (error_names[i].num == err)
       return str_put(p, error_names[i].name);
-
-  char digits[24];
-  int n = 0;
-  unsigned long v = (unsigned long)err;
-  do
-    digits[n++] = (char)('0' + v % 10);
-  while ((v /= 10) != 0);
-  p = str_put(p, "errno ");
-  while (n > 0)
-    *p++ = digits[--n];
-  return p;
+  return put_number(str_put(p, "errno "), (unsigned long)err);
 }
 
 __attribute__((noreturn)) static void
@@ -283,6 +294,29 @@ program_path(const char *execfn, unsigned long argc, char **argv, char *buf, uns
   return execfn;
 }
 
+/* The variables glibc's loader removes in secure mode (UNSECURE_ENVVARS
+   in sysdeps/generic/unsecvars.h); every LD_ one besides.  Fixed-size
+   entries, as error_names. */
+static const struct
+{
+  char name[20];
+} unsecure_names[] = {
+  { "GCONV_PATH=" },  { "GETCONF_DIR=" }, { "HOSTALIASES=" },
+  { "LOCALDOMAIN=" }, { "LOCPATH=" },     { "MALLOC_TRACE=" },
+  { "NIS_PATH=" },    { "NLSPATH=" },     { "RESOLV_HOST_CONF=" },
+  { "RES_OPTIONS=" }, { "TMPDIR=" },      { "TZDIR=" },
+  { "LD_" },
+};
+
+static int
+is_unsecure(const char *entry)
+{
+  for (unsigned long i = 0; i < sizeof unsecure_names / sizeof unsecure_names[0]; i++)
+    if (str_has_prefix(entry, unsecure_names[i].name))
+      return 1;
+  return 0;
+}
+
 __attribute__((used, noreturn, visibility("hidden"))) void shim_main(unsigned long *sp);
 
 void
@@ -295,12 +329,26 @@ shim_main(unsigned long *sp)
   char **e = envp;
   while (*e)
     e++;
+  unsigned long nenv = (unsigned long)(e - envp);
   const char *execfn = 0;
+  int secure = 0;
   for (unsigned long *auxv = (unsigned long *)(e + 1); auxv[0] != AT_NULL; auxv += 2)
     if (auxv[0] == AT_EXECFN)
       execfn = (const char *)auxv[1];
+    else if (auxv[0] == AT_SECURE)
+      secure = auxv[1] != 0;
   if (!execfn)
     die("no AT_EXECFN in the auxiliary vector", 0, 0);
+  char *secure_env[secure ? nenv + 1 : 1];
+  if (secure)
+    {
+      unsigned long m = 0;
+      for (e = envp; *e; e++)
+        if (!is_unsecure(*e))
+          secure_env[m++] = *e;
+      secure_env[m] = 0;
+      envp = secure_env;
+    }
 
   /* Hide the block's origin from the optimiser: its content is written into
      the image after compilation, never by this program. */
@@ -316,7 +364,7 @@ shim_main(unsigned long *sp)
      keep the user's directories first, as the loader would have searched
      them.  The loader takes the last LD_LIBRARY_PATH of the environment. */
   const char *user = 0;
-  for (e = envp; *e; e++)
+  for (e = envp; *e && !secure; e++)
     if (str_has_prefix(*e, "LD_LIBRARY_PATH="))
       user = *e + sizeof "LD_LIBRARY_PATH=" - 1;
   if (user && !*user)
@@ -347,7 +395,21 @@ shim_main(unsigned long *sp)
   args[n++] = (char *)"--argv0";
   args[n++] = (char *)argv0;
   char exe_buf[4096];
-  args[n++] = (char *)program_path(execfn, argc, argv, exe_buf, sizeof exe_buf);
+  const char *program = program_path(execfn, argc, argv, exe_buf, sizeof exe_buf);
+  /* Secure: the file itself, open (not close-on-exec: the loader opens it
+     again as /proc/self/fd/N, the one fd it keeps), when /proc is there. */
+  char by_fd[40];
+  if (secure)
+    {
+      long fd = raw_syscall4(NR_openat, AT_FDCWD, (long)program, O_RDONLY, 0);
+      if (fd < 0)
+        die("cannot open", program, -fd);
+      *put_number(str_put(by_fd, "/proc/self/fd/"), (unsigned long)fd) = '\0';
+      struct file_id id;
+      if (file_id(by_fd, &id) == 0)
+        program = by_fd;
+    }
+  args[n++] = (char *)program;
   for (unsigned long i = 1; i < argc; i++)
     args[n++] = argv[i];
   args[n] = 0;

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -202,6 +203,8 @@ struct how
   /* Execute an fd with execveat(AT_EMPTY_PATH), O_CLOEXEC or not: the kernel
      passes AT_EXECFN "/dev/fd/N", which is gone if it was O_CLOEXEC. */
   bool by_fd, cloexec;
+  /* Execute as this uid (0: as we are), for setuid programs. */
+  uid_t uid;
 };
 
 /* Exit status of the child when it could not set up what how asks. */
@@ -234,6 +237,8 @@ run(const char *path, char *const argv[], char *const envp[], const struct how *
               || mount("none", "/proc", "tmpfs", 0, NULL) < 0))
         _exit(RUN_UNSUPPORTED);
       alarm(30);
+      if (how->uid && (setgroups(0, NULL) < 0 || setgid(how->uid) < 0 || setuid(how->uid) < 0))
+        _exit(RUN_UNSUPPORTED);
       if (how->by_fd)
         {
           int fd = open(path, O_PATH | (how->cloexec ? O_CLOEXEC : 0));
@@ -390,6 +395,28 @@ main(int argc, char **argv)
     r = run(p, args, env_empty, NULL);
     check_run("LD_LIBRARY_PATH empty", &r, 0, "argc=1\nargv[0]=probe\nlib=A\n");
     result_release(&r);
+  }
+
+  /* Secure mode (a setuid program run by another user): the shim does what
+     the loader would, LD_LIBRARY_PATH is ignored and LD_ variables go. */
+  {
+    char *sp = tmp_path("suid-probe");
+    copy_patched(probe, sp, shim);
+    if (chmod(tmpdir, 0755) < 0 || chmod(sp, 04755) < 0)
+      bail(1, "chmod: %m");
+    char *ldlp;
+    if (asprintf(&ldlp, "LD_LIBRARY_PATH=%s", libb) < 0)
+      bail(1, "out of memory");
+    char *args[] = { "probe", NULL };
+    char *env[] = { ldlp, "LD_PRELOAD=/nonexistent.so", NULL };
+    struct how as_nobody = { .uid = 65534 };
+    r = run(sp, args, env, &as_nobody);
+    check_run("AT_SECURE: LD_LIBRARY_PATH ignored", &r, 0, "argc=1\nargv[0]=probe\nlib=A\n");
+    check(strstr(r.err, "nonexistent.so") == NULL, "AT_SECURE: LD_PRELOAD removed: %s", r.err);
+    result_release(&r);
+    chmod(tmpdir, 0700);
+    free(ldlp);
+    free(sp);
   }
 
   /* Executed by a relative path: AT_EXECFN is relative, and so is fine. */
