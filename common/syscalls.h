@@ -31,6 +31,11 @@
 #ifndef MOVE_MOUNT_F_EMPTY_PATH
 #define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
 #endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#endif
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
@@ -64,6 +69,19 @@ sys_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *
                unsigned flags)
 {
   return (int)syscall(SYS_move_mount, from_dirfd, from_path, to_dirfd, to_path, flags);
+}
+
+/* struct mount_attr of linux/mount.h, which glibc 2.36's sys/mount.h
+   conflicts with. */
+struct sys_mount_attr
+{
+  unsigned long long attr_set, attr_clr, propagation, userns_fd;
+};
+
+static inline int
+sys_mount_setattr(int dirfd, const char *path, unsigned flags, const struct sys_mount_attr *attr)
+{
+  return (int)syscall(SYS_mount_setattr, dirfd, path, flags, attr, sizeof *attr);
 }
 
 /* The credential calls below change the calling thread only: glibc's

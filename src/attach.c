@@ -14,6 +14,7 @@
 #include "target.h"
 #include "tools-fs.h"
 #include "tools-source.h"
+#include "util.h"
 #include "view.h"
 #include "wire.h"
 
@@ -30,6 +31,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +61,62 @@ read_seccomp(struct session *s)
   return 0;
 }
 
+/* Whether path is base or below it. */
+static bool
+path_within(const char *path, const char *base)
+{
+  size_t n = strlen(base);
+  while (n > 1 && base[n - 1] == '/')
+    n--;
+  return !strncmp(path, base, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/* --volume: the host's trees, taken now (detached, nosuid, nodev, read-only
+   if asked), to be attached in the session's view. */
+static int
+open_volumes(struct session *s)
+{
+  const struct attach_options *o = s->o;
+  for (size_t i = 0; i < o->nvolumes; i++)
+    {
+      const struct attach_volume *v = &o->volumes[i];
+      s->volume_trees[i] = -1;
+      s->nvolumes = i + 1; /* what session_free releases */
+      cleanup_free char *host = strndup(v->spec, v->host_len);
+      char *path = strndup(v->path, v->path_len);
+      char *what = xasprintf("--volume %s", v->spec);
+      s->volume_points[i] = (struct view_mountpoint){ .path = path, .what = what };
+      if (!host || !path || !what)
+        return cntr_fail(ENOMEM, "--volume");
+      cleanup_strv char **parts = view_path_components(path);
+      if (!parts || !parts[0])
+        return cntr_fail(0, "%s: PATH must be an absolute path below /, without . or ..", what);
+      if (path_within(path, o->base_dir) || path_within(o->base_dir, path))
+        {
+          cntr_fail(0, "%s: PATH is the base dir %s, or inside it, or contains it", what,
+                    o->base_dir);
+          cntr_hint("choose another PATH, or move the tools with CNTR_BASE_DIR");
+          return -1;
+        }
+      int tree = sys_open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+      if (tree < 0)
+        return cntr_fail(errno, "%s: %s", what, host);
+      s->volume_trees[i] = tree;
+      struct stat st;
+      if (fstat(tree, &st) < 0)
+        return cntr_fail(errno, "%s: stat %s", what, host);
+      if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+        return cntr_fail(0, "%s: %s is not a directory or a regular file", what, host);
+      s->volume_points[i].is_file = S_ISREG(st.st_mode);
+      struct sys_mount_attr attr = {
+        .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (v->read_only ? MOUNT_ATTR_RDONLY : 0),
+      };
+      if (sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) < 0)
+        return cntr_fail(errno, "%s: make it nosuid, nodev%s", what, v->read_only ? ", ro" : "");
+    }
+  return 0;
+}
+
 static int
 prepare(struct session *s)
 {
@@ -82,7 +140,7 @@ prepare(struct session *s)
     return cntr_fail(errno, "open /proc");
   if (target_open_as(o->target, o->types, &s->target) < 0)
     return -1;
-  if (tools_source_open(&o->tools, &s->tools_fd) < 0)
+  if (tools_source_open(&o->tools, &s->tools_fd) < 0 || open_volumes(s) < 0)
     return -1;
   s->fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
   if (s->fuse_fd < 0)
@@ -141,6 +199,13 @@ session_free(struct session *s)
   target_close(&s->target);
   command_spec_free(&s->command);
   seccomp_filters_free(&s->seccomp);
+  for (size_t i = 0; i < s->nvolumes; i++)
+    {
+      cleanup_closep(&s->volume_trees[i]);
+      free((char *)s->volume_points[i].path);
+      free((char *)s->volume_points[i].what);
+    }
+  s->nvolumes = 0;
   free(s->shim_image);
   s->shim_image = NULL;
 }

@@ -12,6 +12,17 @@
 
 #define CNTR_DEFAULT_BASE_DIR "/var/lib/cntr"
 #define ATTACH_MAX_ENV 128
+#define ATTACH_MAX_VOLUMES 16
+
+/* -v HOSTDIR:PATH[:ro|:rw]: the pieces of the option's argument. */
+struct attach_volume
+{
+  const char *spec;
+  size_t host_len; /* HOSTDIR is spec[0..host_len) */
+  const char *path;
+  size_t path_len;
+  bool read_only;
+};
 
 struct attach_options
 {
@@ -23,6 +34,8 @@ struct attach_options
   /* --env: "NAME=value", or "NAME" for cntr's own value of NAME (or none). */
   const char *env[ATTACH_MAX_ENV];
   size_t nenv;
+  struct attach_volume volumes[ATTACH_MAX_VOLUMES];
+  size_t nvolumes;
   bool no_seccomp; /* --no-seccomp: the target's filter is not applied */
   bool debug_fuse;
 };

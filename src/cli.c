@@ -136,6 +136,7 @@ enum
   ATTACH_ENV,
   ATTACH_TYPE,
   ATTACH_TOOLS,
+  ATTACH_VOLUME,
   ATTACH_NO_SECCOMP,
   ATTACH_VERBOSE,
   ATTACH_HELP,
@@ -148,13 +149,35 @@ static const struct cli_option attach_options_table[] = {
                    "value of VAR, or no VAR at all); repeatable" },
   [ATTACH_TYPE] = { "type", 't', "LIST", "look NAME up only in these runtimes (comma-separated)" },
   [ATTACH_TOOLS] = { "tools", 0, "DIR", "serve DIR as the tools instead of the host's /" },
+  [ATTACH_VOLUME] = { "volume", 'v', "HOSTDIR:PATH[:ro]",
+                      "the host's directory (or file) HOSTDIR at PATH in the session,\n"
+                      "read-write unless :ro, nosuid, nodev; repeatable" },
   [ATTACH_NO_SECCOMP]
   = { "no-seccomp", 0, NULL, "do not apply the target's seccomp filter to the command" },
-  [ATTACH_VERBOSE] = { "verbose", 'v', NULL, "explain what cntr does (twice: FUSE debug output)" },
+  /* -v is docker's --volume. */
+  [ATTACH_VERBOSE] = { "verbose", 0, NULL, "explain what cntr does (twice: FUSE debug output)" },
   [ATTACH_HELP] = { "help", 'h', NULL, "show this help and exit" },
   [ATTACH_VERSION] = { "version", 0, NULL, "show the version and exit" },
   { NULL, 0, NULL, NULL },
 };
+
+/* -v HOSTDIR:PATH[:ro|:rw] into its pieces; a usage error otherwise. */
+static int
+parse_volume(const char *spec, const struct cli_io *io, struct attach_volume *v)
+{
+  const char *colon = strchr(spec, ':');
+  if (!colon || colon == spec || colon[1] != '/')
+    return usage_error("attach", io, "--volume '%s': needs HOSTDIR:PATH, PATH absolute", spec);
+  *v = (struct attach_volume){ .spec = spec,
+                               .host_len = (size_t)(colon - spec),
+                               .path = colon + 1 };
+  const char *mode = strchr(v->path, ':');
+  v->path_len = mode ? (size_t)(mode - v->path) : strlen(v->path);
+  if (mode && strcmp(mode, ":ro") && strcmp(mode, ":rw"))
+    return usage_error("attach", io, "--volume '%s': '%s' is not :ro or :rw", spec, mode);
+  v->read_only = mode && !strcmp(mode, ":ro");
+  return 0;
+}
 
 static void
 attach_usage(FILE *out)
@@ -215,6 +238,16 @@ cli_parse_attach(int argc, char **argv, const struct cli_io *io, struct attach_o
           break;
         case ATTACH_TOOLS:
           o->tools = (struct tools_spec){ TOOLS_DIRECTORY, optarg };
+          break;
+        case ATTACH_VOLUME:
+          if (o->nvolumes == ATTACH_MAX_VOLUMES)
+            {
+              usage_error("attach", io, "--volume: more than %d volumes", ATTACH_MAX_VOLUMES);
+              return CLI_ERROR;
+            }
+          if (parse_volume(optarg, io, &o->volumes[o->nvolumes]) < 0)
+            return CLI_ERROR;
+          o->nvolumes++;
           break;
         case ATTACH_NO_SECCOMP:
           o->no_seccomp = true;

@@ -197,9 +197,25 @@ session_child(struct session *s, pid_t parent, const struct winsize *ws)
       cntr_fail(errno, "stat the session's mount namespace");
       wire_fail(sock, CNTR_EXIT_FAILURE);
     }
-  if (view_make_mountpoint(s->o->base_dir) < 0
+  struct view_mountpoint points[1 + ATTACH_MAX_VOLUMES] = {
+    { .path = s->o->base_dir,
+      .what = "the base dir",
+      .hint = "set CNTR_BASE_DIR to a path that is free in the target" },
+  };
+  for (size_t i = 0; i < s->nvolumes; i++)
+    points[1 + i] = s->volume_points[i];
+  if (view_make_mountpoints(points, 1 + s->nvolumes) < 0
       || view_mount_fuse(s->o->base_dir, s->fuse_options) < 0)
     wire_fail(sock, CNTR_EXIT_FAILURE);
+  for (size_t i = 0; i < s->nvolumes; i++)
+    {
+      if (view_attach_tree(s->volume_trees[i], s->volume_points[i].path) < 0)
+        {
+          cntr_fail_context("%s", s->volume_points[i].what);
+          wire_fail(sock, CNTR_EXIT_FAILURE);
+        }
+      cleanup_closep(&s->volume_trees[i]);
+    }
   /* Only cntr may hold /dev/fuse: if it dies, the kernel must see the last
      fd close and abort the connection instead of leaving requests hanging. */
   cleanup_closep(&s->fuse_fd);

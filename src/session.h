@@ -21,6 +21,7 @@
 #include "command.h"
 #include "creds.h"
 #include "target.h"
+#include "view.h"
 
 #include <stdbool.h>
 #include <sys/ioctl.h>
@@ -45,6 +46,11 @@ struct session
   struct command_spec command;
   struct cntrfs *fs;
   void *shim_image;
+  /* --volume: detached mount trees of the host's directories, and where
+     they go. */
+  size_t nvolumes;
+  int volume_trees[ATTACH_MAX_VOLUMES];
+  struct view_mountpoint volume_points[ATTACH_MAX_VOLUMES];
 };
 
 /* The signals a terminal sends; the session child ignores them, the

@@ -135,9 +135,10 @@ open_dir_noatime_at(int dirfd, const char *name)
 }
 
 /* Recreate every entry of the target's directory old_dir in its stand-in
-   new_dir, but skip (the next stand-in on the way to the base dir). */
+   new_dir, but those named in skip[0..nskip) (the next stand-ins and
+   mount points on the way). */
 static int
-splice_entries(int old_dir, int new_dir, const char *skip, const char *where)
+splice_entries(int old_dir, int new_dir, const char *const *skip, size_t nskip, const char *where)
 {
   cleanup_closedir DIR *dir = fdopendir(dup(old_dir));
   if (!dir)
@@ -146,9 +147,10 @@ splice_entries(int old_dir, int new_dir, const char *skip, const char *where)
   errno = 0;
   while ((de = readdir(dir)))
     {
-      if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !strcmp(de->d_name, skip))
-        continue;
-      if (splice_entry(old_dir, new_dir, de->d_name, de->d_type) < 0)
+      bool skipped = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+      for (size_t i = 0; i < nskip && !skipped; i++)
+        skipped = !strcmp(de->d_name, skip[i]);
+      if (!skipped && splice_entry(old_dir, new_dir, de->d_name, de->d_type) < 0)
         return cntr_fail_context("splice %s", where);
       errno = 0;
     }
@@ -170,16 +172,107 @@ copy_owner_and_mode(int old_dir, int new_dir, const char *where)
   return 0;
 }
 
-int
-view_make_mountpoint(const char *base_dir)
+/* A mount point's path, split, on the way through the stand-ins. */
+struct splice_path
 {
-  cleanup_strv char **parts = view_path_components(base_dir);
-  if (!parts || !parts[0])
+  char **parts;
+  const struct view_mountpoint *point;
+};
+
+static int splice_level(int old_dir, int new_dir, const char *where, struct splice_path *paths,
+                        size_t n, size_t depth);
+
+/* The entry name of directory new_dir, through which paths[0..n) go on. */
+static int
+splice_child(int old_dir, int new_dir, const char *where, const char *name,
+             struct splice_path *paths, size_t n, size_t depth)
+{
+  cleanup_free char *child_where = xasprintf("%s%s%s", where, depth ? "/" : "", name);
+  if (!child_where)
+    return cntr_fail(ENOMEM, "splice");
+  for (size_t i = 0; i < n; i++)
+    if (!paths[i].parts[depth + 1])
+      {
+        /* A mount point: nothing of the target's is looked into. */
+        if (n > 1)
+          return cntr_fail(0, "%s: inside %s", paths[i == 0 ? 1 : 0].point->what,
+                           paths[i].point->what);
+        if (paths[i].point->is_file)
+          {
+            cleanup_close int fd
+                = openat(new_dir, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOCTTY, 0644);
+            if (fd < 0)
+              return cntr_fail(errno, "create %s in the session", child_where);
+          }
+        else if (mkdirat(new_dir, name, 0755) < 0)
+          return cntr_fail(errno, "create %s in the session", child_where);
+        return 0;
+      }
+  /* A stand-in, for the target's directory of that name (following its
+     symlinks, which resolve inside its root) when it has one. */
+  cleanup_close int child_old = -1;
+  if (old_dir >= 0)
     {
-      cntr_fail(0, "base dir '%s': must be an absolute path below /", base_dir);
-      cntr_hint("set CNTR_BASE_DIR to a path such as /var/lib/cntr");
-      return -1;
+      child_old = open_dir_noatime_at(old_dir, name);
+      if (child_old < 0 && errno == ENOTDIR)
+        {
+          cntr_fail(ENOTDIR, "%s: %s in the target", paths[0].point->what, child_where);
+          if (paths[0].point->hint)
+            cntr_hint("%s", paths[0].point->hint);
+          return -1;
+        }
+      if (child_old < 0 && errno != ENOENT)
+        return cntr_fail(errno, "open %s in the target", child_where);
     }
+  if (mkdirat(new_dir, name, 0755) < 0)
+    return cntr_fail(errno, "create %s in the session", child_where);
+  cleanup_close int child_new
+      = openat(new_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (child_new < 0)
+    return cntr_fail(errno, "open %s in the session", child_where);
+  if (child_old >= 0 && copy_owner_and_mode(child_old, child_new, child_where) < 0)
+    return -1;
+  return splice_level(child_old, child_new, child_where, paths, n, depth + 1);
+}
+
+/* The stand-in new_dir of the target's directory old_dir (-1 when the
+   target has none) at where, through which paths[0..n) go on at their
+   component depth: every entry of the target's but those, then each of
+   those. */
+static int
+splice_level(int old_dir, int new_dir, const char *where, struct splice_path *paths, size_t n,
+             size_t depth)
+{
+  const char *names[VIEW_MAX_MOUNTPOINTS];
+  size_t nnames = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      bool seen = false;
+      for (size_t k = 0; k < nnames && !seen; k++)
+        seen = !strcmp(names[k], paths[i].parts[depth]);
+      if (!seen)
+        names[nnames++] = paths[i].parts[depth];
+    }
+  if (old_dir >= 0 && splice_entries(old_dir, new_dir, names, nnames, where) < 0)
+    return -1;
+  for (size_t k = 0; k < nnames; k++)
+    {
+      /* The paths through this name, first in the array. */
+      struct splice_path sub[VIEW_MAX_MOUNTPOINTS];
+      size_t m = 0;
+      for (size_t i = 0; i < n; i++)
+        if (!strcmp(paths[i].parts[depth], names[k]))
+          sub[m++] = paths[i];
+      if (splice_child(old_dir, new_dir, where, names[k], sub, m, depth) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* The tmpfs root with the stand-ins of paths[0..n), entered. */
+static int
+build_root(struct splice_path *paths, size_t n)
+{
   cleanup_close int old_root = open_dir_noatime_at(AT_FDCWD, "/");
   if (old_root < 0)
     return cntr_fail(errno, "open /");
@@ -197,67 +290,49 @@ view_make_mountpoint(const char *base_dir)
   cleanup_close int new_root = open("/..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (new_root < 0)
     return cntr_fail(errno, "open the tmpfs over /");
-
-  /* Every directory on the way to the base dir is a stand-in in this tmpfs,
-     the target's entries bound into it: the target may rename or replace
-     its own directories, but not these, so the base dir's path always leads
-     to the tools. */
-  cleanup_close int old_dir = steal_fd(&old_root);
-  cleanup_close int new_dir = steal_fd(&new_root);
-  cleanup_free char *where = strdup("/");
-  if (!where)
-    return cntr_fail(ENOMEM, "splice");
-  if (splice_entries(old_dir, new_dir, parts[0], where) < 0)
+  /* Every directory on the way to a mount point is a stand-in in this
+     tmpfs, the target's entries bound into it: the target may rename or
+     replace its own directories, but not these, so the paths always lead to
+     what the session mounts there. */
+  if (splice_level(old_root, new_root, "/", paths, n, 0) < 0)
     return -1;
-  for (size_t i = 0; parts[i]; i++)
-    {
-      cleanup_free char *next_where = xasprintf("%s%s%s", where, i ? "/" : "", parts[i]);
-      if (!next_where)
-        return cntr_fail(ENOMEM, "splice");
-      /* The target's directory of that name (following its symlinks, which
-         resolve inside its root), when it has one; the base dir itself is
-         never looked into. */
-      cleanup_close int next_old = -1;
-      if (parts[i + 1] && old_dir >= 0)
-        {
-          next_old = open_dir_noatime_at(old_dir, parts[i]);
-          if (next_old < 0 && errno != ENOENT)
-            {
-              if (errno == ENOTDIR)
-                {
-                  cntr_fail(ENOTDIR, "base dir %s: %s in the target", base_dir, next_where);
-                  cntr_hint("set CNTR_BASE_DIR to a path that is free in the target");
-                  return -1;
-                }
-              return cntr_fail(errno, "open %s in the target", next_where);
-            }
-        }
-      if (mkdirat(new_dir, parts[i], 0755) < 0)
-        return cntr_fail(errno, "create %s in the session", next_where);
-      cleanup_close int next_new
-          = openat(new_dir, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (next_new < 0)
-        return cntr_fail(errno, "open %s in the session", next_where);
-      if (next_old >= 0
-          && (copy_owner_and_mode(next_old, next_new, next_where) < 0
-              || splice_entries(next_old, next_new, parts[i + 1], next_where) < 0))
-        return -1;
-      cleanup_closep(&old_dir);
-      cleanup_closep(&new_dir);
-      old_dir = steal_fd(&next_old);
-      new_dir = steal_fd(&next_new);
-      free(where);
-      where = steal_pointer(&next_where);
-    }
-
   /* Read-only from now on: a file created beside the stand-ins would land in
      this tmpfs and vanish with the session, and on a read-only target it
      would even succeed where the target says EROFS.  Better an honest EROFS. */
   if (mount(NULL, "/..", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
     return cntr_fail(errno, "make the stand-ins read-only");
-  cleanup_close int root = open("/..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0 || fchdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0)
+  if (fchdir(new_root) < 0 || chroot(".") < 0 || chdir("/") < 0)
     return cntr_fail(errno, "enter the session's root");
+  return 0;
+}
+
+int
+view_make_mountpoints(const struct view_mountpoint *points, size_t n)
+{
+  if (n == 0 || n > VIEW_MAX_MOUNTPOINTS)
+    return cntr_fail(EINVAL, "splice %zu mount points", n);
+  char **parts[VIEW_MAX_MOUNTPOINTS] = { 0 };
+  struct splice_path paths[VIEW_MAX_MOUNTPOINTS];
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++)
+    {
+      parts[i] = view_path_components(points[i].path);
+      paths[i] = (struct splice_path){ parts[i], &points[i] };
+      if (!parts[i] || !parts[i][0])
+        rc = cntr_fail(0, "%s: must be an absolute path below /, without . or ..", points[i].what);
+    }
+  if (rc == 0)
+    rc = build_root(paths, n);
+  for (size_t i = 0; i < n; i++)
+    strv_free(parts[i]);
+  return rc;
+}
+
+int
+view_attach_tree(int tree_fd, const char *path)
+{
+  if (move_mount_to(tree_fd, AT_FDCWD, path) < 0)
+    return cntr_fail(errno, "mount it at %s", path);
   return 0;
 }
 

@@ -6,18 +6,37 @@
 #ifndef CNTR_VIEW_H
 #define CNTR_VIEW_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 /* Enter the target's mount namespace and unshare a private copy of it whose
    mount events do not propagate back (slave), so nothing we mount is ever
    seen by the target. */
 int view_enter(int target_mntns_fd);
 
-/* Make base_dir (absolute) a directory in the view without writing one byte
-   to the target: a tmpfs stacked on "/" becomes the process's root
-   (switch_root style), every directory on the way to base_dir is a stand-in
-   in it into which the target's entries of that directory are re-bound,
-   and base_dir is an empty directory of it.  The target cannot rename or
-   replace any of them: the path leads to what the session mounts there. */
-int view_make_mountpoint(const char *base_dir);
+/* A place in the view where the session mounts something: the base dir or
+   a volume. */
+struct view_mountpoint
+{
+  const char *path; /* absolute */
+  bool is_file;     /* a regular file is mounted there (else a directory) */
+  const char *what; /* for messages: "base dir /var/lib/cntr" */
+  const char *hint; /* when a directory of the target is in the way; or NULL */
+};
+
+#define VIEW_MAX_MOUNTPOINTS 32
+
+/* Make every mount point an empty directory (or file) in the view without
+   writing one byte to the target: a tmpfs stacked on "/" becomes the
+   process's root (switch_root style), every directory on the way to a
+   mount point is a stand-in in it into which the target's entries of that
+   directory are re-bound, and the mount points are its own.  The target
+   cannot rename or replace any of them: the paths lead to what the session
+   mounts there.  Mount points may not be inside one another. */
+int view_make_mountpoints(const struct view_mountpoint *points, size_t n);
+
+/* Attach a detached mount tree (open_tree(2)) at path. */
+int view_attach_tree(int tree_fd, const char *path);
 
 /* Mount the FUSE file system on base_dir (nosuid, nodev) with the given
    kernel options ("fd=N,rootmode=..."). */
