@@ -62,13 +62,19 @@ attach_takes_options_then_the_target_then_the_command(void **state)
   struct capture *c = *state;
   struct attach_options o;
   assert_int_equal(PARSE(cli_parse_attach, c, &o, "attach", "-t", "docker,podman", "--tools",
-                         "/opt/t", "-vv", "web", "--", "ps", "-e"),
+                         "/opt/t", "--verbose", "--verbose", "-v", "/srv/out:/out:ro", "web", "--",
+                         "ps", "-e"),
                    CLI_RUN);
   assert_string_equal(o.types, "docker,podman");
   assert_int_equal(o.tools.kind, TOOLS_DIRECTORY);
   assert_string_equal(o.tools.arg, "/opt/t");
   assert_int_equal(cntr_verbosity, 2);
   assert_true(o.debug_fuse);
+  assert_int_equal(o.nvolumes, 1);
+  assert_int_equal(o.volumes[0].host_len, strlen("/srv/out"));
+  assert_int_equal(strncmp(o.volumes[0].path, "/out", o.volumes[0].path_len), 0);
+  assert_int_equal(o.volumes[0].path_len, strlen("/out"));
+  assert_true(o.volumes[0].read_only);
   assert_string_equal(o.target, "web");
   assert_string_equal(o.command[0], "ps");
   assert_string_equal(o.command[1], "-e");
@@ -130,7 +136,9 @@ mistakes_are_one_line_and_a_pointer_to_help(void **state)
   struct ps_options p;
   assert_int_equal(PARSE(cli_parse_attach, c, &o, "attach", "-x", "42"), CLI_ERROR);
   assert_int_equal(PARSE(cli_parse_attach, c, &o, "attach", "--tools"), CLI_ERROR);
-  assert_int_equal(PARSE(cli_parse_attach, c, &o, "attach", "-v"), CLI_ERROR);
+  assert_int_equal(PARSE(cli_parse_attach, c, &o, "attach", "--verbose"), CLI_ERROR);
+  assert_int_equal(PARSE(cli_parse_attach, c, &o, "attach", "-v", "/a:b", "42"), CLI_ERROR);
+  assert_int_equal(PARSE(cli_parse_attach, c, &o, "attach", "-v", "/a:/b:rx", "42"), CLI_ERROR);
   assert_int_equal(PARSE(cli_parse_mount, c, &m, "mount", "-r", "/a"), CLI_ERROR);
   assert_int_equal(PARSE(cli_parse_ps, c, &p, "ps", "--format", "xml"), CLI_ERROR);
   assert_int_equal(PARSE(cli_parse_ps, c, &p, "ps", "extra"), CLI_ERROR);
@@ -140,6 +148,10 @@ mistakes_are_one_line_and_a_pointer_to_help(void **state)
                               "cntr: attach: option '--tools' needs an argument\n"
                               "Try 'cntr attach --help' for more information.\n"
                               "cntr: attach: missing target (a PID or a container name)\n"
+                              "Try 'cntr attach --help' for more information.\n"
+                              "cntr: attach: --volume '/a:b': needs HOSTDIR:PATH, PATH absolute\n"
+                              "Try 'cntr attach --help' for more information.\n"
+                              "cntr: attach: --volume '/a:/b:rx': ':rx' is not :ro or :rw\n"
                               "Try 'cntr attach --help' for more information.\n"
                               "cntr: mount: needs SOURCE and MOUNTPOINT\n"
                               "Try 'cntr mount --help' for more information.\n"
