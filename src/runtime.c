@@ -5,6 +5,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "proc-exec.h"
+#include "procfs.h"
 #include "util.h"
 
 #include <errno.h>
@@ -148,41 +149,30 @@ runtime_cli(const struct runtime_ctx *ctx, char *const argv[], char **out)
   return 0;
 }
 
-unsigned long long
-runtime_pid_start_time(pid_t pid)
+/* /proc/PID/stat of a live process; -1 when it is gone. */
+static int
+read_stat(pid_t pid, struct proc_stat *st)
 {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
   cleanup_free char *text = NULL;
   if (read_file_at(AT_FDCWD, path, &text, NULL) < 0)
-    return 0;
-  /* comm may hold spaces and parentheses: fields count from the last ')'.
-     After it: state (3) ... starttime (22). */
-  char *p = strrchr(text, ')');
-  if (!p)
-    return 0;
-  p++;
-  for (int field = 3; field < 22; field++)
-    {
-      p = strchr(p + 1, ' ');
-      if (!p)
-        return 0;
-    }
-  return strtoull(p + 1, NULL, 10);
+    return -1;
+  return proc_parse_stat(text, st);
+}
+
+unsigned long long
+runtime_pid_start_time(pid_t pid)
+{
+  struct proc_stat st;
+  return read_stat(pid, &st) == 0 ? st.start_time : 0;
 }
 
 bool
 runtime_pid_alive(pid_t pid)
 {
-  if (pid <= 0)
-    return false;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  cleanup_free char *text = NULL;
-  if (read_file_at(AT_FDCWD, path, &text, NULL) < 0)
-    return false;
-  const char *p = strrchr(text, ')');
-  return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+  struct proc_stat st;
+  return pid > 0 && read_stat(pid, &st) == 0 && st.state != 'Z' && st.state != 'X';
 }
 
 char *
