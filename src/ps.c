@@ -2,15 +2,16 @@
 #include "ps.h"
 #include "cleanup.h"
 #include "log.h"
+#include "ns.h"
 #include "runtime.h"
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <libmount.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 struct row
 {
@@ -40,15 +41,16 @@ root_read_only(pid_t pid)
   return ro;
 }
 
+/* 1 when the process runs in a user namespace other than ours, 0 when in
+   ours, -1 unknown. */
 static int
 in_user_namespace(pid_t pid)
 {
   char path[64];
-  struct stat ours, theirs;
-  snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
-  if (stat("/proc/self/ns/user", &ours) < 0 || stat(path, &theirs) < 0)
-    return -1;
-  return ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev;
+  snprintf(path, sizeof path, "/proc/%d", pid);
+  cleanup_close int proc_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int ours = proc_fd < 0 ? -1 : ns_is_ours(proc_fd, NS_USER);
+  return ours < 0 ? -1 : !ours;
 }
 
 static const char *
