@@ -114,26 +114,19 @@ int
 cntr_ps(const struct ps_options *o)
 {
   const struct runtime_ctx ctx = { .root = "", .timeout_ms = RUNTIME_DEFAULT_TIMEOUT_MS };
-  const struct runtime_backend *sel[32];
-  size_t n = 0;
-  if (o->types)
-    {
-      int k = runtime_parse_types(o->types, sel, sizeof sel / sizeof *sel);
-      if (k < 0)
-        return CNTR_EXIT_FAILURE;
-      n = (size_t)k;
-    }
-  else
-    for (; n < runtime_table_len; n++)
-      sel[n] = runtime_table[n];
+  const struct runtime_backend *sel[RUNTIME_COUNT];
+  int asked = runtime_parse_types(o->types, sel, RUNTIME_COUNT);
+  if (asked < 0)
+    return CNTR_EXIT_FAILURE;
+  size_t n = (size_t)asked;
 
-  struct runtime_list lists[32] = { 0 };
+  struct runtime_list lists[RUNTIME_COUNT] = { 0 };
   struct row *rows = NULL;
   size_t nrows = 0;
   int rc = 0;
   for (size_t i = 0; i < n; i++)
     {
-      int st = sel[i]->list(&ctx, &lists[i]);
+      int st = sel[i]->list ? sel[i]->list(&ctx, &lists[i]) : RUNTIME_ABSENT;
       if (st < 0)
         {
           /* One runtime failing does not hide the others. */

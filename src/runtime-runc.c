@@ -107,5 +107,7 @@ runc_list(const struct runtime_ctx *ctx, struct runtime_list *out)
 
 const struct runtime_backend runtime_runc = {
   .name = "runc",
+  .summary = "runc and crun started by hand: their state directories",
+  .syntax = "ID",
   .list = runc_list,
 };

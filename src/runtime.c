@@ -11,33 +11,55 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The order a bare name is tried in.  Runtimes that give containers names
-   come before those that only know IDs, and a runtime that sits on top of
-   another before it (docker, nerdctl and CRI before containerd, whose
-   namespaces moby, default and k8s.io hold their containers): when two
-   list the same running process, the first one names it and that is no
-   ambiguity.  runc last: every OCI runtime above may use it. */
-const struct runtime_backend *const runtime_table[] = {
-  &runtime_docker, &runtime_podman, &runtime_nerdctl, &runtime_cri,    &runtime_containerd,
-  &runtime_lxc,    &runtime_incus,  &runtime_lxd,     &runtime_nspawn, &runtime_runc,
+/* runtimes.def says why in this order. */
+const struct runtime_backend *const runtime_table[RUNTIME_COUNT] = {
+#define RUNTIME(name) &runtime_##name,
+#include "runtimes.def"
+#undef RUNTIME
 };
-const size_t runtime_table_len = sizeof runtime_table / sizeof *runtime_table;
 
 const struct runtime_backend *
 runtime_by_name(const char *name)
 {
-  if (!strcmp(name, runtime_pid.name))
-    return &runtime_pid;
-  for (size_t i = 0; i < runtime_table_len; i++)
+  for (size_t i = 0; i < RUNTIME_COUNT; i++)
     if (!strcmp(runtime_table[i]->name, name))
       return runtime_table[i];
   return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* What the table says to users */
+
+static void
+append(char *buf, size_t size, const char *sep, const char *s)
+{
+  size_t len = strlen(buf);
+  if (len < size)
+    snprintf(buf + len, size - len, "%s%s", len ? sep : "", s);
+}
+
+/* The names of the backends (only those that list: LISTING), ", "-separated. */
+static const char *
+join_names(char *buf, size_t size, bool listing)
+{
+  *buf = '\0';
+  for (size_t i = 0; i < RUNTIME_COUNT; i++)
+    if (!listing || runtime_table[i]->list)
+      append(buf, size, ", ", runtime_table[i]->name);
+  return buf;
+}
+
+/* After an unknown runtime name. */
+static void
+hint_known(void)
+{
+  char names[RUNTIME_NAMES_MAX];
+  cntr_hint("known: %s", join_names(names, sizeof names, false));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -264,8 +286,7 @@ runtime_parse_scheme(const char *spec, const struct runtime_backend **backend, c
   if (!*backend)
     {
       cntr_fail(0, "target '%s': unknown runtime '%s'", spec, scheme);
-      cntr_hint("known: docker, podman, nerdctl, cri, containerd, lxc, incus, lxd, nspawn, runc, "
-                "pid");
+      hint_known();
       return -1;
     }
   *rest = sep + 3;
@@ -278,6 +299,12 @@ int
 runtime_parse_types(const char *types, const struct runtime_backend **out, size_t max)
 {
   size_t n = 0;
+  if (!types)
+    {
+      for (; n < RUNTIME_COUNT && n < max; n++)
+        out[n] = runtime_table[n];
+      return (int)n;
+    }
   const char *p = types;
   while (*p)
     {
@@ -291,8 +318,7 @@ runtime_parse_types(const char *types, const struct runtime_backend **out, size_
           if (!b)
             {
               cntr_fail(0, "--type %s: unknown runtime '%s'", types, name);
-              cntr_hint("known: docker, podman, nerdctl, cri, containerd, lxc, incus, lxd, "
-                        "nspawn, runc, pid");
+              hint_known();
               return -1;
             }
           bool dup = false;
@@ -380,14 +406,6 @@ collect(const char *key, const char *ns, bool prefix, const struct runtime_list 
           m[found++] = e;
       }
   return found;
-}
-
-static void
-append(char *buf, size_t size, const char *sep, const char *s)
-{
-  size_t len = strlen(buf);
-  if (len < size)
-    snprintf(buf + len, size - len, "%s%s", len ? sep : "", s);
 }
 
 int
@@ -505,21 +523,6 @@ runtime_target_free(struct runtime_target *t)
   t->name = t->id = t->cgroup_key = NULL;
 }
 
-static int
-resolve_pid(const char *spec, const char *num, struct runtime_target *out)
-{
-  unsigned long pid;
-  if (parse_ulong(num, &pid) < 0 || pid == 0 || pid > INT32_MAX)
-    {
-      cntr_fail(0, "target '%s': not a process id", spec);
-      cntr_hint("give the PID of any process of the container");
-      return -1;
-    }
-  out->pid = (pid_t)pid;
-  out->runtime = runtime_pid.name;
-  return 0;
-}
-
 int
 runtime_resolve(const struct runtime_ctx *ctx, const char *spec, const char *types,
                 struct runtime_target *out)
@@ -530,47 +533,32 @@ runtime_resolve(const struct runtime_ctx *ctx, const char *spec, const char *typ
   if (runtime_parse_scheme(spec, &scheme, &want) < 0)
     return -1;
 
-  const struct runtime_backend *sel[32];
-  size_t n;
+  /* The scheme's backend, or those of --type, or all. */
+  const struct runtime_backend *all[RUNTIME_COUNT], *sel[RUNTIME_COUNT];
+  int k = 1;
   if (scheme)
-    {
-      sel[0] = scheme;
-      n = 1;
-    }
-  else if (types)
-    {
-      int k = runtime_parse_types(types, sel, sizeof sel / sizeof *sel);
-      if (k < 0)
-        return -1;
-      n = (size_t)k;
-    }
-  else
-    {
-      /* A plain number is a PID: PIDs are what cntr took first, and an ID
-         prefix that is all digits is better given as docker://123. */
-      if (runtime_spec_is_pid(spec))
-        return resolve_pid(spec, spec, out);
-      for (n = 0; n < runtime_table_len; n++)
-        sel[n] = runtime_table[n];
-    }
+    all[0] = scheme;
+  else if ((k = runtime_parse_types(types, all, RUNTIME_COUNT)) < 0)
+    return -1;
 
-  /* pid in the list (pid://N, --type pid): a number is a PID. */
-  bool pid_ok = false;
-  size_t m = 0;
-  for (size_t i = 0; i < n; i++)
-    {
-      if (sel[i] == &runtime_pid)
-        pid_ok = true;
-      else
-        sel[m++] = sel[i];
-    }
-  n = m;
-  if (pid_ok && (runtime_spec_is_pid(want) || n == 0))
-    return resolve_pid(spec, want, out);
+  /* Those that resolve what they are given first (a plain number is a
+     PID: PIDs are what cntr took first, and an ID prefix that is all
+     digits is better given as docker://123); then the others list. */
+  size_t n = 0;
+  for (size_t i = 0; i < (size_t)k; i++)
+    if (all[i]->list)
+      sel[n++] = all[i];
+  for (size_t i = 0; i < (size_t)k; i++)
+    if (all[i]->resolve)
+      {
+        int rc = all[i]->resolve(ctx, spec, want, n == 0, out);
+        if (rc != RUNTIME_DECLINED)
+          return rc;
+      }
 
-  struct runtime_list lists[32] = { 0 };
-  int status[32];
-  char *failures[32] = { 0 };
+  struct runtime_list lists[RUNTIME_COUNT] = { 0 };
+  int status[RUNTIME_COUNT];
+  char *failures[RUNTIME_COUNT] = { 0 };
   for (size_t i = 0; i < n; i++)
     {
       status[i] = sel[i]->list(ctx, &lists[i]);

@@ -5,17 +5,16 @@
      4242             a PID (a plain number is always a PID, unless a scheme or
                       --type names runtimes: then it is a name or ID prefix)
      NAME | ID | ID-PREFIX
-                      tried in every runtime of runtime_table, in that order
-                      (or only in those given with --type)
-     SCHEME://NAME    one runtime only: docker://, podman://, nerdctl://,
-                      cri://[POD/]NAME, containerd://[NS/]ID, lxc://, incus://,
-                      lxd://, nspawn://, runc://, pid://
+                      tried in every runtime of runtime_table that lists, in
+                      that order (or only in those given with --type)
+     SCHEME://NAME    one runtime only; the scheme is the backend's name
 
-   Each runtime is one backend (one file, runtime-<name>.c) that lists the
-   containers it knows, running or not, through its CLI where installed
-   and/or its documented state files.  Matching (exact name, exact ID, then a
-   unique prefix of a generated ID), ambiguity and error wording live in
-   runtime.c and are the same for all.
+   Each runtime is one backend (one file, runtime-<name>.c, and one line in
+   runtimes.def) that lists the containers it knows, running or not, through
+   its CLI where installed and/or its documented state files, or that
+   resolves what it is given itself (pid).  Matching (exact name, exact ID,
+   then a unique prefix of a generated ID), ambiguity and error wording live
+   in runtime.c and are the same for all.
 
    Error convention: -1 with the error recorded by cntr_fail(). */
 #ifndef CNTR_RUNTIME_H
@@ -26,6 +25,7 @@
 #include <sys/types.h>
 
 struct runtime_backend;
+struct runtime_target;
 
 /* What every backend is given. */
 struct runtime_ctx
@@ -69,21 +69,45 @@ int runtime_set(char **field, const char *s);
    neither its CLI (with its daemon) nor its state is on this machine, which
    it must find out without waiting. */
 #define RUNTIME_ABSENT 1
+/* A backend's resolve(): WANT is not for it (see resolve below). */
+#define RUNTIME_DECLINED 2
 
 struct runtime_backend
 {
-  const char *name; /* also its scheme */
+  const char *name;    /* also its scheme */
+  const char *summary; /* one line: what it finds and how */
+  /* What follows its scheme: "NAME", "ID", "[POD/]NAME" ...  --help shows
+     it after SCHEME:// where it qualifies the name (has a '/'). */
+  const char *syntax;
+  /* NULL for a backend that lists nothing: it is not asked for a bare
+     name, and `cntr ps` does not show it. */
   int (*list)(const struct runtime_ctx *ctx, struct runtime_list *out);
+  /* For a backend that resolves WANT (SPEC without its scheme) itself: it
+     is asked before any backend lists, and returns 0 (*out filled), -1
+     (recorded) or RUNTIME_DECLINED when WANT is not its syntax and other
+     backends, that list, may find it; ALONE says there are none, and then
+     it does not decline.  NULL for the others. */
+  int (*resolve)(const struct runtime_ctx *ctx, const char *spec, const char *want, bool alone,
+                 struct runtime_target *out);
 };
 
-/* The backends, in the order a bare name is tried. */
-extern const struct runtime_backend *const runtime_table[];
-extern const size_t runtime_table_len;
-const struct runtime_backend *runtime_by_name(const char *name);
+/* The backends (runtimes.def), in that order. */
+#define RUNTIME(name) extern const struct runtime_backend runtime_##name;
+#include "runtimes.def"
+#undef RUNTIME
 
-extern const struct runtime_backend runtime_docker, runtime_podman, runtime_nerdctl, runtime_cri,
-    runtime_containerd, runtime_lxc, runtime_incus, runtime_lxd, runtime_nspawn, runtime_runc,
-    runtime_pid;
+enum
+{
+#define RUNTIME(name) RUNTIME_INDEX_##name,
+#include "runtimes.def"
+#undef RUNTIME
+  RUNTIME_COUNT
+};
+
+extern const struct runtime_backend *const runtime_table[RUNTIME_COUNT];
+const struct runtime_backend *runtime_by_name(const char *name);
+/* Room for every backend's name, comma-separated. */
+#define RUNTIME_NAMES_MAX 256
 
 /* The resolved target. */
 struct runtime_target
@@ -107,7 +131,8 @@ void runtime_target_free(struct runtime_target *t);
    Fails for an unknown scheme. */
 int runtime_parse_scheme(const char *spec, const struct runtime_backend **backend,
                          const char **rest);
-/* Parse a --type list into backends (at most max); returns their number. */
+/* Parse a --type list into backends (at most max), NULL: every backend of
+   the table; returns their number. */
 int runtime_parse_types(const char *types, const struct runtime_backend **out, size_t max);
 /* Whether SPEC is a plain PID (decimal digits). */
 bool runtime_spec_is_pid(const char *spec);

@@ -34,16 +34,23 @@ test_scheme(void **state)
   assert_string_equal(rest, "k8s.io/abc");
   assert_int_equal(runtime_parse_scheme("pid://42", &b, &rest), 0);
   assert_ptr_equal(b, &runtime_pid);
-  const char *all[] = { "podman", "nerdctl", "cri", "lxc", "lxd", "incus", "nspawn", "runc" };
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+  /* Every backend's name is its scheme. */
+  for (size_t i = 0; i < RUNTIME_COUNT; i++)
     {
       char spec[64];
-      snprintf(spec, sizeof spec, "%s://x", all[i]);
+      snprintf(spec, sizeof spec, "%s://x", runtime_table[i]->name);
       assert_int_equal(runtime_parse_scheme(spec, &b, &rest), 0);
-      assert_string_equal(b->name, all[i]);
+      assert_ptr_equal(b, runtime_table[i]);
+      assert_string_equal(rest, "x");
     }
   assert_int_equal(runtime_parse_scheme("k8s://web", &b, &rest), -1);
   assert_non_null(strstr(cntr_error_message(), "unknown runtime 'k8s'"));
+  /* The hint names every backend, in the table's order. */
+  char known[512] = "known: ";
+  for (size_t i = 0; i < RUNTIME_COUNT; i++)
+    snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+             runtime_table[i]->name);
+  assert_string_equal(cntr_error_hint(), known);
   assert_int_equal(runtime_parse_scheme("docker://", &b, &rest), -1);
   assert_non_null(strstr(cntr_error_message(), "no container name"));
 }
@@ -59,7 +66,13 @@ test_types(void **state)
   assert_int_equal(runtime_parse_types("lxc, lxc,,nspawn", sel, 8), 2);
   assert_int_equal(runtime_parse_types("docker,bogus", sel, 8), -1);
   assert_non_null(strstr(cntr_error_message(), "unknown runtime 'bogus'"));
+  assert_non_null(strstr(cntr_error_hint(), "known: docker, "));
   assert_int_equal(runtime_parse_types(",", sel, 8), -1);
+  /* No --type: the whole table, in order. */
+  const struct runtime_backend *all[RUNTIME_COUNT];
+  assert_int_equal(runtime_parse_types(NULL, all, RUNTIME_COUNT), RUNTIME_COUNT);
+  for (size_t i = 0; i < RUNTIME_COUNT; i++)
+    assert_ptr_equal(all[i], runtime_table[i]);
 }
 
 static void
@@ -80,20 +93,54 @@ test_pid_rule(void **state)
   assert_int_equal(runtime_resolve(&ctx, "pid://77", NULL, &t), 0);
   assert_int_equal(t.pid, 77);
   assert_int_equal(runtime_resolve(&ctx, "pid://x", NULL, &t), -1);
+  assert_string_equal(cntr_error_message(), "target 'pid://x': not a process id");
   assert_int_equal(runtime_resolve(&ctx, "0", NULL, &t), -1);
+  /* --type with pid: a number is a PID, a name is for the others. */
+  assert_int_equal(runtime_resolve(&ctx, "4242", "runc,pid", &t), 0);
+  assert_int_equal(t.pid, 4242);
+  assert_string_equal(t.runtime, "pid");
+  assert_int_equal(runtime_resolve(&ctx, "abc", "pid", &t), -1);
+  assert_string_equal(cntr_error_message(), "target 'abc': not a process id");
+  /* A number is a name where pid is not asked. */
+  assert_int_equal(runtime_resolve(&ctx, "docker://4242", NULL, &t), -1);
+  assert_non_null(strstr(cntr_error_message(), "no such container"));
+}
+
+static size_t
+index_of(const struct runtime_backend *b)
+{
+  for (size_t i = 0; i < RUNTIME_COUNT; i++)
+    if (runtime_table[i] == b)
+      return i;
+  fail_msg("%s is not in runtime_table", b->name);
+  return RUNTIME_COUNT;
 }
 
 static void
 test_order(void **state)
 {
   (void)state;
-  /* Documented order (runtime.h, man page): names first, then the layers
-     below them, runc last. */
-  const char *want[] = { "docker", "podman", "nerdctl", "cri",    "containerd",
-                         "lxc",    "incus",  "lxd",     "nspawn", "runc" };
-  assert_int_equal(runtime_table_len, sizeof want / sizeof *want);
-  for (size_t i = 0; i < runtime_table_len; i++)
-    assert_string_equal(runtime_table[i]->name, want[i]);
+  /* The order that matters (runtimes.def): a runtime on top of another
+     before it, so that it names the containers both list... */
+  assert_true(index_of(&runtime_docker) < index_of(&runtime_containerd));
+  assert_true(index_of(&runtime_nerdctl) < index_of(&runtime_containerd));
+  assert_true(index_of(&runtime_cri) < index_of(&runtime_containerd));
+  /* ... and runc last of those that list: every OCI runtime may use it. */
+  size_t runc = index_of(&runtime_runc);
+  for (size_t i = runc + 1; i < RUNTIME_COUNT; i++)
+    assert_null(runtime_table[i]->list);
+  /* Every backend describes itself, lists or resolves, and is found by its
+     name, which no other has. */
+  for (size_t i = 0; i < RUNTIME_COUNT; i++)
+    {
+      const struct runtime_backend *b = runtime_table[i];
+      assert_true(b->name && *b->name && b->summary && *b->summary && b->syntax && *b->syntax);
+      assert_true(b->list || b->resolve);
+      assert_ptr_equal(runtime_by_name(b->name), b);
+    }
+  /* pid lists nothing, resolves a number itself. */
+  assert_null(runtime_pid.list);
+  assert_non_null(runtime_pid.resolve);
 }
 
 /* Lists made up for the matching tests. */
