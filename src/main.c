@@ -4,6 +4,8 @@
 #include "mount.h"
 #include "ps.h"
 #include "log.h"
+#include "runtime.h"
+#include "util.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -53,26 +55,19 @@ attach_usage(FILE *out)
           "%s unless CNTR_BASE_DIR says otherwise, and their bin directories come\n"
           "first on PATH.  Nothing is written to the container and nothing is left\n"
           "behind when the command exits.\n"
-          "\n"
-          "TARGET is one of:\n"
-          "  PID             a process of the container (a plain number is a PID)\n"
-          "  NAME, ID        a container's name, ID or unique ID prefix, looked up in\n"
-          "                  docker, podman, nerdctl, cri, containerd, lxc, incus, lxd,\n"
-          "                  nspawn, runc, in that order\n"
-          "  SCHEME://NAME   in that runtime only: docker://, podman://, nerdctl://,\n"
-          "                  cri://[POD/]NAME, containerd://[NAMESPACE/]ID, lxc://,\n"
-          "                  incus://, lxd://, nspawn://, runc://, pid://\n"
-          "\n"
-          "Options:\n"
-          "  -t, --type LIST   look NAME up only in these runtimes (comma-separated)\n"
-          "      --tools DIR   serve DIR as the tools instead of the host's /\n"
-          "  -v, --verbose     explain what cntr does (twice: FUSE debug output)\n"
-          "  -h, --help        show this help and exit\n"
-          "      --version     show the version and exit\n"
-          "\n"
-          "Exit status: COMMAND's own; 128+N if it was killed by signal N; 125 if cntr\n"
-          "failed; 126 if COMMAND cannot be executed; 127 if it was not found.\n",
+          "\n",
           CNTR_DEFAULT_BASE_DIR);
+  runtime_print_target_syntax(out);
+  fprintf(out, "\n"
+               "Options:\n"
+               "  -t, --type LIST   look NAME up only in these runtimes (comma-separated)\n"
+               "      --tools DIR   serve DIR as the tools instead of the host's /\n"
+               "  -v, --verbose     explain what cntr does (twice: FUSE debug output)\n"
+               "  -h, --help        show this help and exit\n"
+               "      --version     show the version and exit\n"
+               "\n"
+               "Exit status: COMMAND's own; 128+N if it was killed by signal N; 125 if cntr\n"
+               "failed; 126 if COMMAND cannot be executed; 127 if it was not found.\n");
 }
 
 static int
@@ -194,14 +189,16 @@ cmd_mount(int argc, char **argv)
 static void
 ps_usage(FILE *out)
 {
+  char names[RUNTIME_NAMES_MAX];
   fprintf(out, "Usage: cntr ps [OPTIONS]\n"
-               "\n"
-               "List the running containers cntr can attach to, across every runtime found\n"
-               "here (docker, podman, nerdctl, cri, containerd, lxc, incus, lxd, nspawn,\n"
-               "runc): runtime, name, short ID, host PID, whether its root filesystem is\n"
-               "read-only and whether it runs in a user namespace.  Runtimes whose CLI or\n"
-               "daemon socket is absent are skipped without waiting.\n"
-               "\n"
+               "\n");
+  fprint_wrapped(out, 0,
+                 "List the running containers cntr can attach to, across every runtime found "
+                 "here (%s): runtime, name, short ID, host PID, whether its root filesystem is "
+                 "read-only and whether it runs in a user namespace.  Runtimes whose CLI or "
+                 "daemon socket is absent are skipped without waiting.",
+                 runtime_names(names, sizeof names));
+  fprintf(out, "\n"
                "Options:\n"
                "      --format FMT  table (default) or json\n"
                "  -t, --type LIST   ask only these runtimes (comma-separated)\n"

@@ -54,12 +54,45 @@ join_names(char *buf, size_t size, bool listing)
   return buf;
 }
 
+const char *
+runtime_names(char *buf, size_t size)
+{
+  return join_names(buf, size, true);
+}
+
 /* After an unknown runtime name. */
 static void
 hint_known(void)
 {
   char names[RUNTIME_NAMES_MAX];
   cntr_hint("known: %s", join_names(names, sizeof names, false));
+}
+
+/* --help's entries: "  LABEL", their text from this column on. */
+#define HELP_TEXT_COLUMN 18
+
+void
+runtime_print_target_syntax(FILE *out)
+{
+  const int label = HELP_TEXT_COLUMN - 2;
+  char names[RUNTIME_NAMES_MAX], schemes[1024] = "";
+  fprintf(out, "TARGET is one of:\n");
+  /* Those that resolve what they are given take it without a scheme too. */
+  for (size_t i = 0; i < RUNTIME_COUNT; i++)
+    if (runtime_table[i]->resolve)
+      fprintf(out, "  %-*s%s\n", label, runtime_table[i]->syntax, runtime_table[i]->summary);
+  fprint_wrapped(out, HELP_TEXT_COLUMN,
+                 "  %-*sa container's name, ID or unique ID prefix, looked up in %s, in that order",
+                 label, "NAME, ID", runtime_names(names, sizeof names));
+  for (size_t i = 0; i < RUNTIME_COUNT; i++)
+    {
+      const struct runtime_backend *b = runtime_table[i];
+      char s[128];
+      snprintf(s, sizeof s, "%s://%s", b->name, strchr(b->syntax, '/') ? b->syntax : "");
+      append(schemes, sizeof schemes, ", ", s);
+    }
+  fprint_wrapped(out, HELP_TEXT_COLUMN, "  %-*sin that runtime only: %s", label, "SCHEME://NAME",
+                 schemes);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Container runtimes: turn what a user types into one host PID.
 
-   Target syntax (attach, exec, mount):
+   Target syntax (attach, exec, mount; runtime_print_target_syntax() says it
+   for --help):
      4242             a PID (a plain number is always a PID, unless a scheme or
                       --type names runtimes: then it is a name or ID prefix)
      NAME | ID | ID-PREFIX
@@ -22,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct runtime_backend;
@@ -106,8 +108,13 @@ enum
 
 extern const struct runtime_backend *const runtime_table[RUNTIME_COUNT];
 const struct runtime_backend *runtime_by_name(const char *name);
-/* Room for every backend's name, comma-separated. */
+
+/* For --help: the "TARGET is one of:" lines, from the table. */
+void runtime_print_target_syntax(FILE *out);
+/* The runtimes a bare name is looked up in, in that order, comma-separated
+   ("docker, podman, ..., runc") into buf; returns buf. */
 #define RUNTIME_NAMES_MAX 256
+const char *runtime_names(char *buf, size_t size);
 
 /* The resolved target. */
 struct runtime_target

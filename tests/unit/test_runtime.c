@@ -143,6 +143,84 @@ test_order(void **state)
   assert_non_null(runtime_pid.resolve);
 }
 
+/* TEXT with each break before a continuation line (indented to the text, 18
+   columns) made one space. */
+static void
+unwrap(char *text)
+{
+  char *w = text;
+  for (char *r = text; *r;)
+    if (*r == '\n' && strspn(r + 1, " ") == 18)
+      {
+        *w++ = ' ';
+        r += 1 + 18;
+      }
+    else
+      *w++ = *r++;
+  *w = '\0';
+}
+
+static void
+test_help(void **state)
+{
+  (void)state;
+  char names[RUNTIME_NAMES_MAX];
+  /* The runtimes a bare name is looked up in: those that list, in order. */
+  char want[RUNTIME_NAMES_MAX] = "";
+  for (size_t i = 0; i < RUNTIME_COUNT; i++)
+    if (runtime_table[i]->list)
+      snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", *want ? ", " : "",
+               runtime_table[i]->name);
+  assert_string_equal(runtime_names(names, sizeof names), want);
+  assert_null(strstr(names, "pid"));
+
+  char *text = NULL;
+  size_t size = 0;
+  FILE *f = open_memstream(&text, &size);
+  assert_non_null(f);
+  runtime_print_target_syntax(f);
+  assert_int_equal(fclose(f), 0);
+  /* An 80-column terminal shows it; every line after the first is an entry
+     or its continuation, indented to the text. */
+  size_t lines = 0;
+  for (char *l = text; *l; lines++)
+    {
+      char *end = strchr(l, '\n');
+      assert_non_null(end);
+      assert_true(end - l <= 78);
+      if (l != text)
+        assert_true(!strncmp(l, "  ", 2) && (l[2] != ' ' || strspn(l, " ") == 18));
+      l = end + 1;
+    }
+  assert_true(lines > 3);
+  const char *head = "TARGET is one of:\n  PID             ";
+  assert_true(!strncmp(text, head, strlen(head)));
+
+  unwrap(text);
+  char line[1024];
+  snprintf(line, sizeof line, "\n  %-16s%s\n", runtime_pid.syntax, runtime_pid.summary);
+  assert_non_null(strstr(text, line));
+  snprintf(line, sizeof line,
+           "\n  NAME, ID        a container's name, ID or unique ID prefix, looked up in %s, "
+           "in that order\n",
+           names);
+  assert_non_null(strstr(text, line));
+  /* Every scheme, in order, with the syntax where it qualifies the name. */
+  const char *p = strstr(text, "\n  SCHEME://NAME   in that runtime only: ");
+  assert_non_null(p);
+  for (size_t i = 0; i < RUNTIME_COUNT; i++)
+    {
+      const struct runtime_backend *b = runtime_table[i];
+      snprintf(line, sizeof line, " %s://%s%s", b->name, strchr(b->syntax, '/') ? b->syntax : "",
+               i + 1 < RUNTIME_COUNT ? "," : "\n");
+      p = strstr(p, line);
+      assert_non_null(p);
+    }
+  assert_non_null(strstr(text, " cri://[POD/]NAME,"));
+  assert_non_null(strstr(text, " containerd://[NAMESPACE/]ID,"));
+  free(text);
+}
+
 /* Lists made up for the matching tests. */
 struct fixture
 {
@@ -342,11 +420,12 @@ int
 main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_scheme),      cmocka_unit_test(test_types),
-    cmocka_unit_test(test_pid_rule),    cmocka_unit_test(test_order),
-    cmocka_unit_test(test_match),       cmocka_unit_test(test_errors),
-    cmocka_unit_test(test_cgroup),      cmocka_unit_test(test_kv),
-    cmocka_unit_test(test_nspawn_name), cmocka_unit_test(test_exec_capture),
+    cmocka_unit_test(test_scheme),       cmocka_unit_test(test_types),
+    cmocka_unit_test(test_pid_rule),     cmocka_unit_test(test_order),
+    cmocka_unit_test(test_help),         cmocka_unit_test(test_match),
+    cmocka_unit_test(test_errors),       cmocka_unit_test(test_cgroup),
+    cmocka_unit_test(test_kv),           cmocka_unit_test(test_nspawn_name),
+    cmocka_unit_test(test_exec_capture),
   };
   return cmocka_run_group_tests_name("runtime resolution (made-up lists)", tests, NULL, NULL);
 }
