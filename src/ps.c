@@ -115,29 +115,20 @@ cntr_ps(const struct ps_options *o)
 {
   const struct runtime_ctx ctx = { .root = "", .timeout_ms = RUNTIME_DEFAULT_TIMEOUT_MS };
   const struct runtime_backend *sel[RUNTIME_COUNT];
-  int asked = runtime_parse_types(o->types, sel, RUNTIME_COUNT);
-  if (asked < 0)
+  int n = runtime_parse_types(o->types, sel, RUNTIME_COUNT);
+  if (n < 0)
     return CNTR_EXIT_FAILURE;
-  size_t n = (size_t)asked;
+  /* One runtime failing does not hide the others: a warning each. */
+  struct runtime_listing l;
+  runtime_list_all(&ctx, sel, (size_t)n, true, &l);
 
-  struct runtime_list lists[RUNTIME_COUNT] = { 0 };
   struct row *rows = NULL;
   size_t nrows = 0;
   int rc = 0;
-  for (size_t i = 0; i < n; i++)
-    {
-      int st = sel[i]->list ? sel[i]->list(&ctx, &lists[i]) : RUNTIME_ABSENT;
-      if (st < 0)
-        {
-          /* One runtime failing does not hide the others. */
-          cntr_warn("%s", cntr_error_message());
-          cntr_error_clear();
-        }
-    }
-  for (size_t i = 0; i < n && rc == 0; i++)
-    for (size_t j = 0; j < lists[i].n; j++)
+  for (size_t i = 0; i < l.n && rc == 0; i++)
+    for (size_t j = 0; j < l.v[i].list.n; j++)
       {
-        const struct runtime_entry *e = &lists[i].v[j];
+        const struct runtime_entry *e = &l.v[i].list.v[j];
         if (!e->running)
           continue;
         /* The same process listed by two runtimes (docker's containers in
@@ -172,8 +163,7 @@ cntr_ps(const struct ps_options *o)
         print_table(rows, nrows);
     }
   free(rows);
-  for (size_t i = 0; i < n; i++)
-    runtime_list_free(&lists[i]);
+  runtime_listing_free(&l);
   if (rc < 0)
     return CNTR_EXIT_FAILURE;
   fflush(stdout);

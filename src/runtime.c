@@ -155,6 +155,44 @@ runtime_list_free(struct runtime_list *l)
   l->n = l->cap = 0;
 }
 
+void
+runtime_list_all(const struct runtime_ctx *ctx, const struct runtime_backend *const *sel, size_t n,
+                 bool warn, struct runtime_listing *out)
+{
+  memset(out, 0, sizeof *out);
+  for (size_t i = 0; i < n && out->n < RUNTIME_COUNT; i++)
+    {
+      if (!sel[i]->list)
+        continue;
+      struct runtime_asked *a = &out->v[out->n++];
+      a->rt = sel[i];
+      a->status = sel[i]->list(ctx, &a->list);
+      if (a->status < 0)
+        {
+          a->failure = strdup(cntr_error_message());
+          if (warn)
+            cntr_warn("%s", cntr_error_message());
+          else
+            cntr_debug("%s: %s", sel[i]->name, cntr_error_message());
+          cntr_error_clear();
+        }
+      else if (a->status == RUNTIME_ABSENT && !warn)
+        cntr_debug("%s: not installed or not running", sel[i]->name);
+    }
+}
+
+void
+runtime_listing_free(struct runtime_listing *l)
+{
+  for (size_t i = 0; i < l->n; i++)
+    {
+      runtime_list_free(&l->v[i].list);
+      free(l->v[i].failure);
+      l->v[i].failure = NULL;
+    }
+  l->n = 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Helpers for backends */
 
@@ -418,14 +456,14 @@ same_container(const struct runtime_entry *a, const struct runtime_entry *b)
 #define MAX_MATCHES 16
 
 static size_t
-collect(const char *key, const char *ns, bool prefix, const struct runtime_list *lists, size_t n,
+collect(const char *key, const char *ns, bool prefix, const struct runtime_listing *l,
         const struct runtime_entry **m)
 {
   size_t found = 0, klen = strlen(key);
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = 0; j < lists[i].n; j++)
+  for (size_t i = 0; i < l->n; i++)
+    for (size_t j = 0; j < l->v[i].list.n; j++)
       {
-        const struct runtime_entry *e = &lists[i].v[j];
+        const struct runtime_entry *e = &l->v[i].list.v[j];
         if (ns && (!e->ns || strcmp(e->ns, ns)))
           continue;
         bool hit = prefix ? e->generated_id && klen > 0 && !strncmp(e->id, key, klen)
@@ -442,9 +480,8 @@ collect(const char *key, const char *ns, bool prefix, const struct runtime_list 
 }
 
 int
-runtime_pick(const char *spec, const char *want, const struct runtime_backend *const *backends,
-             const struct runtime_list *lists, const int *status, const char *const *failures,
-             size_t n, const struct runtime_entry **out)
+runtime_pick(const char *spec, const char *want, const struct runtime_listing *l,
+             const struct runtime_entry **out)
 {
   /* NS/NAME (containerd namespace, CRI pod): the part before the last '/'. */
   cleanup_free char *ns = NULL;
@@ -459,27 +496,27 @@ runtime_pick(const char *spec, const char *want, const struct runtime_backend *c
     }
   const struct runtime_entry *m[MAX_MATCHES];
   bool by_prefix = false;
-  size_t found = collect(key, ns, false, lists, n, m);
+  size_t found = collect(key, ns, false, l, m);
   if (found == 0)
     {
-      found = collect(key, ns, true, lists, n, m);
+      found = collect(key, ns, true, l, m);
       by_prefix = true;
     }
 
   if (found == 0)
     {
       char asked[512] = "", absent[512] = "", failed[1024] = "";
-      for (size_t i = 0; i < n; i++)
+      for (size_t i = 0; i < l->n; i++)
         {
-          if (status[i] == 0)
-            append(asked, sizeof asked, ", ", backends[i]->name);
-          else if (status[i] == RUNTIME_ABSENT)
-            append(absent, sizeof absent, ", ", backends[i]->name);
+          const struct runtime_asked *a = &l->v[i];
+          if (a->status == 0)
+            append(asked, sizeof asked, ", ", a->rt->name);
+          else if (a->status == RUNTIME_ABSENT)
+            append(absent, sizeof absent, ", ", a->rt->name);
           else
             {
               char f[512];
-              snprintf(f, sizeof f, "%s (%s)", backends[i]->name,
-                       failures && failures[i] ? failures[i] : "failed");
+              snprintf(f, sizeof f, "%s (%s)", a->rt->name, a->failure ? a->failure : "failed");
               append(failed, sizeof failed, "; ", f);
             }
         }
@@ -567,45 +604,31 @@ runtime_resolve(const struct runtime_ctx *ctx, const char *spec, const char *typ
     return -1;
 
   /* The scheme's backend, or those of --type, or all. */
-  const struct runtime_backend *all[RUNTIME_COUNT], *sel[RUNTIME_COUNT];
-  int k = 1;
+  const struct runtime_backend *sel[RUNTIME_COUNT];
+  int n = 1;
   if (scheme)
-    all[0] = scheme;
-  else if ((k = runtime_parse_types(types, all, RUNTIME_COUNT)) < 0)
+    sel[0] = scheme;
+  else if ((n = runtime_parse_types(types, sel, RUNTIME_COUNT)) < 0)
     return -1;
 
   /* Those that resolve what they are given first (a plain number is a
      PID: PIDs are what cntr took first, and an ID prefix that is all
      digits is better given as docker://123); then the others list. */
-  size_t n = 0;
-  for (size_t i = 0; i < (size_t)k; i++)
-    if (all[i]->list)
-      sel[n++] = all[i];
-  for (size_t i = 0; i < (size_t)k; i++)
-    if (all[i]->resolve)
+  size_t listing = 0;
+  for (int i = 0; i < n; i++)
+    listing += sel[i]->list != NULL;
+  for (int i = 0; i < n; i++)
+    if (sel[i]->resolve)
       {
-        int rc = all[i]->resolve(ctx, spec, want, n == 0, out);
+        int rc = sel[i]->resolve(ctx, spec, want, listing == 0, out);
         if (rc != RUNTIME_DECLINED)
           return rc;
       }
 
-  struct runtime_list lists[RUNTIME_COUNT] = { 0 };
-  int status[RUNTIME_COUNT];
-  char *failures[RUNTIME_COUNT] = { 0 };
-  for (size_t i = 0; i < n; i++)
-    {
-      status[i] = sel[i]->list(ctx, &lists[i]);
-      if (status[i] < 0)
-        {
-          failures[i] = strdup(cntr_error_message());
-          cntr_debug("%s: %s", sel[i]->name, cntr_error_message());
-          cntr_error_clear();
-        }
-      else if (status[i] == RUNTIME_ABSENT)
-        cntr_debug("%s: not installed or not running", sel[i]->name);
-    }
+  struct runtime_listing l;
+  runtime_list_all(ctx, sel, (size_t)n, false, &l);
   const struct runtime_entry *e = NULL;
-  int rc = runtime_pick(spec, want, sel, lists, status, (const char *const *)failures, n, &e);
+  int rc = runtime_pick(spec, want, &l, &e);
   if (rc == 0)
     {
       cntr_debug("target '%s' is %s container %s (id %s), pid %d", spec, e->rt->name, e->name,
@@ -620,10 +643,6 @@ runtime_resolve(const struct runtime_ctx *ctx, const char *spec, const char *typ
           rc = cntr_fail(ENOMEM, "target '%s'", spec);
         }
     }
-  for (size_t i = 0; i < n; i++)
-    {
-      runtime_list_free(&lists[i]);
-      free(failures[i]);
-    }
+  runtime_listing_free(&l);
   return rc;
 }

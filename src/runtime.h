@@ -143,12 +143,34 @@ int runtime_parse_scheme(const char *spec, const struct runtime_backend **backen
 int runtime_parse_types(const char *types, const struct runtime_backend **out, size_t max);
 /* Whether SPEC is a plain PID (decimal digits). */
 bool runtime_spec_is_pid(const char *spec);
-/* Resolve WANT in lists[i] (the containers backends[i] listed; status[i] is
-   0, -1 failed, or RUNTIME_ABSENT) in that order.  On success *out points
-   into lists. */
-int runtime_pick(const char *spec, const char *want, const struct runtime_backend *const *backends,
-                 const struct runtime_list *lists, const int *status, const char *const *failures,
-                 size_t n, const struct runtime_entry **out);
+/* What every backend asked said: its containers and whether it is there. */
+struct runtime_asked
+{
+  const struct runtime_backend *rt;
+  struct runtime_list list;
+  int status;    /* list()'s: 0, -1 failed, or RUNTIME_ABSENT */
+  char *failure; /* status -1: the error it recorded (NULL: out of memory) */
+};
+
+struct runtime_listing
+{
+  struct runtime_asked v[RUNTIME_COUNT];
+  size_t n;
+};
+
+/* Ask every backend of SEL[0..n) that lists, in that order.  One failing
+   does not stop the others: its error is taken out of the record into the
+   listing, and said at once as a warning (WARN, for `cntr ps`, which shows
+   what the others found) or only with -v (resolution, whose error names
+   the failures). */
+void runtime_list_all(const struct runtime_ctx *ctx, const struct runtime_backend *const *sel,
+                      size_t n, bool warn, struct runtime_listing *out);
+void runtime_listing_free(struct runtime_listing *l);
+
+/* Resolve WANT in the listing, in its order.  On success *out points into
+   it. */
+int runtime_pick(const char *spec, const char *want, const struct runtime_listing *l,
+                 const struct runtime_entry **out);
 /* Whether the PID's /proc/PID/cgroup text CGROUPS names the container. */
 bool runtime_cgroup_matches(const char *cgroups, const char *key);
 

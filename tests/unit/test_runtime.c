@@ -221,19 +221,11 @@ test_help(void **state)
   free(text);
 }
 
-/* Lists made up for the matching tests. */
-struct fixture
-{
-  const struct runtime_backend *b[4];
-  struct runtime_list l[4];
-  int st[4];
-  size_t n;
-};
-
+/* A listing made up for the matching tests. */
 static struct runtime_entry *
-add(struct fixture *f, size_t i, const char *name, const char *id, pid_t pid)
+add(struct runtime_listing *f, size_t i, const char *name, const char *id, pid_t pid)
 {
-  struct runtime_entry *e = runtime_list_add(&f->l[i], f->b[i], name, id);
+  struct runtime_entry *e = runtime_list_add(&f->v[i].list, f->v[i].rt, name, id);
   assert_non_null(e);
   e->generated_id = id != NULL;
   e->running = pid > 0;
@@ -243,14 +235,14 @@ add(struct fixture *f, size_t i, const char *name, const char *id, pid_t pid)
 }
 
 static void
-fixture_init(struct fixture *f)
+fixture_init(struct runtime_listing *f)
 {
   memset(f, 0, sizeof *f);
-  f->b[0] = &runtime_docker;
-  f->b[1] = &runtime_podman;
-  f->b[2] = &runtime_containerd;
-  f->b[3] = &runtime_nspawn;
-  f->st[3] = RUNTIME_ABSENT;
+  f->v[0].rt = &runtime_docker;
+  f->v[1].rt = &runtime_podman;
+  f->v[2].rt = &runtime_containerd;
+  f->v[3].rt = &runtime_nspawn;
+  f->v[3].status = RUNTIME_ABSENT;
   f->n = 4;
   add(f, 0, "web", "0123456789abcdef0123", 100);
   add(f, 0, "db", "0456789abcdef0123456", 0);
@@ -264,24 +256,17 @@ fixture_init(struct fixture *f)
   runtime_set(&k->ns, "k8s.io");
 }
 
-static void
-fixture_free(struct fixture *f)
-{
-  for (size_t i = 0; i < f->n; i++)
-    runtime_list_free(&f->l[i]);
-}
-
 static int
-pick(struct fixture *f, const char *want, const struct runtime_entry **e)
+pick(struct runtime_listing *f, const char *want, const struct runtime_entry **e)
 {
-  return runtime_pick(want, want, f->b, f->l, f->st, NULL, f->n, e);
+  return runtime_pick(want, want, f, e);
 }
 
 static void
 test_match(void **state)
 {
   (void)state;
-  struct fixture f;
+  struct runtime_listing f;
   fixture_init(&f);
   const struct runtime_entry *e;
   assert_int_equal(pick(&f, "web", &e), 0);
@@ -300,14 +285,14 @@ test_match(void **state)
   /* Prefixes only of generated IDs: "jo" is no container. */
   assert_int_equal(pick(&f, "jo", &e), -1);
   assert_non_null(strstr(cntr_error_message(), "no such container"));
-  fixture_free(&f);
+  runtime_listing_free(&f);
 }
 
 static void
 test_errors(void **state)
 {
   (void)state;
-  struct fixture f;
+  struct runtime_listing f;
   fixture_init(&f);
   const struct runtime_entry *e;
 
@@ -334,13 +319,132 @@ test_errors(void **state)
   assert_string_equal(cntr_error_hint(), "give more of the ID, or the name");
 
   /* Unknown: which were asked, which failed, which are absent. */
-  const char *failures[4] = { NULL, "podman ps: boom", NULL, NULL };
-  f.st[1] = -1;
-  assert_int_equal(runtime_pick("nope", "nope", f.b, f.l, f.st, failures, f.n, &e), -1);
+  f.v[1].status = -1;
+  f.v[1].failure = strdup("podman ps: boom");
+  assert_int_equal(runtime_pick("nope", "nope", &f, &e), -1);
   assert_string_equal(cntr_error_message(),
                       "target 'nope': no such container (asked: docker, containerd; failed: "
                       "podman (podman ps: boom); not installed or not running: nspawn)");
-  fixture_free(&f);
+  runtime_listing_free(&f);
+}
+
+/* Backends made up for runtime_list_all(): one that lists a container, one
+   that fails, one that is absent, one that only resolves. */
+static const struct runtime_backend fake_lists;
+
+static int
+fake_list(const struct runtime_ctx *ctx, struct runtime_list *out)
+{
+  (void)ctx;
+  return runtime_list_add(out, &fake_lists, "one", NULL) ? 0 : -1;
+}
+
+static int
+fake_fail(const struct runtime_ctx *ctx, struct runtime_list *out)
+{
+  (void)ctx;
+  (void)out;
+  return cntr_fail(0, "fake ls: boom");
+}
+
+static int
+fake_absent(const struct runtime_ctx *ctx, struct runtime_list *out)
+{
+  (void)ctx;
+  (void)out;
+  return RUNTIME_ABSENT;
+}
+
+static int
+fake_resolve(const struct runtime_ctx *ctx, const char *spec, const char *want, bool alone,
+             struct runtime_target *out)
+{
+  (void)ctx;
+  (void)spec;
+  (void)want;
+  (void)alone;
+  (void)out;
+  fail_msg("runtime_list_all() does not resolve");
+  return -1;
+}
+
+static const struct runtime_backend fake_lists = { .name = "lists", .list = fake_list };
+static const struct runtime_backend fake_fails = { .name = "fails", .list = fake_fail };
+static const struct runtime_backend fake_absents = { .name = "absent", .list = fake_absent };
+static const struct runtime_backend fake_resolves = { .name = "resolves", .resolve = fake_resolve };
+
+/* runtime_list_all(..., WARN, ...) with what it writes to stderr in *err. */
+static void
+list_all_capturing(const struct runtime_backend *const *sel, size_t n, bool warn,
+                   struct runtime_listing *l, char *err, size_t size)
+{
+  char path[] = "/tmp/unit-rt-stderr.XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  unlink(path);
+  int saved = dup(STDERR_FILENO);
+  assert_true(saved >= 0 && dup2(fd, STDERR_FILENO) == STDERR_FILENO);
+  struct runtime_ctx ctx = { .root = "/nonexistent" };
+  runtime_list_all(&ctx, sel, n, warn, l);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  ssize_t got = pread(fd, err, size - 1, 0);
+  close(fd);
+  assert_true(got >= 0);
+  err[got] = '\0';
+}
+
+static void
+test_list_all(void **state)
+{
+  (void)state;
+  const struct runtime_backend *sel[]
+      = { &fake_absents, &fake_lists, &fake_resolves, &fake_fails, &fake_lists };
+  struct runtime_listing l;
+  char err[512];
+
+  /* Resolution: every backend that lists, in the order given; a failure
+     is kept in the listing and taken out of the record. */
+  list_all_capturing(sel, 5, false, &l, err, sizeof err);
+  assert_string_equal(err, "");
+  assert_string_equal(cntr_error_message(), "");
+  assert_int_equal(l.n, 4);
+  assert_ptr_equal(l.v[0].rt, &fake_absents);
+  assert_int_equal(l.v[0].status, RUNTIME_ABSENT);
+  assert_int_equal(l.v[0].list.n, 0);
+  assert_null(l.v[0].failure);
+  assert_ptr_equal(l.v[1].rt, &fake_lists);
+  assert_int_equal(l.v[1].status, 0);
+  assert_int_equal(l.v[1].list.n, 1);
+  assert_string_equal(l.v[1].list.v[0].name, "one");
+  assert_ptr_equal(l.v[2].rt, &fake_fails);
+  assert_int_equal(l.v[2].status, -1);
+  assert_string_equal(l.v[2].failure, "fake ls: boom");
+  assert_ptr_equal(l.v[3].rt, &fake_lists);
+
+  /* What the listing says when no container matches. */
+  const struct runtime_entry *e;
+  assert_int_equal(runtime_pick("nope", "nope", &l, &e), -1);
+  assert_string_equal(cntr_error_message(),
+                      "target 'nope': no such container (asked: lists, lists; failed: fails "
+                      "(fake ls: boom); not installed or not running: absent)");
+  assert_int_equal(runtime_pick("one", "one", &l, &e), -1);
+  assert_non_null(strstr(cntr_error_message(), "lists container one (stopped) is not running"));
+  runtime_listing_free(&l);
+  assert_int_equal(l.n, 0);
+
+  /* cntr ps: a warning for each failing runtime, and it goes on. */
+  list_all_capturing(sel, 5, true, &l, err, sizeof err);
+  assert_string_equal(err, "cntr: fake ls: boom\n");
+  assert_string_equal(cntr_error_message(), "");
+  assert_int_equal(l.n, 4);
+  assert_int_equal(l.v[3].list.n, 1);
+  runtime_listing_free(&l);
+
+  /* Nothing that lists: an empty listing. */
+  list_all_capturing(sel + 2, 1, false, &l, err, sizeof err);
+  assert_int_equal(l.n, 0);
+  runtime_listing_free(&l);
 }
 
 static void
@@ -420,12 +524,12 @@ int
 main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_scheme),       cmocka_unit_test(test_types),
-    cmocka_unit_test(test_pid_rule),     cmocka_unit_test(test_order),
-    cmocka_unit_test(test_help),         cmocka_unit_test(test_match),
-    cmocka_unit_test(test_errors),       cmocka_unit_test(test_cgroup),
-    cmocka_unit_test(test_kv),           cmocka_unit_test(test_nspawn_name),
-    cmocka_unit_test(test_exec_capture),
+    cmocka_unit_test(test_scheme),      cmocka_unit_test(test_types),
+    cmocka_unit_test(test_pid_rule),    cmocka_unit_test(test_order),
+    cmocka_unit_test(test_help),        cmocka_unit_test(test_match),
+    cmocka_unit_test(test_list_all),    cmocka_unit_test(test_errors),
+    cmocka_unit_test(test_cgroup),      cmocka_unit_test(test_kv),
+    cmocka_unit_test(test_nspawn_name), cmocka_unit_test(test_exec_capture),
   };
   return cmocka_run_group_tests_name("runtime resolution (made-up lists)", tests, NULL, NULL);
 }
