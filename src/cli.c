@@ -2,6 +2,8 @@
 /* The subcommands' options, their --help, and their parsers (cli.h). */
 #include "cli.h"
 #include "log.h"
+#include "runtime.h"
+#include "util.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -191,18 +193,11 @@ attach_usage(FILE *out)
           "%s unless CNTR_BASE_DIR says otherwise, and their bin directories come\n"
           "first on PATH.  Nothing is written to the container and nothing is left\n"
           "behind when the command exits.\n"
-          "\n"
-          "TARGET is one of:\n"
-          "  PID             a process of the container (a plain number is a PID)\n"
-          "  NAME, ID        a container's name, ID or unique ID prefix, looked up in\n"
-          "                  docker, podman, nerdctl, cri, containerd, lxc, incus, lxd,\n"
-          "                  nspawn, runc, in that order\n"
-          "  SCHEME://NAME   in that runtime only: docker://, podman://, nerdctl://,\n"
-          "                  cri://[POD/]NAME, containerd://[NAMESPACE/]ID, lxc://,\n"
-          "                  incus://, lxd://, nspawn://, runc://, pid://\n"
-          "\n"
-          "Options:\n",
+          "\n",
           CNTR_DEFAULT_BASE_DIR);
+  runtime_print_target_syntax(out);
+  fprintf(out, "\n"
+               "Options:\n");
   cli_print_options(out, attach_options_table);
   fprintf(out, "\n"
                "Exit status: COMMAND's own; 128+N if it was killed by signal N; 125 if cntr\n"
@@ -384,14 +379,16 @@ static const struct cli_option ps_options_table[] = {
 static void
 ps_usage(FILE *out)
 {
+  char names[RUNTIME_NAMES_MAX];
   fprintf(out, "Usage: cntr ps [OPTIONS]\n"
-               "\n"
-               "List the running containers cntr can attach to, across every runtime found\n"
-               "here (docker, podman, nerdctl, cri, containerd, lxc, incus, lxd, nspawn,\n"
-               "runc): runtime, name, short ID, host PID, whether its root filesystem is\n"
-               "read-only and whether it runs in a user namespace.  Runtimes whose CLI or\n"
-               "daemon socket is absent are skipped without waiting.\n"
-               "\n"
+               "\n");
+  fprint_wrapped(out, 0,
+                 "List the running containers cntr can attach to, across every runtime found "
+                 "here (%s): runtime, name, short ID, host PID, whether its root filesystem is "
+                 "read-only and whether it runs in a user namespace.  Runtimes whose CLI or "
+                 "daemon socket is absent are skipped without waiting.",
+                 runtime_names(names, sizeof names));
+  fprintf(out, "\n"
                "Options:\n");
   cli_print_options(out, ps_options_table);
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,35 +154,64 @@ proc_parse_status(const char *text, struct proc_status *st)
   return 0;
 }
 
-int
-proc_parse_stat_flags(const char *text, unsigned long *flags)
+/* The decimal field [p, end) into *v. */
+static int
+parse_field(const char *p, const char *end, unsigned long long *v)
 {
-  /* The command name is in parentheses and may contain ") ", so the fields
-     start after the LAST ')'. */
+  char *e;
+  if (*p < '0' || *p > '9')
+    return -1;
+  errno = 0;
+  *v = strtoull(p, &e, 10);
+  return errno || e != end ? -1 : 0;
+}
+
+int
+proc_parse_stat(const char *text, struct proc_stat *st)
+{
+  memset(st, 0, sizeof *st);
+  /* "PID (COMM) STATE PPID ...": the fields start after the LAST ')', as
+     COMM may contain ") (" itself. */
   const char *p = strrchr(text, ')');
-  if (!p)
+  if (!p || !memchr(text, '(', (size_t)(p - text)))
     goto bad;
   p++;
-  /* Fields after the name: state(3) ppid(4) pgrp(5) session(6) tty_nr(7)
-     tpgid(8) flags(9). */
-  for (int field = 3; field <= 9; field++)
+  for (int field = 3; field <= 22; field++)
     {
-      while (*p == ' ')
-        p++;
-      if (!*p)
+      if (*p != ' ')
         goto bad;
-      if (field == 9)
+      p += strspn(p, " ");
+      const char *end = p + strcspn(p, " \n");
+      unsigned long long v = 0;
+      if (end == p)
+        goto bad;
+      switch (field)
         {
-          char *end;
-          errno = 0;
-          *flags = strtoul(p, &end, 10);
-          if (errno || end == p)
+        case 3:
+          if (end - p != 1)
             goto bad;
-          return 0;
+          st->state = *p;
+          break;
+        case 4:
+          if (parse_field(p, end, &v) < 0 || v > INT32_MAX)
+            goto bad;
+          st->ppid = (pid_t)v;
+          break;
+        case 9:
+          if (parse_field(p, end, &v) < 0 || v > ULONG_MAX)
+            goto bad;
+          st->flags = (unsigned long)v;
+          break;
+        case 22:
+          if (parse_field(p, end, &st->start_time) < 0)
+            goto bad;
+          break;
+        default:
+          break;
         }
-      while (*p && *p != ' ')
-        p++;
+      p = end;
     }
+  return 0;
 bad:
   errno = EINVAL;
   return -1;

@@ -29,9 +29,18 @@ struct proc_status
 
 int proc_parse_status(const char *text, struct proc_status *st);
 
-/* The "flags" field of /proc/PID/stat (field 9), after the ")" that ends the
-   command name, which may itself contain spaces and parentheses. */
-int proc_parse_stat_flags(const char *text, unsigned long *flags);
+/* The parts of /proc/PID/stat cntr reads.  Fields are numbered as in
+   proc(5) and counted from the ")" that ends the command name: the last one
+   on the line, as the name may itself contain spaces and parentheses. */
+struct proc_stat
+{
+  char state;                    /* 3: R, S, D, T, Z (zombie), X (dead), ... */
+  pid_t ppid;                    /* 4 */
+  unsigned long flags;           /* 9: PF_* (PROC_PF_KTHREAD) */
+  unsigned long long start_time; /* 22: clock ticks after boot */
+};
+
+int proc_parse_stat(const char *text, struct proc_stat *st);
 
 /* PF_KTHREAD from include/linux/sched.h: the process is a kernel thread. */
 #define PROC_PF_KTHREAD 0x00200000UL

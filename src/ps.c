@@ -2,15 +2,16 @@
 #include "ps.h"
 #include "cleanup.h"
 #include "log.h"
+#include "ns.h"
 #include "runtime.h"
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <libmount.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 struct row
 {
@@ -40,15 +41,16 @@ root_read_only(pid_t pid)
   return ro;
 }
 
+/* 1 when the process runs in a user namespace other than ours, 0 when in
+   ours, -1 unknown. */
 static int
 in_user_namespace(pid_t pid)
 {
   char path[64];
-  struct stat ours, theirs;
-  snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
-  if (stat("/proc/self/ns/user", &ours) < 0 || stat(path, &theirs) < 0)
-    return -1;
-  return ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev;
+  snprintf(path, sizeof path, "/proc/%d", pid);
+  cleanup_close int proc_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int ours = proc_fd < 0 ? -1 : ns_is_ours(proc_fd, NS_USER);
+  return ours < 0 ? -1 : !ours;
 }
 
 static const char *
@@ -112,37 +114,21 @@ int
 cntr_ps(const struct ps_options *o)
 {
   const struct runtime_ctx ctx = { .root = "", .timeout_ms = RUNTIME_DEFAULT_TIMEOUT_MS };
-  const struct runtime_backend *sel[32];
-  size_t n = 0;
-  if (o->types)
-    {
-      int k = runtime_parse_types(o->types, sel, sizeof sel / sizeof *sel);
-      if (k < 0)
-        return -1;
-      n = (size_t)k;
-    }
-  else
-    for (; n < runtime_table_len; n++)
-      sel[n] = runtime_table[n];
+  const struct runtime_backend *sel[RUNTIME_COUNT];
+  int n = runtime_parse_types(o->types, sel, RUNTIME_COUNT);
+  if (n < 0)
+    return -1;
+  /* One runtime failing does not hide the others: a warning each. */
+  struct runtime_listing l;
+  runtime_list_all(&ctx, sel, (size_t)n, true, &l);
 
-  struct runtime_list lists[32] = { 0 };
   struct row *rows = NULL;
   size_t nrows = 0;
   int rc = 0;
-  for (size_t i = 0; i < n; i++)
-    {
-      int st = sel[i]->list(&ctx, &lists[i]);
-      if (st < 0)
-        {
-          /* One runtime failing does not hide the others. */
-          cntr_warn("%s", cntr_error_message());
-          cntr_error_clear();
-        }
-    }
-  for (size_t i = 0; i < n && rc == 0; i++)
-    for (size_t j = 0; j < lists[i].n; j++)
+  for (size_t i = 0; i < l.n && rc == 0; i++)
+    for (size_t j = 0; j < l.v[i].list.n; j++)
       {
-        const struct runtime_entry *e = &lists[i].v[j];
+        const struct runtime_entry *e = &l.v[i].list.v[j];
         if (!e->running)
           continue;
         /* The same process listed by two runtimes (docker's containers in
@@ -177,8 +163,7 @@ cntr_ps(const struct ps_options *o)
         print_table(rows, nrows);
     }
   free(rows);
-  for (size_t i = 0; i < n; i++)
-    runtime_list_free(&lists[i]);
+  runtime_listing_free(&l);
   if (rc < 0)
     return -1;
   if (fflush(stdout) != 0 || ferror(stdout))

@@ -171,5 +171,7 @@ containerd_list(const struct runtime_ctx *ctx, struct runtime_list *out)
 
 const struct runtime_backend runtime_containerd = {
   .name = "containerd",
+  .summary = "containerd: ctr in every namespace, or the shims' task directories",
+  .syntax = "[NAMESPACE/]ID",
   .list = containerd_list,
 };

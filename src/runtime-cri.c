@@ -136,5 +136,7 @@ cri_list(const struct runtime_ctx *ctx, struct runtime_list *out)
 
 const struct runtime_backend runtime_cri = {
   .name = "cri",
+  .summary = "CRI (Kubernetes nodes): crictl ps and inspect",
+  .syntax = "[POD/]NAME",
   .list = cri_list,
 };

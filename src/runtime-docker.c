@@ -126,5 +126,7 @@ docker_list(const struct runtime_ctx *ctx, struct runtime_list *out)
 
 const struct runtime_backend runtime_docker = {
   .name = "docker",
+  .summary = "Docker: docker ps and inspect, or the state of dockerd's runc",
+  .syntax = "NAME",
   .list = docker_list,
 };

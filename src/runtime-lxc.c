@@ -51,5 +51,7 @@ lxc_list(const struct runtime_ctx *ctx, struct runtime_list *out)
 
 const struct runtime_backend runtime_lxc = {
   .name = "lxc",
+  .summary = "LXC: lxc-ls and lxc-info",
+  .syntax = "NAME",
   .list = lxc_list,
 };

@@ -70,10 +70,14 @@ incus_list(const struct runtime_ctx *ctx, struct runtime_list *out)
 
 const struct runtime_backend runtime_lxd = {
   .name = "lxd",
+  .summary = "LXD: lxc list and info",
+  .syntax = "NAME",
   .list = lxd_list,
 };
 
 const struct runtime_backend runtime_incus = {
   .name = "incus",
+  .summary = "Incus: incus list and info",
+  .syntax = "NAME",
   .list = incus_list,
 };

@@ -94,5 +94,7 @@ nerdctl_list(const struct runtime_ctx *ctx, struct runtime_list *out)
 
 const struct runtime_backend runtime_nerdctl = {
   .name = "nerdctl",
+  .summary = "nerdctl: nerdctl ps and inspect",
+  .syntax = "NAME",
   .list = nerdctl_list,
 };

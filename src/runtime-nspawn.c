@@ -213,5 +213,7 @@ nspawn_list(const struct runtime_ctx *ctx, struct runtime_list *out)
 
 const struct runtime_backend runtime_nspawn = {
   .name = "nspawn",
+  .summary = "systemd-nspawn: machined's machines, or the systemd-nspawn processes",
+  .syntax = "MACHINE",
   .list = nspawn_list,
 };

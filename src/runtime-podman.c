@@ -95,5 +95,7 @@ podman_list(const struct runtime_ctx *ctx, struct runtime_list *out)
 
 const struct runtime_backend runtime_podman = {
   .name = "podman",
+  .summary = "Podman (rootful): podman ps and inspect, or conmon's pidfiles",
+  .syntax = "NAME",
   .list = podman_list,
 };

@@ -2,7 +2,8 @@
 /* runc and crun started by hand (`runc run -d NAME`): their state
    directories, one per container, hold the init PID and its start time —
    runc's /run/runc/ID/state.json, crun's /run/crun/ID/status.  No CLI is
-   needed; the start time guards against a reused PID. */
+   needed to list them (the start time guards against a reused PID); an
+   installed CLI without a state directory is there with no containers. */
 #include "cleanup.h"
 #include "log.h"
 #include "runtime.h"
@@ -93,8 +94,10 @@ runc_list(const struct runtime_ctx *ctx, struct runtime_list *out)
 {
   bool runc = runtime_path_exists(ctx, "/run/runc", false);
   bool crun = runtime_path_exists(ctx, "/run/crun", false);
+  /* The state directory appears with the first container: an installed CLI
+     that never ran one is there, with nothing to list. */
   if (!runc && !crun)
-    return RUNTIME_ABSENT;
+    return runtime_have_cli("runc") || runtime_have_cli("crun") ? 0 : RUNTIME_ABSENT;
   if (runc && runtime_scan_runc_root(ctx, &runtime_runc, "/run/runc", "state.json", out) < 0)
     return -1;
   if (crun && runtime_scan_runc_root(ctx, &runtime_runc, "/run/crun", "status", out) < 0)
@@ -104,5 +107,7 @@ runc_list(const struct runtime_ctx *ctx, struct runtime_list *out)
 
 const struct runtime_backend runtime_runc = {
   .name = "runc",
+  .summary = "runc and crun started by hand: their state directories",
+  .syntax = "ID",
   .list = runc_list,
 };

@@ -5,38 +5,94 @@
 #include "cleanup.h"
 #include "log.h"
 #include "proc-exec.h"
+#include "procfs.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The order a bare name is tried in.  Runtimes that give containers names
-   come before those that only know IDs, and a runtime that sits on top of
-   another before it (docker, nerdctl and CRI before containerd, whose
-   namespaces moby, default and k8s.io hold their containers): when two
-   list the same running process, the first one names it and that is no
-   ambiguity.  runc last: every OCI runtime above may use it. */
-const struct runtime_backend *const runtime_table[] = {
-  &runtime_docker, &runtime_podman, &runtime_nerdctl, &runtime_cri,    &runtime_containerd,
-  &runtime_lxc,    &runtime_incus,  &runtime_lxd,     &runtime_nspawn, &runtime_runc,
+/* runtimes.def says why in this order. */
+const struct runtime_backend *const runtime_table[RUNTIME_COUNT] = {
+#define RUNTIME(name) &runtime_##name,
+#include "runtimes.def"
+#undef RUNTIME
 };
-const size_t runtime_table_len = sizeof runtime_table / sizeof *runtime_table;
 
 const struct runtime_backend *
 runtime_by_name(const char *name)
 {
-  if (!strcmp(name, runtime_pid.name))
-    return &runtime_pid;
-  for (size_t i = 0; i < runtime_table_len; i++)
+  for (size_t i = 0; i < RUNTIME_COUNT; i++)
     if (!strcmp(runtime_table[i]->name, name))
       return runtime_table[i];
   return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* What the table says to users */
+
+static void
+append(char *buf, size_t size, const char *sep, const char *s)
+{
+  size_t len = strlen(buf);
+  if (len < size)
+    snprintf(buf + len, size - len, "%s%s", len ? sep : "", s);
+}
+
+/* The names of the backends (only those that list: LISTING), ", "-separated. */
+static const char *
+join_names(char *buf, size_t size, bool listing)
+{
+  *buf = '\0';
+  for (size_t i = 0; i < RUNTIME_COUNT; i++)
+    if (!listing || runtime_table[i]->list)
+      append(buf, size, ", ", runtime_table[i]->name);
+  return buf;
+}
+
+const char *
+runtime_names(char *buf, size_t size)
+{
+  return join_names(buf, size, true);
+}
+
+/* After an unknown runtime name. */
+static void
+hint_known(void)
+{
+  char names[RUNTIME_NAMES_MAX];
+  cntr_hint("known: %s", join_names(names, sizeof names, false));
+}
+
+/* --help's entries: "  LABEL", their text from this column on. */
+#define HELP_TEXT_COLUMN 18
+
+void
+runtime_print_target_syntax(FILE *out)
+{
+  const int label = HELP_TEXT_COLUMN - 2;
+  char names[RUNTIME_NAMES_MAX], schemes[1024] = "";
+  fprintf(out, "TARGET is one of:\n");
+  /* Those that resolve what they are given take it without a scheme too. */
+  for (size_t i = 0; i < RUNTIME_COUNT; i++)
+    if (runtime_table[i]->resolve)
+      fprintf(out, "  %-*s%s\n", label, runtime_table[i]->syntax, runtime_table[i]->summary);
+  fprint_wrapped(out, HELP_TEXT_COLUMN,
+                 "  %-*sa container's name, ID or unique ID prefix, looked up in %s, in that order",
+                 label, "NAME, ID", runtime_names(names, sizeof names));
+  for (size_t i = 0; i < RUNTIME_COUNT; i++)
+    {
+      const struct runtime_backend *b = runtime_table[i];
+      char s[128];
+      snprintf(s, sizeof s, "%s://%s", b->name, strchr(b->syntax, '/') ? b->syntax : "");
+      append(schemes, sizeof schemes, ", ", s);
+    }
+  fprint_wrapped(out, HELP_TEXT_COLUMN, "  %-*sin that runtime only: %s", label, "SCHEME://NAME",
+                 schemes);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -99,6 +155,44 @@ runtime_list_free(struct runtime_list *l)
   l->n = l->cap = 0;
 }
 
+void
+runtime_list_all(const struct runtime_ctx *ctx, const struct runtime_backend *const *sel, size_t n,
+                 bool warn, struct runtime_listing *out)
+{
+  memset(out, 0, sizeof *out);
+  for (size_t i = 0; i < n && out->n < RUNTIME_COUNT; i++)
+    {
+      if (!sel[i]->list)
+        continue;
+      struct runtime_asked *a = &out->v[out->n++];
+      a->rt = sel[i];
+      a->status = sel[i]->list(ctx, &a->list);
+      if (a->status < 0)
+        {
+          a->failure = strdup(cntr_error_message());
+          if (warn)
+            cntr_warn("%s", cntr_error_message());
+          else
+            cntr_debug("%s: %s", sel[i]->name, cntr_error_message());
+          cntr_error_clear();
+        }
+      else if (a->status == RUNTIME_ABSENT && !warn)
+        cntr_debug("%s: not installed or not running", sel[i]->name);
+    }
+}
+
+void
+runtime_listing_free(struct runtime_listing *l)
+{
+  for (size_t i = 0; i < l->n; i++)
+    {
+      runtime_list_free(&l->v[i].list);
+      free(l->v[i].failure);
+      l->v[i].failure = NULL;
+    }
+  l->n = 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Helpers for backends */
 
@@ -148,41 +242,30 @@ runtime_cli(const struct runtime_ctx *ctx, char *const argv[], char **out)
   return 0;
 }
 
-unsigned long long
-runtime_pid_start_time(pid_t pid)
+/* /proc/PID/stat of a live process; -1 when it is gone. */
+static int
+read_stat(pid_t pid, struct proc_stat *st)
 {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
   cleanup_free char *text = NULL;
   if (read_file_at(AT_FDCWD, path, &text, NULL) < 0)
-    return 0;
-  /* comm may hold spaces and parentheses: fields count from the last ')'.
-     After it: state (3) ... starttime (22). */
-  char *p = strrchr(text, ')');
-  if (!p)
-    return 0;
-  p++;
-  for (int field = 3; field < 22; field++)
-    {
-      p = strchr(p + 1, ' ');
-      if (!p)
-        return 0;
-    }
-  return strtoull(p + 1, NULL, 10);
+    return -1;
+  return proc_parse_stat(text, st);
+}
+
+unsigned long long
+runtime_pid_start_time(pid_t pid)
+{
+  struct proc_stat st;
+  return read_stat(pid, &st) == 0 ? st.start_time : 0;
 }
 
 bool
 runtime_pid_alive(pid_t pid)
 {
-  if (pid <= 0)
-    return false;
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  cleanup_free char *text = NULL;
-  if (read_file_at(AT_FDCWD, path, &text, NULL) < 0)
-    return false;
-  const char *p = strrchr(text, ')');
-  return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+  struct proc_stat st;
+  return pid > 0 && read_stat(pid, &st) == 0 && st.state != 'Z' && st.state != 'X';
 }
 
 char *
@@ -274,8 +357,7 @@ runtime_parse_scheme(const char *spec, const struct runtime_backend **backend, c
   if (!*backend)
     {
       cntr_fail(0, "target '%s': unknown runtime '%s'", spec, scheme);
-      cntr_hint("known: docker, podman, nerdctl, cri, containerd, lxc, incus, lxd, nspawn, runc, "
-                "pid");
+      hint_known();
       return -1;
     }
   *rest = sep + 3;
@@ -288,6 +370,12 @@ int
 runtime_parse_types(const char *types, const struct runtime_backend **out, size_t max)
 {
   size_t n = 0;
+  if (!types)
+    {
+      for (; n < RUNTIME_COUNT && n < max; n++)
+        out[n] = runtime_table[n];
+      return (int)n;
+    }
   const char *p = types;
   while (*p)
     {
@@ -301,8 +389,7 @@ runtime_parse_types(const char *types, const struct runtime_backend **out, size_
           if (!b)
             {
               cntr_fail(0, "--type %s: unknown runtime '%s'", types, name);
-              cntr_hint("known: docker, podman, nerdctl, cri, containerd, lxc, incus, lxd, "
-                        "nspawn, runc, pid");
+              hint_known();
               return -1;
             }
           bool dup = false;
@@ -369,14 +456,14 @@ same_container(const struct runtime_entry *a, const struct runtime_entry *b)
 #define MAX_MATCHES 16
 
 static size_t
-collect(const char *key, const char *ns, bool prefix, const struct runtime_list *lists, size_t n,
+collect(const char *key, const char *ns, bool prefix, const struct runtime_listing *l,
         const struct runtime_entry **m)
 {
   size_t found = 0, klen = strlen(key);
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = 0; j < lists[i].n; j++)
+  for (size_t i = 0; i < l->n; i++)
+    for (size_t j = 0; j < l->v[i].list.n; j++)
       {
-        const struct runtime_entry *e = &lists[i].v[j];
+        const struct runtime_entry *e = &l->v[i].list.v[j];
         if (ns && (!e->ns || strcmp(e->ns, ns)))
           continue;
         bool hit = prefix ? e->generated_id && klen > 0 && !strncmp(e->id, key, klen)
@@ -392,18 +479,9 @@ collect(const char *key, const char *ns, bool prefix, const struct runtime_list 
   return found;
 }
 
-static void
-append(char *buf, size_t size, const char *sep, const char *s)
-{
-  size_t len = strlen(buf);
-  if (len < size)
-    snprintf(buf + len, size - len, "%s%s", len ? sep : "", s);
-}
-
 int
-runtime_pick(const char *spec, const char *want, const struct runtime_backend *const *backends,
-             const struct runtime_list *lists, const int *status, const char *const *failures,
-             size_t n, const struct runtime_entry **out)
+runtime_pick(const char *spec, const char *want, const struct runtime_listing *l,
+             const struct runtime_entry **out)
 {
   /* NS/NAME (containerd namespace, CRI pod): the part before the last '/'. */
   cleanup_free char *ns = NULL;
@@ -418,27 +496,27 @@ runtime_pick(const char *spec, const char *want, const struct runtime_backend *c
     }
   const struct runtime_entry *m[MAX_MATCHES];
   bool by_prefix = false;
-  size_t found = collect(key, ns, false, lists, n, m);
+  size_t found = collect(key, ns, false, l, m);
   if (found == 0)
     {
-      found = collect(key, ns, true, lists, n, m);
+      found = collect(key, ns, true, l, m);
       by_prefix = true;
     }
 
   if (found == 0)
     {
       char asked[512] = "", absent[512] = "", failed[1024] = "";
-      for (size_t i = 0; i < n; i++)
+      for (size_t i = 0; i < l->n; i++)
         {
-          if (status[i] == 0)
-            append(asked, sizeof asked, ", ", backends[i]->name);
-          else if (status[i] == RUNTIME_ABSENT)
-            append(absent, sizeof absent, ", ", backends[i]->name);
+          const struct runtime_asked *a = &l->v[i];
+          if (a->status == 0)
+            append(asked, sizeof asked, ", ", a->rt->name);
+          else if (a->status == RUNTIME_ABSENT)
+            append(absent, sizeof absent, ", ", a->rt->name);
           else
             {
               char f[512];
-              snprintf(f, sizeof f, "%s (%s)", backends[i]->name,
-                       failures && failures[i] ? failures[i] : "failed");
+              snprintf(f, sizeof f, "%s (%s)", a->rt->name, a->failure ? a->failure : "failed");
               append(failed, sizeof failed, "; ", f);
             }
         }
@@ -515,21 +593,6 @@ runtime_target_free(struct runtime_target *t)
   t->name = t->id = t->cgroup_key = NULL;
 }
 
-static int
-resolve_pid(const char *spec, const char *num, struct runtime_target *out)
-{
-  unsigned long pid;
-  if (parse_ulong(num, &pid) < 0 || pid == 0 || pid > INT32_MAX)
-    {
-      cntr_fail(0, "target '%s': not a process id", spec);
-      cntr_hint("give the PID of any process of the container");
-      return -1;
-    }
-  out->pid = (pid_t)pid;
-  out->runtime = runtime_pid.name;
-  return 0;
-}
-
 int
 runtime_resolve(const struct runtime_ctx *ctx, const char *spec, const char *types,
                 struct runtime_target *out)
@@ -540,61 +603,32 @@ runtime_resolve(const struct runtime_ctx *ctx, const char *spec, const char *typ
   if (runtime_parse_scheme(spec, &scheme, &want) < 0)
     return -1;
 
-  const struct runtime_backend *sel[32];
-  size_t n;
+  /* The scheme's backend, or those of --type, or all. */
+  const struct runtime_backend *sel[RUNTIME_COUNT];
+  int n = 1;
   if (scheme)
-    {
-      sel[0] = scheme;
-      n = 1;
-    }
-  else if (types)
-    {
-      int k = runtime_parse_types(types, sel, sizeof sel / sizeof *sel);
-      if (k < 0)
-        return -1;
-      n = (size_t)k;
-    }
-  else
-    {
-      /* A plain number is a PID: PIDs are what cntr took first, and an ID
-         prefix that is all digits is better given as docker://123. */
-      if (runtime_spec_is_pid(spec))
-        return resolve_pid(spec, spec, out);
-      for (n = 0; n < runtime_table_len; n++)
-        sel[n] = runtime_table[n];
-    }
+    sel[0] = scheme;
+  else if ((n = runtime_parse_types(types, sel, RUNTIME_COUNT)) < 0)
+    return -1;
 
-  /* pid in the list (pid://N, --type pid): a number is a PID. */
-  bool pid_ok = false;
-  size_t m = 0;
-  for (size_t i = 0; i < n; i++)
-    {
-      if (sel[i] == &runtime_pid)
-        pid_ok = true;
-      else
-        sel[m++] = sel[i];
-    }
-  n = m;
-  if (pid_ok && (runtime_spec_is_pid(want) || n == 0))
-    return resolve_pid(spec, want, out);
+  /* Those that resolve what they are given first (a plain number is a
+     PID: PIDs are what cntr took first, and an ID prefix that is all
+     digits is better given as docker://123); then the others list. */
+  size_t listing = 0;
+  for (int i = 0; i < n; i++)
+    listing += sel[i]->list != NULL;
+  for (int i = 0; i < n; i++)
+    if (sel[i]->resolve)
+      {
+        int rc = sel[i]->resolve(ctx, spec, want, listing == 0, out);
+        if (rc != RUNTIME_DECLINED)
+          return rc;
+      }
 
-  struct runtime_list lists[32] = { 0 };
-  int status[32];
-  char *failures[32] = { 0 };
-  for (size_t i = 0; i < n; i++)
-    {
-      status[i] = sel[i]->list(ctx, &lists[i]);
-      if (status[i] < 0)
-        {
-          failures[i] = strdup(cntr_error_message());
-          cntr_debug("%s: %s", sel[i]->name, cntr_error_message());
-          cntr_error_clear();
-        }
-      else if (status[i] == RUNTIME_ABSENT)
-        cntr_debug("%s: not installed or not running", sel[i]->name);
-    }
+  struct runtime_listing l;
+  runtime_list_all(ctx, sel, (size_t)n, false, &l);
   const struct runtime_entry *e = NULL;
-  int rc = runtime_pick(spec, want, sel, lists, status, (const char *const *)failures, n, &e);
+  int rc = runtime_pick(spec, want, &l, &e);
   if (rc == 0)
     {
       cntr_debug("target '%s' is %s container %s (id %s), pid %d", spec, e->rt->name, e->name,
@@ -609,10 +643,6 @@ runtime_resolve(const struct runtime_ctx *ctx, const char *spec, const char *typ
           rc = cntr_fail(ENOMEM, "target '%s'", spec);
         }
     }
-  for (size_t i = 0; i < n; i++)
-    {
-      runtime_list_free(&lists[i]);
-      free(failures[i]);
-    }
+  runtime_listing_free(&l);
   return rc;
 }

@@ -1,21 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* Container runtimes: turn what a user types into one host PID.
 
-   Target syntax (attach, exec, mount):
+   Target syntax (attach, exec, mount; runtime_print_target_syntax() says it
+   for --help):
      4242             a PID (a plain number is always a PID, unless a scheme or
                       --type names runtimes: then it is a name or ID prefix)
      NAME | ID | ID-PREFIX
-                      tried in every runtime of runtime_table, in that order
-                      (or only in those given with --type)
-     SCHEME://NAME    one runtime only: docker://, podman://, nerdctl://,
-                      cri://[POD/]NAME, containerd://[NS/]ID, lxc://, incus://,
-                      lxd://, nspawn://, runc://, pid://
+                      tried in every runtime of runtime_table that lists, in
+                      that order (or only in those given with --type)
+     SCHEME://NAME    one runtime only; the scheme is the backend's name
 
-   Each runtime is one backend (one file, runtime-<name>.c) that lists the
-   containers it knows, running or not, through its CLI where installed
-   and/or its documented state files.  Matching (exact name, exact ID, then a
-   unique prefix of a generated ID), ambiguity and error wording live in
-   runtime.c and are the same for all.
+   Each runtime is one backend (one file, runtime-<name>.c, and one line in
+   runtimes.def) that lists the containers it knows, running or not, through
+   its CLI where installed and/or its documented state files, or that
+   resolves what it is given itself (pid).  Matching (exact name, exact ID,
+   then a unique prefix of a generated ID), ambiguity and error wording live
+   in runtime.c and are the same for all.
 
    Error convention: -1 with the error recorded by cntr_fail(). */
 #ifndef CNTR_RUNTIME_H
@@ -23,9 +23,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct runtime_backend;
+struct runtime_target;
 
 /* What every backend is given. */
 struct runtime_ctx
@@ -69,21 +71,50 @@ int runtime_set(char **field, const char *s);
    neither its CLI (with its daemon) nor its state is on this machine, which
    it must find out without waiting. */
 #define RUNTIME_ABSENT 1
+/* A backend's resolve(): WANT is not for it (see resolve below). */
+#define RUNTIME_DECLINED 2
 
 struct runtime_backend
 {
-  const char *name; /* also its scheme */
+  const char *name;    /* also its scheme */
+  const char *summary; /* one line: what it finds and how */
+  /* What follows its scheme: "NAME", "ID", "[POD/]NAME" ...  --help shows
+     it after SCHEME:// where it qualifies the name (has a '/'). */
+  const char *syntax;
+  /* NULL for a backend that lists nothing: it is not asked for a bare
+     name, and `cntr ps` does not show it. */
   int (*list)(const struct runtime_ctx *ctx, struct runtime_list *out);
+  /* For a backend that resolves WANT (SPEC without its scheme) itself: it
+     is asked before any backend lists, and returns 0 (*out filled), -1
+     (recorded) or RUNTIME_DECLINED when WANT is not its syntax and other
+     backends, that list, may find it; ALONE says there are none, and then
+     it does not decline.  NULL for the others. */
+  int (*resolve)(const struct runtime_ctx *ctx, const char *spec, const char *want, bool alone,
+                 struct runtime_target *out);
 };
 
-/* The backends, in the order a bare name is tried. */
-extern const struct runtime_backend *const runtime_table[];
-extern const size_t runtime_table_len;
+/* The backends (runtimes.def), in that order. */
+#define RUNTIME(name) extern const struct runtime_backend runtime_##name;
+#include "runtimes.def"
+#undef RUNTIME
+
+enum
+{
+#define RUNTIME(name) RUNTIME_INDEX_##name,
+#include "runtimes.def"
+#undef RUNTIME
+  RUNTIME_COUNT
+};
+
+extern const struct runtime_backend *const runtime_table[RUNTIME_COUNT];
 const struct runtime_backend *runtime_by_name(const char *name);
 
-extern const struct runtime_backend runtime_docker, runtime_podman, runtime_nerdctl, runtime_cri,
-    runtime_containerd, runtime_lxc, runtime_incus, runtime_lxd, runtime_nspawn, runtime_runc,
-    runtime_pid;
+/* For --help: the "TARGET is one of:" lines, from the table. */
+void runtime_print_target_syntax(FILE *out);
+/* The runtimes a bare name is looked up in, in that order, comma-separated
+   ("docker, podman, ..., runc") into buf; returns buf. */
+#define RUNTIME_NAMES_MAX 256
+const char *runtime_names(char *buf, size_t size);
 
 /* The resolved target. */
 struct runtime_target
@@ -107,16 +138,39 @@ void runtime_target_free(struct runtime_target *t);
    Fails for an unknown scheme. */
 int runtime_parse_scheme(const char *spec, const struct runtime_backend **backend,
                          const char **rest);
-/* Parse a --type list into backends (at most max); returns their number. */
+/* Parse a --type list into backends (at most max), NULL: every backend of
+   the table; returns their number. */
 int runtime_parse_types(const char *types, const struct runtime_backend **out, size_t max);
 /* Whether SPEC is a plain PID (decimal digits). */
 bool runtime_spec_is_pid(const char *spec);
-/* Resolve WANT in lists[i] (the containers backends[i] listed; status[i] is
-   0, -1 failed, or RUNTIME_ABSENT) in that order.  On success *out points
-   into lists. */
-int runtime_pick(const char *spec, const char *want, const struct runtime_backend *const *backends,
-                 const struct runtime_list *lists, const int *status, const char *const *failures,
-                 size_t n, const struct runtime_entry **out);
+/* What every backend asked said: its containers and whether it is there. */
+struct runtime_asked
+{
+  const struct runtime_backend *rt;
+  struct runtime_list list;
+  int status;    /* list()'s: 0, -1 failed, or RUNTIME_ABSENT */
+  char *failure; /* status -1: the error it recorded (NULL: out of memory) */
+};
+
+struct runtime_listing
+{
+  struct runtime_asked v[RUNTIME_COUNT];
+  size_t n;
+};
+
+/* Ask every backend of SEL[0..n) that lists, in that order.  One failing
+   does not stop the others: its error is taken out of the record into the
+   listing, and said at once as a warning (WARN, for `cntr ps`, which shows
+   what the others found) or only with -v (resolution, whose error names
+   the failures). */
+void runtime_list_all(const struct runtime_ctx *ctx, const struct runtime_backend *const *sel,
+                      size_t n, bool warn, struct runtime_listing *out);
+void runtime_listing_free(struct runtime_listing *l);
+
+/* Resolve WANT in the listing, in its order.  On success *out points into
+   it. */
+int runtime_pick(const char *spec, const char *want, const struct runtime_listing *l,
+                 const struct runtime_entry **out);
 /* Whether the PID's /proc/PID/cgroup text CGROUPS names the container. */
 bool runtime_cgroup_matches(const char *cgroups, const char *key);
 

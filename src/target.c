@@ -156,12 +156,12 @@ open_pid(pid_t pid, const struct runtime_target *rt, struct target *t)
     return cntr_fail(errno, "open %s", path);
 
   cleanup_free char *stat_text = NULL;
-  unsigned long flags;
+  struct proc_stat st;
   if (read_proc(t, "stat", &stat_text, NULL) < 0)
     return -1;
-  if (proc_parse_stat_flags(stat_text, &flags) < 0)
+  if (proc_parse_stat(stat_text, &st) < 0)
     return cntr_fail(errno, "parse /proc/%d/stat", t->pid);
-  if (flags & PROC_PF_KTHREAD)
+  if (st.flags & PROC_PF_KTHREAD)
     return cntr_fail(0, "pid %d: is a kernel thread, not a container process", t->pid);
 
   cleanup_free char *status_text = NULL;

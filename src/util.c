@@ -97,3 +97,48 @@ parse_ulong(const char *s, unsigned long *out)
   *out = v;
   return 0;
 }
+
+void
+fprint_wrapped(FILE *out, size_t indent, const char *fmt, ...)
+{
+  cleanup_free char *text = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vasprintf(&text, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    {
+      /* Out of memory: the text unwrapped is better than none. */
+      text = NULL;
+      va_start(ap, fmt);
+      vfprintf(out, fmt, ap);
+      va_end(ap);
+      fputc('\n', out);
+      return;
+    }
+  size_t col = 0;
+  bool words = false; /* on this line */
+  for (const char *p = text;;)
+    {
+      size_t spaces = strspn(p, " ");
+      const char *word = p + spaces;
+      size_t len = strcspn(word, " ");
+      if (!len)
+        break;
+      if (words && col + spaces + len > WRAP_COLUMNS)
+        {
+          fprintf(out, "\n%*s", (int)indent, "");
+          col = indent;
+        }
+      else
+        {
+          fprintf(out, "%*s", (int)spaces, "");
+          col += spaces;
+        }
+      fprintf(out, "%.*s", (int)len, word);
+      col += len;
+      words = true;
+      p = word + len;
+    }
+  fputc('\n', out);
+}

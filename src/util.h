@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Small helpers: string vectors and number parsing (whole-file I/O is
-   common/io.h, included from here).
+/* Small helpers: string vectors, number parsing and help-text wrapping
+   (whole-file I/O is common/io.h, included from here).
    Error convention: -1 (or NULL) with errno set; nothing is logged here. */
 #ifndef CNTR_UTIL_H
 #define CNTR_UTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "io.h"
@@ -25,5 +26,13 @@ char **strv_from_nul_separated(const char *buf, size_t len);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse a decimal pid/number strictly (no sign, no junk). */
 int parse_ulong(const char *s, unsigned long *out);
+
+/* Print the formatted text as a paragraph of lines of at most WRAP_COLUMNS
+   (help texts fit 80-column terminals): words that would pass it start a
+   new line, indented by INDENT spaces; spaces between words on a line,
+   and before the first, are kept as they are.  Ends with a newline. */
+#define WRAP_COLUMNS 78
+void fprint_wrapped(FILE *out, size_t indent, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

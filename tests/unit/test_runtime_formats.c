@@ -282,6 +282,49 @@ formats_runc_state_dir(void **state)
   runtime_list_free(&l);
 }
 
+/* A fresh machine: runc or crun installed, no container run yet, so no
+   /run/runc or /run/crun.  The runtime is there (asked, nothing found);
+   without the CLIs too it is absent. */
+static void
+runc_cli_without_state_dir(void **state)
+{
+  (void)state;
+  char fresh[128], bin[128], runc[160], crun[160];
+  snprintf(fresh, sizeof fresh, "%s/fresh", root);
+  snprintf(bin, sizeof bin, "%s/bin", root);
+  snprintf(runc, sizeof runc, "%s/runc", bin);
+  snprintf(crun, sizeof crun, "%s/crun", bin);
+  assert_int_equal(mkdir(fresh, 0755), 0);
+  put("/bin/runc", "#!/bin/sh\nexit 1\n");
+  put("/bin/crun", "#!/bin/sh\nexit 1\n");
+  struct runtime_ctx ctx = { .root = fresh };
+  struct runtime_list l = { 0 };
+  int absent, with_runc, with_crun;
+
+  /* Only bin on PATH, and no assertion until it is restored. */
+  char *saved = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+  setenv("PATH", bin, 1);
+  chmod(runc, 0644);
+  chmod(crun, 0644);
+  absent = runtime_runc.list(&ctx, &l);
+  chmod(runc, 0755);
+  with_runc = runtime_runc.list(&ctx, &l);
+  chmod(runc, 0644);
+  chmod(crun, 0755);
+  with_crun = runtime_runc.list(&ctx, &l);
+  if (saved)
+    setenv("PATH", saved, 1);
+  else
+    unsetenv("PATH");
+  free(saved);
+
+  assert_int_equal(absent, RUNTIME_ABSENT);
+  assert_int_equal(with_runc, 0);
+  assert_int_equal(with_crun, 0);
+  assert_int_equal(l.n, 0);
+  runtime_list_free(&l);
+}
+
 static void
 formats_containerd_task_dirs(void **state)
 {
@@ -327,6 +370,7 @@ main(void)
     cmocka_unit_test(formats_lxc_lxd_incus_info),
     cmocka_unit_test(formats_runc_state),
     cmocka_unit_test(formats_runc_state_dir),
+    cmocka_unit_test(runc_cli_without_state_dir),
     cmocka_unit_test(formats_containerd_task_dirs),
   };
   return cmocka_run_group_tests_name("runtime output formats (documented samples, not end-to-end)",

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -69,6 +70,43 @@ read_file_round_trip_larger_than_a_page(void **state)
   assert_int_equal(errno, ENOENT);
 }
 
+/* fprint_wrapped(out, INDENT, "%s", TEXT) prints WANT. */
+static void
+assert_wrapped(size_t indent, const char *text, const char *want)
+{
+  char *buf = NULL;
+  size_t size = 0;
+  FILE *f = open_memstream(&buf, &size);
+  assert_non_null(f);
+  fprint_wrapped(f, indent, "%s", text);
+  assert_int_equal(fclose(f), 0);
+  assert_string_equal(buf, want);
+  free(buf);
+}
+
+static void
+wrapped_breaks_before_column_79_and_keeps_inner_spaces(void **state)
+{
+  (void)state;
+  char line[128], text[256], want[256];
+  /* 78 columns fit; the word that would end in column 79 starts a line. */
+  snprintf(line, sizeof line, "%s", "  label   ");
+  while (strlen(line) < 70)
+    strcat(line, "word ");
+  strcat(line, "abc"); /* 73 */
+  snprintf(text, sizeof text, "%s 1234 56789  next.  Two spaces stay", line);
+  snprintf(want, sizeof want, "%s 1234\n    56789  next.  Two spaces stay\n", line);
+  assert_wrapped(4, text, want);
+  /* Trailing spaces go; a word longer than a line stands alone. */
+  char longword[100];
+  memset(longword, 'x', 90);
+  longword[90] = '\0';
+  snprintf(text, sizeof text, "a %s b  ", longword);
+  snprintf(want, sizeof want, "a\n  %s\n  b\n", longword);
+  assert_wrapped(2, text, want);
+  assert_wrapped(0, "", "\n");
+}
+
 int
 main(void)
 {
@@ -76,6 +114,7 @@ main(void)
     cmocka_unit_test(nul_separated_split_skips_empty_entries),
     cmocka_unit_test(parse_ulong_is_strict),
     cmocka_unit_test(read_file_round_trip_larger_than_a_page),
+    cmocka_unit_test(wrapped_breaks_before_column_79_and_keeps_inner_spaces),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
