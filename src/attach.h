@@ -37,6 +37,7 @@ struct attach_options
   struct attach_volume volumes[ATTACH_MAX_VOLUMES];
   size_t nvolumes;
   bool no_seccomp; /* --no-seccomp: the target's filter is not applied */
+  bool tools_rw;   /* --tools-rw: the session may write the tools tree */
   bool debug_fuse;
 };
 

@@ -138,6 +138,7 @@ enum
   ATTACH_ENV,
   ATTACH_TYPE,
   ATTACH_TOOLS,
+  ATTACH_TOOLS_RW,
   ATTACH_VOLUME,
   ATTACH_NO_SECCOMP,
   ATTACH_VERBOSE,
@@ -151,6 +152,9 @@ static const struct cli_option attach_options_table[] = {
                    "value of VAR, or no VAR at all); repeatable" },
   [ATTACH_TYPE] = { "type", 't', "LIST", "look NAME up only in these runtimes (comma-separated)" },
   [ATTACH_TOOLS] = { "tools", 0, "DIR", "serve DIR as the tools instead of the host's /" },
+  [ATTACH_TOOLS_RW] = { "tools-rw", 0, NULL,
+                        "let the session write the tools tree (the host's / by default);\n"
+                        "read-only otherwise" },
   [ATTACH_VOLUME] = { "volume", 'v', "HOSTDIR:PATH[:ro]",
                       "the host's directory (or file) HOSTDIR at PATH in the session,\n"
                       "read-write unless :ro, nosuid, nodev; repeatable" },
@@ -233,6 +237,9 @@ cli_parse_attach(int argc, char **argv, const struct cli_io *io, struct attach_o
           break;
         case ATTACH_TOOLS:
           o->tools = (struct tools_spec){ TOOLS_DIRECTORY, optarg };
+          break;
+        case ATTACH_TOOLS_RW:
+          o->tools_rw = true;
           break;
         case ATTACH_VOLUME:
           if (o->nvolumes == ATTACH_MAX_VOLUMES)

@@ -19,7 +19,7 @@
 #define TOOLS_WATCH_DELAY_MS 1000
 
 struct cntrfs *
-tools_fs_new(int tools_fd, const char *base, bool debug, void **shim_image)
+tools_fs_new(int tools_fd, const char *base, bool writable, bool debug, void **shim_image)
 {
   *shim_image = NULL;
   const char *interp = shim_default_interp();
@@ -70,6 +70,8 @@ tools_fs_new(int tools_fd, const char *base, bool debug, void **shim_image)
     }
   struct cntrfs_config config = {
     .source_fd = tools_fd,
+    /* The session must not change the host: the tools tree is the host's. */
+    .read_only = !writable,
     .symlink_prefix = base,
     .interp_from = rewrite ? interp : NULL,
     .interp_to = rewrite ? interp_to : NULL,

@@ -18,7 +18,9 @@
 struct cntrfs;
 
 /* *shim_image (freed by the caller after the server) holds the shim the
-   server serves; NULL when there is none. */
-struct cntrfs *tools_fs_new(int tools_fd, const char *base_dir, bool debug, void **shim_image);
+   server serves; NULL when there is none.  writable: the session may write
+   the tools tree (--tools-rw); read-only otherwise. */
+struct cntrfs *tools_fs_new(int tools_fd, const char *base_dir, bool writable, bool debug,
+                            void **shim_image);
 
 #endif

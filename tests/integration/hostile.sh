@@ -14,7 +14,9 @@
 #     plants its own "tools" there, while a session runs;
 #   - a seccomp-filtered target: the session may do no more than it;
 #   - a uid-1000 target without devpts: the host's pty the session falls
-#     back to stays the operator's.
+#     back to stays the operator's;
+#   - a default interactive session whose .bashrc writes into $HOME, as
+#     pyenv init does: the host's files stay as they were.
 # shellcheck disable=SC2016 # (sh -c scripts are single-quoted on purpose)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -142,6 +144,36 @@ if command -v tmux >/dev/null; then
   done
   check_match "a session with a terminal ran in a target without devpts" '^owner=[0-9]+ tty=yes' "$pane"
   check_not_contains "the host pty is not owned by the target's uid" "owner=1000" "$pane"
+fi
+
+# --- the host is not written: a pyenv-like .bashrc in a default session
+if command -v tmux >/dev/null; then
+  it_start_target busybox "it-hostile-home-$$"
+  pid=$TARGET_PID
+  mkdir -p "$HOME/.pyenv/shims"
+  printf '#!/bin/sh\nPYENV_ROOT=%s/.pyenv\n' "$HOME" >"$HOME/.pyenv/shims/python3"
+  printf '[ -n "$BASH" ] && . "$HOME/.bashrc"\n' >"$HOME/.profile"
+  # What pyenv rehash does: rewrite every shim with the path it runs from.
+  printf 'for f in "$HOME"/.pyenv/shims/*; do printf "#!/bin/sh\\nPYENV_ROOT=%%s/.pyenv\\n" "$HOME" >"$f"; done 2>/dev/null\necho rc-ran\n' >"$HOME/.bashrc"
+  find "$HOME" -type f -printf '%P %s %T@\n' | sort >"$IT_WORK/home.before"
+  cp "$HOME/.pyenv/shims/python3" "$IT_WORK/shim.before"
+  sock=$IT_WORK/tmux-home.sock
+  tmux -S "$sock" -f /dev/null new-session -d -s it -x 100 -y 20 \
+    "env $IT_TAG $CNTR attach $pid; sleep 600"
+  it_on_exit "tmux -S '$sock' kill-server 2>/dev/null"
+  for ((n = 0; n < 100; n++)); do
+    pane=$(tmux -S "$sock" capture-pane -p -t it)
+    grep -q rc-ran <<<"$pane" && break
+    sleep 0.1
+  done
+  check_contains "the default session is a login shell that ran the user's .bashrc" "rc-ran" "$pane"
+  tmux -S "$sock" send-keys -t it -l 'exit'
+  tmux -S "$sock" send-keys -t it Enter
+  sleep 0.5
+  find "$HOME" -type f -printf '%P %s %T@\n' | sort >"$IT_WORK/home.after"
+  check_files_eq "the host's HOME is as it was (no file added, changed or touched)" \
+    "$IT_WORK/home.before" "$IT_WORK/home.after"
+  check_files_eq "the host's pyenv shim is byte-identical" "$IT_WORK/shim.before" "$HOME/.pyenv/shims/python3"
 fi
 
 it_finish

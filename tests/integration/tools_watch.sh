@@ -27,7 +27,7 @@ it_snapshot before "$pid"
 # changes, then count 10 ms rounds until they show.  The sleep of 1.5 s is
 # that start (1 s), not a synchronisation.
 session_out=$IT_WORK/session.out
-env "$IT_TAG" "$CNTR" attach --tools "$tools" "$pid" -- sh -c '
+env "$IT_TAG" "$CNTR" attach --tools "$tools" --tools-rw "$pid" -- sh -c '
   t=/var/lib/cntr/data
   sleep 1.5
   cat $t/file
@@ -43,7 +43,8 @@ session=$!
 it_on_exit "kill -KILL $session 2>/dev/null; wait $session 2>/dev/null"
 
 # Both sides signal through the tools tree itself (the session writes
-# through the mount; the host's writes are what the watcher reports).
+# through the mount, which --tools-rw allows; the host's writes are what
+# the watcher reports).
 for ((n = 0; n < 100; n++)); do
   [[ -e $tools/data/read ]] && break
   sleep 0.1
