@@ -45,7 +45,7 @@ read_seccomp(struct session *s)
     return 0;
   if (s->o->no_seccomp)
     {
-      cntr_warn("warning: pid %d has a seccomp filter; the session runs without it (--no-seccomp)",
+      cntr_warn("pid %d has a seccomp filter; the session runs without it (--no-seccomp)",
                 s->target.pid);
       return 0;
     }
@@ -123,9 +123,7 @@ prepare(struct session *s)
   const struct attach_options *o = s->o;
   if (geteuid() != 0)
     {
-      cntr_fail(0, "attach: must run as root");
-      cntr_hint("run it with sudo, or as root");
-      return -1;
+      return cntr_fail_needs_root("attach", NULL);
     }
   cleanup_strv char **base_parts = view_path_components(o->base_dir);
   if (!base_parts || !base_parts[0])
@@ -175,7 +173,7 @@ prepare(struct session *s)
   if (command_build(&in, &s->command) < 0)
     return -1;
   if (o->tools_rw)
-    cntr_warn("warning: --tools-rw: the session writes the tools tree %s, and what your shell's "
+    cntr_warn("--tools-rw: the session writes the tools tree %s, and what your shell's "
               "startup files do writes it too",
               o->tools.arg);
   s->fs = tools_fs_new(s->tools_fd, o->base_dir, o->tools_rw, o->debug_fuse, &s->shim_image);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The subcommands' options, their --help, and their parsers (cli.h). */
 #include "cli.h"
+#include "cntr-commit.h"
 #include "log.h"
 #include "runtime.h"
 #include "util.h"
@@ -124,10 +125,10 @@ cli_print_options(FILE *out, const struct cli_option *options)
     }
 }
 
-static void
-print_version(FILE *out)
+void
+cli_print_version(FILE *out)
 {
-  fprintf(out, "cntr %s\n", CNTR_VERSION);
+  fprintf(out, "cntr %s (commit %s)\n", CNTR_VERSION, CNTR_COMMIT);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -163,7 +164,7 @@ static const struct cli_option attach_options_table[] = {
   /* -v is docker's --volume. */
   [ATTACH_VERBOSE] = { "verbose", 0, NULL, "explain what cntr does (twice: FUSE debug output)" },
   [ATTACH_HELP] = { "help", 'h', NULL, "show this help and exit" },
-  [ATTACH_VERSION] = { "version", 0, NULL, "show the version and exit" },
+  [ATTACH_VERSION] = { "version", 'V', NULL, "show the version and exit" },
   { NULL, 0, NULL, NULL },
 };
 
@@ -261,7 +262,7 @@ cli_parse_attach(int argc, char **argv, const struct cli_io *io, struct attach_o
           attach_usage(io->out);
           return CLI_EXIT;
         case ATTACH_VERSION:
-          print_version(io->out);
+          cli_print_version(io->out);
           return CLI_EXIT;
         default:
           return CLI_ERROR;
@@ -293,6 +294,7 @@ enum
   MOUNT_TYPE,
   MOUNT_VERBOSE,
   MOUNT_HELP,
+  MOUNT_VERSION,
 };
 
 static const struct cli_option mount_options_table[] = {
@@ -304,6 +306,7 @@ static const struct cli_option mount_options_table[] = {
   [MOUNT_VERBOSE]
   = { "verbose", 'v', NULL, "explain what cntr does (twice, with -f: FUSE debug output)" },
   [MOUNT_HELP] = { "help", 'h', NULL, "show this help and exit" },
+  [MOUNT_VERSION] = { "version", 'V', NULL, "show the version and exit" },
   { NULL, 0, NULL, NULL },
 };
 
@@ -349,6 +352,9 @@ cli_parse_mount(int argc, char **argv, const struct cli_io *io, struct mount_opt
         case MOUNT_HELP:
           mount_usage(io->out);
           return CLI_EXIT;
+        case MOUNT_VERSION:
+          cli_print_version(io->out);
+          return CLI_EXIT;
         default:
           return CLI_ERROR;
         }
@@ -373,6 +379,7 @@ enum
   PS_TYPE,
   PS_VERBOSE,
   PS_HELP,
+  PS_VERSION,
 };
 
 static const struct cli_option ps_options_table[] = {
@@ -380,6 +387,7 @@ static const struct cli_option ps_options_table[] = {
   [PS_TYPE] = { "type", 't', "LIST", "ask only these runtimes (comma-separated)" },
   [PS_VERBOSE] = { "verbose", 'v', NULL, "explain what cntr does" },
   [PS_HELP] = { "help", 'h', NULL, "show this help and exit" },
+  [PS_VERSION] = { "version", 'V', NULL, "show the version and exit" },
   { NULL, 0, NULL, NULL },
 };
 
@@ -428,6 +436,9 @@ cli_parse_ps(int argc, char **argv, const struct cli_io *io, struct ps_options *
           break;
         case PS_HELP:
           ps_usage(io->out);
+          return CLI_EXIT;
+        case PS_VERSION:
+          cli_print_version(io->out);
           return CLI_EXIT;
         default:
           return CLI_ERROR;

@@ -45,6 +45,9 @@ enum cli_result cli_parse_mount(int argc, char **argv, const struct cli_io *io,
                                 struct mount_options *o);
 enum cli_result cli_parse_ps(int argc, char **argv, const struct cli_io *io, struct ps_options *o);
 
+/* "cntr VERSION (commit COMMIT)". */
+void cli_print_version(FILE *out);
+
 /* The Options part of a --help: "  -t, --type LIST   look NAME up ...". */
 void cli_print_options(FILE *out, const struct cli_option *options);
 

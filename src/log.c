@@ -125,10 +125,21 @@ cntr_error_restore(const struct cntr_error_record *r)
     snprintf(error.message, sizeof error.message, "unknown error");
 }
 
-static void
-vlog(const char *fmt, va_list ap)
+int
+cntr_fail_needs_root(const char *what, const char * or)
 {
-  fputs("cntr: ", stderr);
+  cntr_fail(0, "%s: needs root", what);
+  if (or)
+    cntr_hint("run it with sudo, or as root, or %s", or);
+  else
+    cntr_hint("run it with sudo, or as root");
+  return -1;
+}
+
+static void
+vlog(const char *kind, const char *fmt, va_list ap)
+{
+  fprintf(stderr, "cntr: %s: ", kind);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
 }
@@ -138,7 +149,7 @@ cntr_warn(const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  vlog(fmt, ap);
+  vlog("warning", fmt, ap);
   va_end(ap);
 }
 
@@ -149,6 +160,6 @@ cntr_debug(const char *fmt, ...)
     return;
   va_list ap;
   va_start(ap, fmt);
-  vlog(fmt, ap);
+  vlog("debug", fmt, ap);
   va_end(ap);
 }

@@ -61,7 +61,13 @@ void cntr_error_print(void);
 void cntr_error_save(struct cntr_error_record *r);
 void cntr_error_restore(const struct cntr_error_record *r);
 
-/* Diagnostics to stderr, prefixed "cntr: ". */
+/* The one wording of a failure for want of root: "WHAT: needs root", with
+   the hint "run it with sudo, or as root" and, when or is not NULL, ", or
+   " and it.  Returns -1. */
+int cntr_fail_needs_root(const char *what, const char * or);
+
+/* Diagnostics to stderr: "cntr: warning: ..." (always) and, with -v,
+   "cntr: debug: ...", so that neither reads as the error line. */
 void cntr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cntr_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -80,36 +80,62 @@ usage(FILE *out)
                "Commands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
     fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "  %-8s %s\n", "help", "show this help, or a command's: cntr help COMMAND");
+  fprintf(out, "  %-8s %s\n", "version", "show the version");
   fprintf(out, "\n"
                "Options:\n"
                "  -h, --help     show this help and exit\n"
-               "      --version  show the version and exit\n"
+               "  -V, --version  show the version and exit\n"
                "\n"
                "Run 'cntr COMMAND --help' for a command's options; see cntr(1).\n");
+}
+
+static const struct command *
+find_command(const char *name)
+{
+  for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+    if (!strcmp(name, commands[i].name))
+      return &commands[i];
+  return NULL;
+}
+
+static int
+unknown_command(const char *name)
+{
+  fprintf(stderr, "cntr: unknown command '%s'\nTry 'cntr --help' for more information.\n", name);
+  return CNTR_EXIT_FAILURE;
 }
 
 int
 main(int argc, char **argv)
 {
   const struct cli_io io = { .out = stdout, .err = stderr };
-  if (argc < 2)
-    {
-      usage(stderr);
-      return CNTR_EXIT_FAILURE;
-    }
-  if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
+  /* As docker and git do: the usage, which is no failure. */
+  if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
     {
       usage(stdout);
       return 0;
     }
-  if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+  if (!strcmp(argv[1], "help"))
     {
-      printf("cntr %s\n", CNTR_VERSION);
+      if (argc < 3)
+        {
+          usage(stdout);
+          return 0;
+        }
+      const struct command *c = find_command(argv[2]);
+      if (!c)
+        return unknown_command(argv[2]);
+      char *help_argv[] = { argv[2], "--help", NULL };
+      return c->run(2, help_argv, &io);
+    }
+  if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+    {
+      cli_print_version(stdout);
       return 0;
     }
-  for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-    if (!strcmp(argv[1], commands[i].name))
-      return commands[i].run(argc - 1, argv + 1, &io);
-  fprintf(stderr, "cntr: unknown command '%s'\nTry 'cntr --help' for more information.\n", argv[1]);
-  return CNTR_EXIT_FAILURE;
+  const struct command *c = find_command(argv[1]);
+  if (!c)
+    return unknown_command(argv[1]);
+  return c->run(argc - 1, argv + 1, &io);
 }

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,14 +44,17 @@ open_source(const struct mount_options *o, int *fd)
     }
   if (geteuid() != 0)
     {
-      cntr_fail(0, "mount %s: serving a container's files needs root", o->source);
-      cntr_hint("run it as root, or give a directory (with a '/', e.g. ./%s)", o->source);
-      return -1;
+      char or [PATH_MAX + 64];
+      snprintf(or, sizeof or, "give a directory (with a '/', e.g. ./%s)", o->source);
+      return cntr_fail_needs_root("mount of a container", or);
     }
   struct target t;
   if (target_open_as(o->source, o->types, &t) < 0)
     {
       target_close(&t);
+      struct stat st;
+      if (stat(o->source, &st) == 0 && S_ISDIR(st.st_mode))
+        cntr_hint("there is a directory %s here: to serve it, write ./%s", o->source, o->source);
       return -1;
     }
   /* /proc/PID/root walks the target's own mount table: its volumes and
@@ -93,9 +97,20 @@ start_server(const struct mount_options *o, struct cntrfs **out)
   cleanup_close int source_fd = -1;
   if (open_source(o, &source_fd) < 0)
     return -1;
-  struct stat st;
-  if (stat(o->mountpoint, &st) < 0 || !S_ISDIR(st.st_mode))
-    return cntr_fail(errno ? errno : ENOTDIR, "mount point %s", o->mountpoint);
+  struct statx stx;
+  if (statx(AT_FDCWD, o->mountpoint, 0, STATX_TYPE, &stx) < 0)
+    return cntr_fail(errno, "mount point %s", o->mountpoint);
+  if (!S_ISDIR(stx.stx_mode))
+    return cntr_fail(ENOTDIR, "mount point %s", o->mountpoint);
+  /* Mounting over a mount hides it and cannot be told apart in mountinfo
+     from what is under it: say so instead. */
+  if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+      && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+    {
+      cntr_fail(0, "mount point %s: something is mounted there already", o->mountpoint);
+      cntr_hint("unmount it first (umount %s), or choose another directory", o->mountpoint);
+      return -1;
+    }
   struct cntrfs_config config = {
     .source_fd = source_fd,
     .read_only = o->read_only,
@@ -108,10 +123,13 @@ start_server(const struct mount_options *o, struct cntrfs **out)
     {
       int err = errno;
       cntrfs_free(fs);
-      cntr_fail(err, "mount %s on %s", o->source, o->mountpoint);
       if (err == EPERM)
-        cntr_hint("run it as root");
-      return -1;
+        {
+          char what[PATH_MAX + 64];
+          snprintf(what, sizeof what, "mount %s on %s", o->source, o->mountpoint);
+          return cntr_fail_needs_root(what, NULL);
+        }
+      return cntr_fail(err, "mount %s on %s", o->source, o->mountpoint);
     }
   *out = fs;
   return 0;

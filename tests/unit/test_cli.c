@@ -172,7 +172,7 @@ help_lists_every_option_of_the_table(void **state)
   assert_non_null(strstr(c->out, "Usage: cntr attach [OPTIONS] TARGET [-- COMMAND [ARG...]]\n"));
   assert_non_null(strstr(c->out, "\n  -t, --type LIST   look NAME up only in these runtimes"));
   assert_non_null(strstr(c->out, "\n      --tools DIR   serve DIR as the tools"));
-  assert_non_null(strstr(c->out, "\n      --version     show the version and exit\n"));
+  assert_non_null(strstr(c->out, "\n  -V, --version     show the version and exit\n"));
   assert_int_equal(c->err_len, 0);
 }
 

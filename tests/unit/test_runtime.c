@@ -435,7 +435,7 @@ test_list_all(void **state)
 
   /* cntr ps: a warning for each failing runtime, and it goes on. */
   list_all_capturing(sel, 5, true, &l, err, sizeof err);
-  assert_string_equal(err, "cntr: fake ls: boom\n");
+  assert_string_equal(err, "cntr: warning: fake ls: boom\n");
   assert_string_equal(cntr_error_message(), "");
   assert_int_equal(l.n, 4);
   assert_int_equal(l.v[3].list.n, 1);
