@@ -7,6 +7,7 @@
 #include "cleanup.h"
 #include "command.h"
 #include "log.h"
+#include "passwd.h"
 #include "pty.h"
 #include "seccomp.h"
 #include "session.h"
@@ -22,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -117,47 +119,98 @@ open_volumes(struct session *s)
   return 0;
 }
 
+/* The target's identity with what -u, --cap-add, --cap-drop, --privileged
+   and --apparmor/--selinux ask for. */
 static int
-prepare(struct session *s)
+prepare_identity(struct session *s)
 {
   const struct attach_options *o = s->o;
-  if (geteuid() != 0)
-    {
-      return cntr_fail_needs_root("attach", NULL);
-    }
-  cleanup_strv char **base_parts = view_path_components(o->base_dir);
-  if (!base_parts || !base_parts[0])
-    {
-      cntr_fail(0, "CNTR_BASE_DIR '%s': must be an absolute path below /, without . or ..",
-                o->base_dir);
-      cntr_hint("unset it to use %s", CNTR_DEFAULT_BASE_DIR);
-      return -1;
-    }
-  s->host_proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (s->host_proc_fd < 0)
-    return cntr_fail(errno, "open /proc");
-  if (target_open_as(o->target, o->types, &s->target) < 0)
-    return -1;
-  if (tools_source_open(&o->tools, &s->tools_fd) < 0 || open_volumes(s) < 0)
-    return -1;
-  s->fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
-  if (s->fuse_fd < 0)
-    {
-      cntr_fail(errno, "open /dev/fuse");
-      cntr_hint("load the fuse module (modprobe fuse) and run cntr where /dev/fuse exists");
-      return -1;
-    }
   if (creds_from_target(&s->target.status, &s->target.uid_map, &s->target.gid_map,
                         s->target.lsm_label, &s->creds)
       < 0)
     return cntr_fail_context("pid %d", s->target.pid);
-  if (read_seccomp(s) < 0)
+  if (o->user && user_resolve(s->target.root_fd, o->user, &s->user) < 0)
     return -1;
+  cleanup_free char *self = NULL;
+  struct proc_status me;
+  if (read_file_at(s->host_proc_fd, "self/status", &self, NULL) < 0
+      || proc_parse_status(self, &me) < 0)
+    return cntr_fail(errno, "read cntr's own capabilities");
+  struct identity_request r = {
+    .available = me.cap_prm,
+    .user = o->user ? &s->user : NULL,
+    .cap_add = o->cap_add,
+    .cap_drop = o->cap_drop,
+    .privileged = o->privileged,
+    .apparmor_off = o->apparmor_off,
+    .selinux_off = o->selinux_off,
+  };
+  creds_adjust(&s->creds, &r);
+  if (o->privileged)
+    cntr_debug("--privileged: every capability, no seccomp filter, no LSM label");
+  else if (read_seccomp(s) < 0)
+    return -1;
+  /* Classic debugging needs what many targets lack: say which flag. */
+  if (s->use_pty && !(s->creds.cap_bnd & (1ULL << CAP_SYS_PTRACE)))
+    cntr_warn("the session has no CAP_SYS_PTRACE, as the target: strace -p and gdb -p need "
+              "--cap-add SYS_PTRACE");
+  return 0;
+}
 
-  s->use_pty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-  if (s->use_pty && pty_open(s->host_proc_fd, &s->host_pty_master, &s->host_pty_slave) < 0)
-    return -1;
-  errno = 0;
+/* Where the command starts: -w, else the target's working directory as it
+   sees it (a session is no login: nsenter -w, docker exec do the same). */
+static int
+prepare_workdir(struct session *s)
+{
+  if (s->o->workdir)
+    {
+      s->workdir = strdup(s->o->workdir);
+      s->workdir_explicit = true;
+    }
+  else
+    {
+      char buf[PATH_MAX];
+      ssize_t n = readlinkat(s->target.proc_fd, "cwd", buf, sizeof buf - 1);
+      buf[n > 0 ? n : 0] = '\0';
+      /* Unreachable (" (deleted)", outside its root): its root. */
+      s->workdir = strdup(n > 0 && buf[0] == '/' && !strstr(buf, " (deleted)") ? buf : "/");
+    }
+  if (!s->workdir)
+    return cntr_fail(ENOMEM, "working directory");
+  return 0;
+}
+
+/* The command: the tools' for attach, the target's own for exec. */
+static int
+prepare_command(struct session *s)
+{
+  const struct attach_options *o = s->o;
+  if (o->exec)
+    {
+      struct passwd_entry self;
+      char uid[16];
+      snprintf(uid, sizeof uid, "%u", (unsigned)s->creds.uid);
+      cleanup_free char *passwd = target_read_file(s->target.root_fd, "etc/passwd");
+      bool known = passwd_find(passwd, uid, &self) == 1;
+      bool user = o->user && s->user.known;
+      struct exec_inputs in = {
+        .root_fd = s->target.root_fd,
+        .command = o->command,
+        .target_env = s->target.environ,
+        /* The entry of the user the command runs as, for its shell. */
+        .pw = user    ? &s->user.pw
+              : known ? &self
+                      : NULL,
+        /* -u sets HOME and USER from it; without, the target's environment
+           says them. */
+        .user_env_from_pw = user,
+        .term = getenv("TERM"),
+        .use_pty = s->use_pty,
+        .user_env = o->env,
+        .nuser_env = o->nenv,
+      };
+      return command_build_exec(&in, &s->command);
+    }
   struct command_inputs in = {
     .tools_fd = s->tools_fd,
     .base_dir = o->base_dir,
@@ -170,17 +223,67 @@ prepare(struct session *s)
     .user_env = o->env,
     .nuser_env = o->nenv,
   };
-  if (command_build(&in, &s->command) < 0)
+  return command_build(&in, &s->command);
+}
+
+/* The tools: their tree, the FUSE server, its mount options. */
+static int
+prepare_tools(struct session *s)
+{
+  const struct attach_options *o = s->o;
+  if (tools_source_open(&o->tools, &s->tools_fd) < 0 || open_volumes(s) < 0)
     return -1;
-  if (o->tools_rw)
-    cntr_warn("--tools-rw: the session writes the tools tree %s, and what your shell's "
-              "startup files do writes it too",
-              o->tools.arg);
-  s->fs = tools_fs_new(s->tools_fd, o->base_dir, o->tools_rw, o->debug_fuse, &s->shim_image);
-  if (!s->fs)
+  s->fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  if (s->fuse_fd < 0)
+    {
+      cntr_fail(errno, "open /dev/fuse");
+      cntr_hint("load the fuse module (modprobe fuse) and run cntr where /dev/fuse exists");
+      return -1;
+    }
+  return 0;
+}
+
+static int
+prepare(struct session *s)
+{
+  const struct attach_options *o = s->o;
+  if (geteuid() != 0)
+    return cntr_fail_needs_root(o->exec ? "exec" : "attach", NULL);
+  cleanup_strv char **base_parts = view_path_components(o->base_dir);
+  if (!o->exec && (!base_parts || !base_parts[0]))
+    {
+      cntr_fail(0, "CNTR_BASE_DIR '%s': must be an absolute path below /, without . or ..",
+                o->base_dir);
+      cntr_hint("unset it to use %s", CNTR_DEFAULT_BASE_DIR);
+      return -1;
+    }
+  s->host_proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (s->host_proc_fd < 0)
+    return cntr_fail(errno, "open /proc");
+  if (target_open_as(o->target, o->types, &s->target) < 0)
     return -1;
-  if (cntrfs_kernel_options(s->fs, s->fuse_fd, s->fuse_options, sizeof s->fuse_options) < 0)
-    return cntr_fail(errno, "FUSE mount options");
+  if (!o->exec && prepare_tools(s) < 0)
+    return -1;
+  s->use_pty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+  if (prepare_identity(s) < 0 || prepare_workdir(s) < 0)
+    return -1;
+  if (s->use_pty && pty_open(s->host_proc_fd, &s->host_pty_master, &s->host_pty_slave) < 0)
+    return -1;
+  errno = 0;
+  if (prepare_command(s) < 0)
+    return -1;
+  if (!o->exec)
+    {
+      if (o->tools_rw)
+        cntr_warn("--tools-rw: the session writes the tools tree %s, and what your shell's "
+                  "startup files do writes it too",
+                  o->tools.arg);
+      s->fs = tools_fs_new(s->tools_fd, o->base_dir, o->tools_rw, o->debug_fuse, &s->shim_image);
+      if (!s->fs)
+        return -1;
+      if (cntrfs_kernel_options(s->fs, s->fuse_fd, s->fuse_options, sizeof s->fuse_options) < 0)
+        return cntr_fail(errno, "FUSE mount options");
+    }
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->sock) < 0)
     return cntr_fail(errno, "socketpair");
   return 0;
@@ -201,6 +304,8 @@ session_free(struct session *s)
   target_close(&s->target);
   command_spec_free(&s->command);
   seccomp_filters_free(&s->seccomp);
+  free(s->workdir);
+  s->workdir = NULL;
   for (size_t i = 0; i < s->nvolumes; i++)
     {
       cleanup_closep(&s->volume_trees[i]);
@@ -435,12 +540,12 @@ run(struct session *s, struct run_state *rs)
   /* Only the session may use the tools: a target process that reaches the
      mount through /proc/<session pid>/root must not get the host's / as
      root.  The session child's mount namespace is the session's. */
-  if (cntrfs_restrict_to_mount_ns(s->fs, m.ns_dev, m.ns_ino) < 0)
+  if (s->fs && cntrfs_restrict_to_mount_ns(s->fs, m.ns_dev, m.ns_ino) < 0)
     {
       cntr_fail(errno, "restrict the tools to the session");
       return fail_with_session_error(rs, "during setup");
     }
-  if (cntrfs_start(s->fs, steal_fd(&s->fuse_fd)) < 0)
+  if (s->fs && cntrfs_start(s->fs, steal_fd(&s->fuse_fd)) < 0)
     {
       cntr_fail(errno, "serve the tools");
       return fail_with_session_error(rs, "during setup");

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define CNTR_DEFAULT_BASE_DIR "/var/lib/cntr"
 #define ATTACH_MAX_ENV 128
@@ -36,14 +37,22 @@ struct attach_options
   size_t nenv;
   struct attach_volume volumes[ATTACH_MAX_VOLUMES];
   size_t nvolumes;
-  bool no_seccomp; /* --no-seccomp: the target's filter is not applied */
-  bool tools_rw;   /* --tools-rw: the session may write the tools tree */
+  bool no_seccomp;     /* --no-seccomp: the target's filter is not applied */
+  bool tools_rw;       /* --tools-rw: the session may write the tools tree */
+  bool exec;           /* cntr exec: the target's own command, no tools */
+  const char *user;    /* -u USER[:GROUP]; NULL: the target's */
+  const char *workdir; /* -w DIR; NULL: the target's working directory */
+  uint64_t cap_add, cap_drop;
+  bool privileged;
+  bool read_only; /* the target's files read-only, no atime, in the session */
+  bool no_cgroup;
+  bool apparmor_off, selinux_off;
   bool debug_fuse;
 };
 
-/* Run a session; returns the command's exit status (128+N when signal N
-   killed it), or -1 when cntr failed, with the error recorded
-   (cntr_error_code() is the exit status it stands for). */
+/* Run a session (attach, or with o->exec: cntr exec); returns the command's exit status (128+N when
+   signal N killed it), or -1 when cntr failed, with the error recorded (cntr_error_code() is the
+   exit status it stands for). */
 int cntr_attach(const struct attach_options *o);
 
 #endif

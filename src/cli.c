@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "cntr-commit.h"
 #include "log.h"
+#include "creds.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -89,10 +90,10 @@ parser_next(struct cli_parser *p, int argc, char **argv)
   if (c == '?')
     return usage_error(p->cmd, p->io, "unknown option '%s'", argv[optind - 1]);
   if (c >= 256)
-    return c - 256;
+    return p->options[c - 256].id ? p->options[c - 256].id : c - 256;
   for (int i = 0; p->options[i].name; i++)
     if (p->options[i].letter == c)
-      return i;
+      return p->options[i].id ? p->options[i].id : i;
   return usage_error(p->cmd, p->io, "unknown option '%s'", argv[optind - 1]);
 }
 
@@ -132,136 +133,273 @@ cli_print_version(FILE *out)
 }
 
 /* ---------------------------------------------------------------------- */
-/* cntr attach */
+/* cntr attach and cntr exec: one table of session options, exec taking
+   those that do not concern the tools */
 
 enum
 {
-  ATTACH_ENV,
-  ATTACH_TYPE,
-  ATTACH_TOOLS,
-  ATTACH_TOOLS_RW,
-  ATTACH_VOLUME,
-  ATTACH_NO_SECCOMP,
-  ATTACH_VERBOSE,
-  ATTACH_HELP,
-  ATTACH_VERSION,
+  SESSION_ENV,
+  SESSION_USER,
+  SESSION_WORKDIR,
+  SESSION_CAP_ADD,
+  SESSION_CAP_DROP,
+  SESSION_PRIVILEGED,
+  SESSION_READ_ONLY,
+  SESSION_NO_CGROUP,
+  SESSION_NO_SECCOMP,
+  SESSION_APPARMOR,
+  SESSION_SELINUX,
+  SESSION_TYPE,
+  SESSION_TOOLS,
+  SESSION_TOOLS_RW,
+  SESSION_VOLUME,
+  SESSION_VERBOSE,
+  SESSION_HELP,
+  SESSION_VERSION,
+  SESSION_OPTION_COUNT
 };
 
-static const struct cli_option attach_options_table[] = {
-  [ATTACH_ENV] = { "env", 'e', "VAR=VALUE",
-                   "set VAR in the command's environment (VAR alone: cntr's own\n"
-                   "value of VAR, or no VAR at all); repeatable" },
-  [ATTACH_TYPE] = { "type", 't', "LIST", "look NAME up only in these runtimes (comma-separated)" },
-  [ATTACH_TOOLS] = { "tools", 0, "DIR", "serve DIR as the tools instead of the host's /" },
-  [ATTACH_TOOLS_RW] = { "tools-rw", 0, NULL,
-                        "let the session write the tools tree (the host's / by default);\n"
-                        "read-only otherwise" },
-  [ATTACH_VOLUME] = { "volume", 'v', "HOSTDIR:PATH[:ro]",
-                      "the host's directory (or file) HOSTDIR at PATH in the session,\n"
-                      "read-write unless :ro, nosuid, nodev; repeatable" },
-  [ATTACH_NO_SECCOMP]
+/* Options of attach only (exec runs no tools). */
+static bool
+attach_only(int id)
+{
+  return id == SESSION_TOOLS || id == SESSION_TOOLS_RW || id == SESSION_VOLUME;
+}
+
+static const struct cli_option session_options_table[SESSION_OPTION_COUNT + 1] = {
+  [SESSION_ENV] = { "env", 'e', "VAR=VALUE",
+                    "set VAR in the command's environment (VAR alone: cntr's own\n"
+                    "value of VAR, or no VAR at all); repeatable" },
+  [SESSION_USER] = { "user", 'u', "USER[:GROUP]",
+                     "run as USER (a name of the target's /etc/passwd, or a UID) and\n"
+                     "GROUP (of its /etc/group, or a GID) instead of the target's" },
+  [SESSION_WORKDIR]
+  = { "workdir", 'w', "DIR", "start in DIR (default: the target's working directory)" },
+  [SESSION_CAP_ADD] = { "cap-add", 0, "CAP",
+                        "add capability CAP (SYS_PTRACE, NET_ADMIN, ..., ALL) to the\n"
+                        "target's; repeatable" },
+  [SESSION_CAP_DROP] = { "cap-drop", 0, "CAP", "drop capability CAP (or ALL); repeatable" },
+  [SESSION_PRIVILEGED] = { "privileged", 0, NULL,
+                           "every capability, no no_new_privs, no seccomp filter, no LSM\n"
+                           "label" },
+  [SESSION_READ_ONLY] = { "read-only", 0, NULL,
+                          "the target's files read-only and without atime updates in the\n"
+                          "session, every mount of it" },
+  [SESSION_NO_CGROUP]
+  = { "no-cgroup", 0, NULL, "stay out of the target's cgroups (near its memory limit)" },
+  [SESSION_NO_SECCOMP]
   = { "no-seccomp", 0, NULL, "do not apply the target's seccomp filter to the command" },
+  [SESSION_APPARMOR]
+  = { "apparmor", 0, "MODE", "auto: the target's AppArmor profile (default); off: none" },
+  [SESSION_SELINUX]
+  = { "selinux", 0, "MODE", "auto: the target's SELinux context (default); off: none" },
+  [SESSION_TYPE] = { "type", 't', "LIST", "look NAME up only in these runtimes (comma-separated)" },
+  [SESSION_TOOLS] = { "tools", 0, "DIR", "serve DIR as the tools instead of the host's /" },
+  [SESSION_TOOLS_RW] = { "tools-rw", 0, NULL,
+                         "let the session write the tools tree (the host's / by default);\n"
+                         "read-only otherwise" },
+  [SESSION_VOLUME] = { "volume", 'v', "HOSTDIR:PATH[:ro]",
+                       "the host's directory (or file) HOSTDIR at PATH in the session,\n"
+                       "read-write unless :ro, nosuid, nodev; repeatable" },
   /* -v is docker's --volume. */
-  [ATTACH_VERBOSE] = { "verbose", 0, NULL, "explain what cntr does (twice: FUSE debug output)" },
-  [ATTACH_HELP] = { "help", 'h', NULL, "show this help and exit" },
-  [ATTACH_VERSION] = { "version", 'V', NULL, "show the version and exit" },
+  [SESSION_VERBOSE] = { "verbose", 0, NULL, "explain what cntr does (twice: FUSE debug output)" },
+  [SESSION_HELP] = { "help", 'h', NULL, "show this help and exit" },
+  [SESSION_VERSION] = { "version", 'V', NULL, "show the version and exit" },
   { NULL, 0, NULL, NULL },
 };
 
+/* The table of exec: the session options less attach's own; each entry's
+   id is its index in session_options_table. */
+static void
+exec_table(struct cli_option *out)
+{
+  size_t n = 0;
+  for (int i = 0; i < SESSION_OPTION_COUNT; i++)
+    if (!attach_only(i))
+      {
+        out[n] = session_options_table[i];
+        out[n].id = i;
+        n++;
+      }
+  out[n] = (struct cli_option){ NULL, 0, NULL, NULL };
+}
+
 /* -v HOSTDIR:PATH[:ro|:rw] into its pieces; a usage error otherwise. */
 static int
-parse_volume(const char *spec, const struct cli_io *io, struct attach_volume *v)
+parse_volume(const char *cmd, const char *spec, const struct cli_io *io, struct attach_volume *v)
 {
   const char *colon = strchr(spec, ':');
   if (!colon || colon == spec || colon[1] != '/')
-    return usage_error("attach", io, "--volume '%s': needs HOSTDIR:PATH, PATH absolute", spec);
+    return usage_error(cmd, io, "--volume '%s': needs HOSTDIR:PATH, PATH absolute", spec);
   *v = (struct attach_volume){ .spec = spec,
                                .host_len = (size_t)(colon - spec),
                                .path = colon + 1 };
   const char *mode = strchr(v->path, ':');
   v->path_len = mode ? (size_t)(mode - v->path) : strlen(v->path);
   if (mode && strcmp(mode, ":ro") && strcmp(mode, ":rw"))
-    return usage_error("attach", io, "--volume '%s': '%s' is not :ro or :rw", spec, mode);
+    return usage_error(cmd, io, "--volume '%s': '%s' is not :ro or :rw", spec, mode);
   v->read_only = mode && !strcmp(mode, ":ro");
   return 0;
 }
 
-static void
-attach_usage(FILE *out)
+/* --cap-add/--cap-drop CAP into the mask. */
+static int
+parse_cap(const char *cmd, const char *opt, const char *name, const struct cli_io *io,
+          uint64_t *mask)
 {
-  fprintf(out,
-          "Usage: cntr attach [OPTIONS] TARGET [-- COMMAND [ARG...]]\n"
-          "\n"
-          "Run COMMAND (default: your login shell from the tools) in all namespaces of\n"
-          "the container TARGET.  The container's root filesystem is at /, with\n"
-          "all its mounts; your tools (the host's / by default) are at the base dir,\n"
-          "%s unless CNTR_BASE_DIR says otherwise, and their bin directories come\n"
-          "first on PATH.  Nothing is written to the container and nothing is left\n"
-          "behind when the command exits.\n"
-          "\n",
-          CNTR_DEFAULT_BASE_DIR);
+  uint64_t m;
+  if (creds_cap_mask(name, &m) < 0)
+    {
+      cntr_error_clear();
+      return usage_error(cmd, io, "%s '%s': no such capability (see capabilities(7))", opt, name);
+    }
+  *mask |= m;
+  return 0;
+}
+
+/* --apparmor/--selinux MODE. */
+static int
+parse_lsm_mode(const char *cmd, const char *opt, const char *mode, const struct cli_io *io,
+               bool *off)
+{
+  if (!strcmp(mode, "auto"))
+    *off = false;
+  else if (!strcmp(mode, "off"))
+    *off = true;
+  else
+    return usage_error(cmd, io, "%s '%s': not 'auto' or 'off'", opt, mode);
+  return 0;
+}
+
+static void
+session_usage(FILE *out, bool exec, const struct cli_option *options)
+{
+  if (exec)
+    fprintf(out, "Usage: cntr exec [OPTIONS] TARGET [-- COMMAND [ARG...]]\n"
+                 "\n"
+                 "Run the container TARGET's own COMMAND (default: its shell) in all its\n"
+                 "namespaces, root, working directory, environment and identity, as\n"
+                 "docker exec does, for every runtime and without it; no tools, no FUSE.\n"
+                 "Nothing is left behind when the command exits.\n"
+                 "\n");
+  else
+    fprintf(out,
+            "Usage: cntr attach [OPTIONS] TARGET [-- COMMAND [ARG...]]\n"
+            "\n"
+            "Run COMMAND (default: your login shell from the tools) in all namespaces of\n"
+            "the container TARGET.  The container's root filesystem is at /, with\n"
+            "all its mounts; your tools (the host's / by default) are at the base dir,\n"
+            "%s unless CNTR_BASE_DIR says otherwise, and their bin directories come\n"
+            "first on PATH.  Nothing is written to the container and nothing is left\n"
+            "behind when the command exits.\n"
+            "\n",
+            CNTR_DEFAULT_BASE_DIR);
   runtime_print_target_syntax(out);
   fprintf(out, "\n"
                "Options:\n");
-  cli_print_options(out, attach_options_table);
+  cli_print_options(out, options);
   fprintf(out, "\n"
                "Exit status: COMMAND's own; 128+N if it was killed by signal N; 125 if cntr\n"
                "failed; 126 if COMMAND cannot be executed; 127 if it was not found.\n");
 }
 
-enum cli_result
-cli_parse_attach(int argc, char **argv, const struct cli_io *io, struct attach_options *o)
+static enum cli_result
+parse_session(int argc, char **argv, const struct cli_io *io, bool exec, struct attach_options *o)
 {
-  *o = (struct attach_options){ .tools = { TOOLS_DIRECTORY, "/" } };
+  const char *cmd = exec ? "exec" : "attach";
+  *o = (struct attach_options){ .tools = { TOOLS_DIRECTORY, "/" }, .exec = exec };
+  struct cli_option exec_options[SESSION_OPTION_COUNT + 1];
+  const struct cli_option *options = session_options_table;
+  if (exec)
+    {
+      exec_table(exec_options);
+      options = exec_options;
+    }
   struct cli_parser p;
-  parser_init(&p, "attach", attach_options_table, true, io);
+  parser_init(&p, cmd, options, true, io);
   int i;
   while ((i = parser_next(&p, argc, argv)) != CLI_END)
     {
       switch (i)
         {
-        case ATTACH_ENV:
+        case SESSION_ENV:
           if (!*optarg || *optarg == '=')
             {
-              usage_error("attach", io, "--env '%s': needs VAR=VALUE or VAR", optarg);
+              usage_error(cmd, io, "--env '%s': needs VAR=VALUE or VAR", optarg);
               return CLI_ERROR;
             }
           if (o->nenv == ATTACH_MAX_ENV)
             {
-              usage_error("attach", io, "--env: more than %d variables", ATTACH_MAX_ENV);
+              usage_error(cmd, io, "--env: more than %d variables", ATTACH_MAX_ENV);
               return CLI_ERROR;
             }
           o->env[o->nenv++] = optarg;
           break;
-        case ATTACH_TYPE:
-          o->types = optarg;
+        case SESSION_USER:
+          o->user = optarg;
           break;
-        case ATTACH_TOOLS:
-          o->tools = (struct tools_spec){ TOOLS_DIRECTORY, optarg };
-          break;
-        case ATTACH_TOOLS_RW:
-          o->tools_rw = true;
-          break;
-        case ATTACH_VOLUME:
-          if (o->nvolumes == ATTACH_MAX_VOLUMES)
+        case SESSION_WORKDIR:
+          if (optarg[0] != '/')
             {
-              usage_error("attach", io, "--volume: more than %d volumes", ATTACH_MAX_VOLUMES);
+              usage_error(cmd, io, "--workdir '%s': must be an absolute path", optarg);
               return CLI_ERROR;
             }
-          if (parse_volume(optarg, io, &o->volumes[o->nvolumes]) < 0)
+          o->workdir = optarg;
+          break;
+        case SESSION_CAP_ADD:
+          if (parse_cap(cmd, "--cap-add", optarg, io, &o->cap_add) < 0)
+            return CLI_ERROR;
+          break;
+        case SESSION_CAP_DROP:
+          if (parse_cap(cmd, "--cap-drop", optarg, io, &o->cap_drop) < 0)
+            return CLI_ERROR;
+          break;
+        case SESSION_PRIVILEGED:
+          o->privileged = true;
+          break;
+        case SESSION_READ_ONLY:
+          o->read_only = true;
+          break;
+        case SESSION_NO_CGROUP:
+          o->no_cgroup = true;
+          break;
+        case SESSION_NO_SECCOMP:
+          o->no_seccomp = true;
+          break;
+        case SESSION_APPARMOR:
+          if (parse_lsm_mode(cmd, "--apparmor", optarg, io, &o->apparmor_off) < 0)
+            return CLI_ERROR;
+          break;
+        case SESSION_SELINUX:
+          if (parse_lsm_mode(cmd, "--selinux", optarg, io, &o->selinux_off) < 0)
+            return CLI_ERROR;
+          break;
+        case SESSION_TYPE:
+          o->types = optarg;
+          break;
+        case SESSION_TOOLS:
+          o->tools = (struct tools_spec){ TOOLS_DIRECTORY, optarg };
+          break;
+        case SESSION_TOOLS_RW:
+          o->tools_rw = true;
+          break;
+        case SESSION_VOLUME:
+          if (o->nvolumes == ATTACH_MAX_VOLUMES)
+            {
+              usage_error(cmd, io, "--volume: more than %d volumes", ATTACH_MAX_VOLUMES);
+              return CLI_ERROR;
+            }
+          if (parse_volume(cmd, optarg, io, &o->volumes[o->nvolumes]) < 0)
             return CLI_ERROR;
           o->nvolumes++;
           break;
-        case ATTACH_NO_SECCOMP:
-          o->no_seccomp = true;
-          break;
-        case ATTACH_VERBOSE:
+        case SESSION_VERBOSE:
           cntr_verbosity++;
           break;
-        case ATTACH_HELP:
-          attach_usage(io->out);
+        case SESSION_HELP:
+          session_usage(io->out, exec, options);
           return CLI_EXIT;
-        case ATTACH_VERSION:
+        case SESSION_VERSION:
           cli_print_version(io->out);
           return CLI_EXIT;
         default:
@@ -270,7 +408,7 @@ cli_parse_attach(int argc, char **argv, const struct cli_io *io, struct attach_o
     }
   if (optind >= argc)
     {
-      usage_error("attach", io, "missing target (a PID or a container name)");
+      usage_error(cmd, io, "missing target (a PID or a container name)");
       return CLI_ERROR;
     }
   o->target = argv[optind++];
@@ -282,6 +420,18 @@ cli_parse_attach(int argc, char **argv, const struct cli_io *io, struct attach_o
   o->base_dir = base && *base ? base : CNTR_DEFAULT_BASE_DIR;
   o->debug_fuse = cntr_verbosity >= 2;
   return CLI_RUN;
+}
+
+enum cli_result
+cli_parse_attach(int argc, char **argv, const struct cli_io *io, struct attach_options *o)
+{
+  return parse_session(argc, argv, io, false, o);
+}
+
+enum cli_result
+cli_parse_exec(int argc, char **argv, const struct cli_io *io, struct attach_options *o)
+{
+  return parse_session(argc, argv, io, true, o);
 }
 
 /* ---------------------------------------------------------------------- */

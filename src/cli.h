@@ -21,6 +21,8 @@ struct cli_option
   char letter;
   const char *arg;
   const char *help;
+  /* What the parser returns for it; 0: its index in the table. */
+  int id;
 };
 
 enum cli_result
@@ -41,6 +43,9 @@ struct cli_io
    for attach, into the environment: CNTR_BASE_DIR). */
 enum cli_result cli_parse_attach(int argc, char **argv, const struct cli_io *io,
                                  struct attach_options *o);
+/* cntr exec: attach's options but those of the tools. */
+enum cli_result cli_parse_exec(int argc, char **argv, const struct cli_io *io,
+                               struct attach_options *o);
 enum cli_result cli_parse_mount(int argc, char **argv, const struct cli_io *io,
                                 struct mount_options *o);
 enum cli_result cli_parse_ps(int argc, char **argv, const struct cli_io *io, struct ps_options *o);

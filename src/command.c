@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* What a session runs and the environment it runs in (command.h).  The
+/* What a session runs and the environment it runs in, for attach and exec
+   (command.h).  The
    variables that point into the tools tree are data: the tables below. */
 #include "command.h"
 #include "cleanup.h"
@@ -10,9 +11,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* The tools' bin directories, in PATH order; each real directory once (on
@@ -128,6 +131,30 @@ tools_path_dirs(const struct command_inputs *in)
   return steal_pointer(&dirs);
 }
 
+/* --env entries with cntr's own values filled in for bare names. */
+static char **
+resolve_user_env(const char *const *entries, size_t n)
+{
+  cleanup_strv char **user_env = calloc(n + 1, sizeof(char *));
+  if (!user_env)
+    {
+      cntr_fail(ENOMEM, "build the environment");
+      return NULL;
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      const char *e = entries[i];
+      const char *value = strchr(e, '=') ? NULL : getenv(e);
+      user_env[i] = value ? xasprintf("%s=%s", e, value) : strdup(e);
+      if (!user_env[i])
+        {
+          cntr_fail(ENOMEM, "build the environment");
+          return NULL;
+        }
+    }
+  return steal_pointer(&user_env);
+}
+
 static int
 build_environment(const struct command_inputs *in, struct command_spec *out)
 {
@@ -156,17 +183,9 @@ build_environment(const struct command_inputs *in, struct command_spec *out)
           || push_override(&overrides, "LOGNAME", pw->pw_name) < 0))
     return -1;
 
-  cleanup_strv char **user_env = calloc(in->nuser_env + 1, sizeof(char *));
+  cleanup_strv char **user_env = resolve_user_env(in->user_env, in->nuser_env);
   if (!user_env)
-    return cntr_fail(ENOMEM, "build the environment");
-  for (size_t i = 0; i < in->nuser_env; i++)
-    {
-      const char *e = in->user_env[i];
-      const char *value = strchr(e, '=') ? NULL : getenv(e);
-      user_env[i] = value ? xasprintf("%s=%s", e, value) : strdup(e);
-      if (!user_env[i])
-        return cntr_fail(ENOMEM, "build the environment");
-    }
+    return -1;
   struct env_params params = {
     .target_env = in->target_env,
     .tool_paths = tool_paths,
@@ -189,6 +208,74 @@ command_build(const struct command_inputs *in, struct command_spec *out)
       return -1;
     }
   return 0;
+}
+
+/* Whether the target has path (absolute, as it sees it), not leaving its
+   root. */
+static bool
+target_has(int root_fd, const char *path)
+{
+  struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+  cleanup_close int fd = (int)syscall(SYS_openat2, root_fd, path + 1, &how, sizeof how);
+  return fd >= 0;
+}
+
+int
+command_build_exec(const struct exec_inputs *in, struct command_spec *out)
+{
+  memset(out, 0, sizeof *out);
+  const struct passwd_entry *pw = in->pw;
+  cleanup_strv char **overrides = NULL;
+  cleanup_strv char **user_env = NULL;
+  if (in->command && in->command[0])
+    {
+      for (char **a = in->command; *a; a++)
+        if (strv_push(&out->argv, *a) < 0)
+          goto nomem;
+    }
+  else
+    {
+      /* The target's own shell: its user's, else /bin/sh. */
+      const char *shell
+          = pw && pw->shell[0] == '/' && target_has(in->root_fd, pw->shell) ? pw->shell : "/bin/sh";
+      if (!target_has(in->root_fd, shell))
+        {
+          cntr_fail(0, "the target has no shell (no %s)", shell);
+          cntr_hint("cntr attach brings your tools' shell into it");
+          cntr_error_set_code(CNTR_EXIT_NOT_FOUND);
+          return -1;
+        }
+      out->exec_path = strdup(shell);
+      if (!out->exec_path || strv_push(&out->argv, strrchr(shell, '/') + 1) < 0)
+        goto nomem;
+    }
+  overrides = calloc(1, sizeof(char *));
+  user_env = resolve_user_env(in->user_env, in->nuser_env);
+  if (!overrides || !user_env)
+    goto nomem;
+  if ((pw && in->user_env_from_pw
+       && (push_override(&overrides, "HOME", pw->home[0] ? pw->home : "/") < 0
+           || push_override(&overrides, "USER", pw->name) < 0
+           || push_override(&overrides, "LOGNAME", pw->name) < 0))
+      || (in->use_pty && push_override(&overrides, "TERM", in->term ? in->term : "xterm") < 0))
+    {
+      command_spec_free(out);
+      return -1;
+    }
+  /* The target's own programs, with the target's own environment. */
+  struct env_params params = {
+    .target_env = in->target_env,
+    .overrides = overrides,
+    .user_env = user_env,
+    .keep_all = true,
+  };
+  out->env = env_build(&params);
+  if (!out->env)
+    goto nomem;
+  return 0;
+nomem:
+  command_spec_free(out);
+  return cntr_fail(ENOMEM, "build the command");
 }
 
 void

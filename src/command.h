@@ -7,6 +7,8 @@
 #ifndef CNTR_COMMAND_H
 #define CNTR_COMMAND_H
 
+#include "passwd.h"
+
 #include <pwd.h>
 #include <stdbool.h>
 
@@ -34,6 +36,24 @@ struct command_spec
 };
 
 int command_build(const struct command_inputs *in, struct command_spec *out);
+
+/* cntr exec: the target's own command, no tools. */
+struct exec_inputs
+{
+  int root_fd;                   /* the target's root, for what it has */
+  char **command;                /* NULL: the target's shell */
+  char *const *target_env;       /* kept whole: the target's own programs run */
+  const struct passwd_entry *pw; /* the user's entry in the target; NULL if none */
+  bool user_env_from_pw;         /* HOME, USER, LOGNAME from pw (-u) */
+  const char *term;
+  bool use_pty;
+  const char *const *user_env;
+  size_t nuser_env;
+};
+
+/* The command, or the user's shell in the target, else /bin/sh; a target
+   without a shell is an error whose code is CNTR_EXIT_NOT_FOUND. */
+int command_build_exec(const struct exec_inputs *in, struct command_spec *out);
 void command_spec_free(struct command_spec *c);
 
 #endif

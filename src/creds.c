@@ -4,15 +4,26 @@
 #include "creds.h"
 #include "cleanup.h"
 #include "log.h"
+#include "passwd.h"
 #include "util.h"
 
 #include <errno.h>
 #include <grp.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+
+/* The label's kind, from how creds_lsm_exec_attr wrote it. */
+static enum lsm_kind
+lsm_kind_of(const char *exec_attr)
+{
+  if (!exec_attr[0])
+    return LSM_NONE;
+  return !strncmp(exec_attr, "exec ", 5) ? LSM_APPARMOR : LSM_SELINUX;
+}
 
 void
 creds_lsm_exec_attr(const char *current, char *out, size_t size)
@@ -69,7 +80,75 @@ creds_from_target(const struct proc_status *st, const struct idmap *uid_map,
   c->cap_amb = st->cap_amb;
   c->no_new_privs = st->no_new_privs;
   creds_lsm_exec_attr(lsm_label, c->lsm_exec, sizeof c->lsm_exec);
+  c->lsm = lsm_kind_of(c->lsm_exec);
   return 0;
+}
+
+int
+creds_cap_mask(const char *name, uint64_t *mask)
+{
+  if (!strcasecmp(name, "ALL"))
+    {
+      *mask = CREDS_ALL_CAPS;
+      return 0;
+    }
+  char lower[64];
+  int n = snprintf(lower, sizeof lower, "%s%s", strncasecmp(name, "cap_", 4) ? "cap_" : "", name);
+  if (n < 0 || (size_t)n >= sizeof lower)
+    return cntr_fail(0, "capability '%s': unknown", name);
+  for (char *p = lower; *p; p++)
+    *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+  cap_value_t v;
+  if (cap_from_name(lower, &v) < 0 || v < 0 || v > CAP_LAST_CAP)
+    {
+      cntr_fail(0, "capability '%s': unknown", name);
+      cntr_hint("a name of capabilities(7), with or without CAP_, or ALL");
+      return -1;
+    }
+  *mask = 1ULL << v;
+  return 0;
+}
+
+void
+creds_adjust(struct session_creds *c, const struct identity_request *r)
+{
+  if (r->user)
+    {
+      c->uid = r->user->uid;
+      c->gid = r->user->gid;
+      c->ngroups = r->user->ngroups;
+      memcpy(c->groups, r->user->groups, r->user->ngroups * sizeof *c->groups);
+      uint64_t fresh = c->uid == 0 ? c->cap_bnd : 0;
+      c->cap_prm = c->cap_eff = fresh;
+      c->cap_inh = c->cap_amb = 0;
+    }
+  uint64_t add = r->cap_add & r->available;
+  if (r->privileged)
+    {
+      c->cap_bnd = c->cap_prm = c->cap_eff = c->cap_inh = r->available;
+      c->cap_amb = c->uid == 0 ? 0 : r->available;
+      c->no_new_privs = false;
+      c->lsm_exec[0] = '\0';
+      c->lsm = LSM_NONE;
+    }
+  c->cap_bnd |= add;
+  c->cap_prm |= add;
+  c->cap_eff |= add;
+  c->cap_inh |= add;
+  if (c->uid != 0)
+    c->cap_amb |= add;
+  c->cap_bnd &= ~r->cap_drop;
+  c->cap_prm &= ~r->cap_drop;
+  c->cap_eff &= ~r->cap_drop;
+  c->cap_inh &= ~r->cap_drop;
+  c->cap_amb &= ~r->cap_drop;
+  /* Ambient ones must be permitted and inheritable, or the kernel refuses. */
+  c->cap_amb &= c->cap_prm & c->cap_inh;
+  if ((r->apparmor_off && c->lsm == LSM_APPARMOR) || (r->selinux_off && c->lsm == LSM_SELINUX))
+    {
+      c->lsm_exec[0] = '\0';
+      c->lsm = LSM_NONE;
+    }
 }
 
 static int

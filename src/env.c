@@ -154,7 +154,7 @@ env_build(const struct env_params *p)
   for (size_t i = 0; p->target_env && p->target_env[i]; i++)
     {
       const char *e = p->target_env[i];
-      if (!strchr(e, '=') || !strncmp(e, "PATH=", 5) || env_is_filtered(e)
+      if (!strchr(e, '=') || !strncmp(e, "PATH=", 5) || (!p->keep_all && env_is_filtered(e))
           || overridden(p->overrides, e) || overridden(p->user_env, e))
         continue;
       if (strv_push(&env, e) < 0)

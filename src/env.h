@@ -19,6 +19,9 @@ struct env_params
   /* --env: "NAME=value" replaces or adds NAME (even one of the filtered
      ones, and PATH); "NAME" alone removes it.  Applied last. */
   char *const *user_env;
+  /* Keep the target's variables that env_is_filtered names (cntr exec: the
+     target's own programs run, not the tools). */
+  bool keep_all;
 };
 
 /* Whether the target's variable (a "NAME=value" entry) is one that the

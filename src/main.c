@@ -40,6 +40,16 @@ cmd_attach(int argc, char **argv, const struct cli_io *io)
 }
 
 static int
+cmd_exec(int argc, char **argv, const struct cli_io *io)
+{
+  struct attach_options o;
+  enum cli_result r = cli_parse_exec(argc, argv, io, &o);
+  if (r != CLI_RUN)
+    return parse_result(r);
+  return exit_status(cntr_attach(&o));
+}
+
+static int
 cmd_mount(int argc, char **argv, const struct cli_io *io)
 {
   struct mount_options o;
@@ -66,6 +76,7 @@ static const struct command
   int (*run)(int argc, char **argv, const struct cli_io *io);
 } commands[] = {
   { "attach", "run a shell or command with your tools inside a container", cmd_attach },
+  { "exec", "run a container's own command in it, as docker exec does", cmd_exec },
   { "mount", "serve a directory or a container's files on a host path", cmd_mount },
   { "ps", "list the containers cntr can attach to", cmd_ps },
 };

@@ -94,10 +94,21 @@ exec_command(struct session *s, int pty_slave, pid_t parent)
           }
       close(pty_slave);
     }
-  if (chdir("/") < 0)
+  /* As root still: the target's own directories may be closed to the
+     identity the command takes (a docker exec -w does the same). */
+  if (chdir(s->workdir) < 0)
     {
-      cntr_fail(errno, "chdir / in the target");
-      wire_fail(sock, CNTR_EXIT_FAILURE);
+      if (s->workdir_explicit)
+        {
+          cntr_fail(errno, "--workdir %s", s->workdir);
+          wire_fail(sock, CNTR_EXIT_FAILURE);
+        }
+      cntr_debug("chdir %s: %s; starting in /", s->workdir, strerror(errno));
+      if (chdir("/") < 0)
+        {
+          cntr_fail(errno, "chdir / in the target");
+          wire_fail(sock, CNTR_EXIT_FAILURE);
+        }
     }
   if (creds_apply(&s->creds, s->seccomp.n ? &s->seccomp : NULL) < 0)
     wire_fail(sock, CNTR_EXIT_FAILURE);
@@ -170,6 +181,37 @@ open_terminal(struct session *s, int *master, int *slave, const struct winsize *
     cntr_debug("chown the pty: %s", strerror(errno));
 }
 
+/* attach's view: the stand-ins for the base dir and the volumes, the
+   target read-only if asked, the tools, the volumes. */
+static void
+build_view(struct session *s)
+{
+  int sock = s->sock[1];
+  struct view_mountpoint points[1 + ATTACH_MAX_VOLUMES] = {
+    { .path = s->o->base_dir,
+      .what = "the base dir",
+      .hint = "set CNTR_BASE_DIR to a path that is free in the target" },
+  };
+  for (size_t i = 0; i < s->nvolumes; i++)
+    points[1 + i] = s->volume_points[i];
+  if (view_make_mountpoints(points, 1 + s->nvolumes) < 0
+      || (s->o->read_only && view_make_read_only() < 0)
+      || view_mount_fuse(s->o->base_dir, s->fuse_options) < 0)
+    wire_fail(sock, CNTR_EXIT_FAILURE);
+  for (size_t i = 0; i < s->nvolumes; i++)
+    {
+      if (view_attach_tree(s->volume_trees[i], s->volume_points[i].path) < 0)
+        {
+          cntr_fail_context("%s", s->volume_points[i].what);
+          wire_fail(sock, CNTR_EXIT_FAILURE);
+        }
+      cleanup_closep(&s->volume_trees[i]);
+    }
+  /* Only cntr may hold /dev/fuse: if it dies, the kernel must see the last
+     fd close and abort the connection instead of leaving requests hanging. */
+  cleanup_closep(&s->fuse_fd);
+}
+
 void
 session_child(struct session *s, pid_t parent, const struct winsize *ws)
 {
@@ -186,7 +228,9 @@ session_child(struct session *s, pid_t parent, const struct winsize *ws)
     wire_fail(sock, CNTR_EXIT_FAILURE);
 
   /* From the host's view, before the mount namespace changes /sys. */
-  if (cgroup_join(s->target.cgroups) < 0)
+  if (s->o->no_cgroup)
+    cntr_debug("--no-cgroup: the session stays in cntr's cgroups");
+  else if (cgroup_join(s->target.cgroups) < 0)
     cntr_error_handled();
 
   if (view_enter(s->target.ns_fds[NS_MNT]) < 0)
@@ -197,28 +241,10 @@ session_child(struct session *s, pid_t parent, const struct winsize *ws)
       cntr_fail(errno, "stat the session's mount namespace");
       wire_fail(sock, CNTR_EXIT_FAILURE);
     }
-  struct view_mountpoint points[1 + ATTACH_MAX_VOLUMES] = {
-    { .path = s->o->base_dir,
-      .what = "the base dir",
-      .hint = "set CNTR_BASE_DIR to a path that is free in the target" },
-  };
-  for (size_t i = 0; i < s->nvolumes; i++)
-    points[1 + i] = s->volume_points[i];
-  if (view_make_mountpoints(points, 1 + s->nvolumes) < 0
-      || view_mount_fuse(s->o->base_dir, s->fuse_options) < 0)
+  if (!s->o->exec)
+    build_view(s);
+  else if (s->o->read_only && view_make_read_only() < 0)
     wire_fail(sock, CNTR_EXIT_FAILURE);
-  for (size_t i = 0; i < s->nvolumes; i++)
-    {
-      if (view_attach_tree(s->volume_trees[i], s->volume_points[i].path) < 0)
-        {
-          cntr_fail_context("%s", s->volume_points[i].what);
-          wire_fail(sock, CNTR_EXIT_FAILURE);
-        }
-      cleanup_closep(&s->volume_trees[i]);
-    }
-  /* Only cntr may hold /dev/fuse: if it dies, the kernel must see the last
-     fd close and abort the connection instead of leaving requests hanging. */
-  cleanup_closep(&s->fuse_fd);
   struct wire_msg m
       = { .type = WIRE_MOUNTED, .ns_dev = session_ns.st_dev, .ns_ino = session_ns.st_ino };
   if (wire_send(sock, &m, -1) < 0)

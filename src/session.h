@@ -20,6 +20,7 @@
 #include "attach.h"
 #include "command.h"
 #include "creds.h"
+#include "passwd.h"
 #include "target.h"
 #include "view.h"
 
@@ -42,6 +43,9 @@ struct session
   bool use_pty;
   int host_pty_master, host_pty_slave; /* fallback for a target without devpts */
   struct session_creds creds;
+  struct user_spec user;          /* -u, resolved in the target */
+  char *workdir;                  /* where the command starts */
+  bool workdir_explicit;          /* -w: failing to get there is an error */
   struct seccomp_filters seccomp; /* the target's, to install in the command */
   struct command_spec command;
   struct cntrfs *fs;

@@ -329,6 +329,18 @@ view_make_mountpoints(const struct view_mountpoint *points, size_t n)
 }
 
 int
+view_make_read_only(void)
+{
+  struct sys_mount_attr attr = {
+    .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOATIME,
+    .attr_clr = MOUNT_ATTR__ATIME,
+  };
+  if (sys_mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &attr) < 0)
+    return cntr_fail(errno, "--read-only: make the target's mounts read-only");
+  return 0;
+}
+
+int
 view_attach_tree(int tree_fd, const char *path)
 {
   if (move_mount_to(tree_fd, AT_FDCWD, path) < 0)

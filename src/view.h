@@ -35,6 +35,10 @@ struct view_mountpoint
    mounts there.  Mount points may not be inside one another. */
 int view_make_mountpoints(const struct view_mountpoint *points, size_t n);
 
+/* Every mount of the view read-only and without atime updates (--read-only):
+   the session's copies of the target's mounts, not the target's. */
+int view_make_read_only(void);
+
 /* Attach a detached mount tree (open_tree(2)) at path. */
 int view_attach_tree(int tree_fd, const char *path);
 

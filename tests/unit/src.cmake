@@ -7,7 +7,7 @@ cntr_unit_test(test_cgroup SOURCES test_cgroup.c ${S}/cgroup.c ${S}/util.c ${S}/
   LIBS PkgConfig::LIBMOUNT)
 cntr_unit_test(test_env SOURCES test_env.c ${S}/env.c ${S}/util.c)
 cntr_unit_test(test_view SOURCES test_view.c ${S}/view.c ${S}/util.c ${S}/log.c)
-cntr_unit_test(test_creds SOURCES test_creds.c ${S}/creds.c ${S}/seccomp.c ${S}/idmap.c ${S}/util.c ${S}/log.c
+cntr_unit_test(test_creds SOURCES test_creds.c ${S}/creds.c ${S}/seccomp.c ${S}/passwd.c ${S}/idmap.c ${S}/util.c ${S}/log.c
   LIBS PkgConfig::LIBCAP)
 cntr_unit_test(test_util SOURCES test_util.c ${S}/util.c)
 foreach(t test_procfs test_idmap test_cgroup test_env test_view test_creds test_util)
@@ -20,3 +20,4 @@ cntr_unit_test(test_target SOURCES test_target.c LIBS cntrcore)
 cntr_unit_test(test_command SOURCES test_command.c LIBS cntrcore)
 cntr_unit_test(test_cli SOURCES test_cli.c LIBS cntrcore)
 cntr_unit_test(test_log SOURCES test_log.c ${S}/log.c)
+cntr_unit_test(test_passwd SOURCES test_passwd.c ${S}/passwd.c ${S}/util.c ${S}/log.c)
