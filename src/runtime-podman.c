@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Podman (rootful): `podman ps` + `podman inspect -f` where the CLI is
+/* Podman.  Rootful: `podman ps` + `podman inspect -f` where the CLI is
    installed; without it, the files conmon and containers/storage keep:
    /run/containers/storage/overlay-containers/ID/userdata/pidfile (the
    container's init PID) and the names in
-   /var/lib/containers/storage/overlay-containers/containers.json. */
+   /var/lib/containers/storage/overlay-containers/containers.json.
+   Rootless: every user's own storage, from the same files under the user's
+   run root (/run/user/UID/containers, or /tmp/containers-user-UID/containers
+   without XDG_RUNTIME_DIR) and graph root (~/.local/share/containers/
+   storage); those containers are NS/NAME with the user's name as NS. */
 #include "cleanup.h"
 #include "log.h"
 #include "runtime.h"
@@ -13,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,14 +42,19 @@ storage_name(json_object *all, const char *id)
   return NULL;
 }
 
+/* The containers of one storage: run_dir the run root's overlay-containers,
+   storage its graph root; user NULL for rootful podman, else the user whose
+   storage it is (the entries' namespace). */
 static int
-podman_state_list(const struct runtime_ctx *ctx, struct runtime_list *out)
+podman_state_list(const struct runtime_ctx *ctx, const char *run_dir, const char *storage,
+                  const char *user, struct runtime_list *out)
 {
-  cleanup_free char *path = runtime_path(ctx, RUN_CONTAINERS);
+  cleanup_free char *path = runtime_path(ctx, run_dir);
   cleanup_closedir DIR *d = path ? opendir(path) : NULL;
   if (!d)
     return errno == ENOENT ? 0 : cntr_fail(errno, "open %s", path);
-  cleanup_free char *db_path = runtime_path(ctx, STORAGE "/overlay-containers/containers.json");
+  cleanup_free char *db_file = xasprintf("%s/overlay-containers/containers.json", storage);
+  cleanup_free char *db_path = db_file ? runtime_path(ctx, db_file) : NULL;
   cleanup_free char *db_text = NULL;
   json_object *db = NULL;
   if (db_path && read_file_at(AT_FDCWD, db_path, &db_text, NULL) == 0)
@@ -73,8 +83,11 @@ podman_state_list(const struct runtime_ctx *ctx, struct runtime_list *out)
           e->generated_id = true;
           e->running = runtime_pid_alive((pid_t)pid);
           e->pid = e->running ? (pid_t)pid : 0;
+          /* Rootless containers on cgroup v1 have no cgroup of their own:
+             there the check that the PID is still theirs is that it is not
+             in the host's mount namespace. */
           if (runtime_set(&e->state, e->running ? "running" : "stopped") < 0
-              || runtime_set(&e->cgroup_key, e->id) < 0)
+              || runtime_set(&e->ns, user) < 0 || (!user && runtime_set(&e->cgroup_key, e->id) < 0))
             rc = cntr_fail(ENOMEM, "podman");
         }
     }
@@ -82,20 +95,68 @@ podman_state_list(const struct runtime_ctx *ctx, struct runtime_list *out)
   return rc;
 }
 
+/* Every user's rootless storage whose run root exists under dir
+   ("/run/user" with UID directories, or "/tmp" with containers-user-UID);
+   *found says whether there was any. */
+static int
+rootless_list(const struct runtime_ctx *ctx, const char *dir, const char *prefix,
+              struct runtime_list *out, bool *found)
+{
+  cleanup_free char *path = runtime_path(ctx, dir);
+  cleanup_closedir DIR *d = path ? opendir(path) : NULL;
+  if (!d)
+    return 0;
+  size_t plen = strlen(prefix);
+  struct dirent *de;
+  while ((de = readdir(d)))
+    {
+      unsigned long uid;
+      if (strncmp(de->d_name, prefix, plen) || parse_ulong(de->d_name + plen, &uid) < 0)
+        continue;
+      cleanup_free char *run = xasprintf("%s/%s/containers/overlay-containers", dir, de->d_name);
+      if (!run || !runtime_path_exists(ctx, run, false))
+        continue;
+      /* The user's name and home, from the host's password database. */
+      struct passwd *pw = getpwuid((uid_t)uid);
+      if (!pw || !pw->pw_dir || pw->pw_dir[0] != '/')
+        continue;
+      cleanup_free char *storage = xasprintf("%s/.local/share/containers/storage", pw->pw_dir);
+      if (!storage)
+        return cntr_fail(ENOMEM, "podman");
+      *found = true;
+      if (podman_state_list(ctx, run, storage, pw->pw_name, out) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
+runtime_podman_rootless_list(const struct runtime_ctx *ctx, struct runtime_list *out, bool *found)
+{
+  *found = false;
+  if (rootless_list(ctx, "/run/user", "", out, found) < 0
+      || rootless_list(ctx, "/tmp", "containers-user-", out, found) < 0)
+    return -1;
+  return 0;
+}
+
 static int
 podman_list(const struct runtime_ctx *ctx, struct runtime_list *out)
 {
+  bool rootless = false;
+  if (runtime_podman_rootless_list(ctx, out, &rootless) < 0)
+    return -1;
   /* No storage: podman never ran a container here; do not start it. */
   if (!runtime_path_exists(ctx, STORAGE, false))
-    return RUNTIME_ABSENT;
+    return rootless ? 0 : RUNTIME_ABSENT;
   if (runtime_have_cli("podman"))
     return runtime_docker_like_list(ctx, &runtime_podman, "podman", out);
-  return podman_state_list(ctx, out);
+  return podman_state_list(ctx, RUN_CONTAINERS, STORAGE, NULL, out);
 }
 
 const struct runtime_backend runtime_podman = {
   .name = "podman",
-  .summary = "Podman (rootful): podman ps and inspect, or conmon's pidfiles",
-  .syntax = "NAME",
+  .summary = "Podman: podman ps and inspect, or conmon's pidfiles; every user's rootless storage",
+  .syntax = "[USER/]NAME",
   .list = podman_list,
 };

@@ -221,6 +221,10 @@ int runtime_parse_runc_state(const char *json, pid_t *pid, unsigned long long *s
 char *runtime_nspawn_machine_name(const char *cmdline, size_t len);
 
 /* State-file scanners (ctx->root prefixed), exposed for tests. */
+/* Rootless podman: every user's containers (NS: the user's name); *found
+   says whether any user has a storage. */
+int runtime_podman_rootless_list(const struct runtime_ctx *ctx, struct runtime_list *out,
+                                 bool *found);
 int runtime_scan_runc_root(const struct runtime_ctx *ctx, const struct runtime_backend *rt,
                            const char *dir, const char *file, struct runtime_list *out);
 int runtime_scan_containerd_tasks(const struct runtime_ctx *ctx, const char *dir,

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -325,6 +326,64 @@ runc_cli_without_state_dir(void **state)
   runtime_list_free(&l);
 }
 
+/* Rootless podman: a user's run root and graph root, found for every user
+   (here nobody, whose home /nonexistent is under the fake root). */
+static void
+formats_podman_rootless_storage(void **state)
+{
+  (void)state;
+  struct passwd *pw = getpwuid(65534);
+  if (!pw || strcmp(pw->pw_dir, "/nonexistent"))
+    skip();
+  char text[64], path[256];
+  snprintf(text, sizeof text, "%d\n", (int)getpid());
+  put("/run/user/65534/containers/overlay-containers/aaaa1111/userdata/pidfile", text);
+  put("/run/user/65534/containers/overlay-containers/bbbb2222/userdata/pidfile", "999999999\n");
+  /* created, never started: no pidfile */
+  snprintf(path, sizeof path, "mkdir -p '%s/run/user/65534/containers/overlay-containers/cccc'",
+           root);
+  assert_int_equal(system(path), 0);
+  put("/nonexistent/.local/share/containers/storage/overlay-containers/containers.json",
+      "[{\"id\":\"aaaa1111\",\"names\":[\"web\"]},{\"id\":\"bbbb2222\",\"names\":[\"db\"]}]");
+  /* A directory that is no uid, and a user without storage. */
+  put("/run/user/notauid/containers/overlay-containers/x/userdata/pidfile", "1\n");
+  struct runtime_ctx ctx = { .root = root };
+  struct runtime_list l = { 0 };
+  bool found = false;
+  assert_int_equal(runtime_podman_rootless_list(&ctx, &l, &found), 0);
+  assert_true(found);
+  assert_int_equal(l.n, 2);
+  for (size_t i = 0; i < l.n; i++)
+    {
+      assert_string_equal(l.v[i].ns, pw->pw_name);
+      assert_null(l.v[i].cgroup_key);
+      if (!strcmp(l.v[i].name, "web"))
+        {
+          assert_true(l.v[i].running);
+          assert_int_equal(l.v[i].pid, getpid());
+        }
+      else
+        {
+          assert_string_equal(l.v[i].name, "db");
+          assert_false(l.v[i].running);
+        }
+    }
+  runtime_list_free(&l);
+
+  /* Found by USER/NAME and by NAME, in podman only. */
+  struct runtime_target t;
+  char spec[128];
+  snprintf(spec, sizeof spec, "podman://%s/web", pw->pw_name);
+  assert_int_equal(runtime_resolve(&ctx, spec, NULL, &t), 0);
+  assert_int_equal(t.pid, getpid());
+  runtime_target_free(&t);
+  assert_int_equal(runtime_resolve(&ctx, "web", "podman", &t), 0);
+  assert_int_equal(t.pid, getpid());
+  runtime_target_free(&t);
+  assert_int_equal(runtime_resolve(&ctx, "db", "podman", &t), -1);
+  assert_non_null(strstr(cntr_error_message(), "is not running"));
+}
+
 static void
 formats_containerd_task_dirs(void **state)
 {
@@ -371,6 +430,7 @@ main(void)
     cmocka_unit_test(formats_runc_state),
     cmocka_unit_test(formats_runc_state_dir),
     cmocka_unit_test(runc_cli_without_state_dir),
+    cmocka_unit_test(formats_podman_rootless_storage),
     cmocka_unit_test(formats_containerd_task_dirs),
   };
   return cmocka_run_group_tests_name("runtime output formats (documented samples, not end-to-end)",
