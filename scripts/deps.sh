@@ -8,7 +8,7 @@ build_pkgs=(cmake gcc make pkg-config libc6-dev libfuse3-dev fuse3 libcap-dev li
   libcmocka-dev libjson-c-dev procps)
 # The container runtimes of tests/runtimes/ (containerd and ctr come with
 # docker.io); each test skips when its runtime is missing.
-test_pkgs=(busybox-static tmux util-linux less grep coreutils bash
+test_pkgs=(busybox-static tmux util-linux less grep coreutils bash zsh fish
   docker.io podman runc lxc systemd-container uidmap)
 
 want=("${build_pkgs[@]}")

@@ -601,3 +601,176 @@ cli_parse_ps(int argc, char **argv, const struct cli_io *io, struct ps_options *
     }
   return CLI_RUN;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Shell completions, from the same tables */
+
+static const struct cli_option *
+options_of(const char *command, struct cli_option *exec_buf)
+{
+  if (!strcmp(command, "attach"))
+    return session_options_table;
+  if (!strcmp(command, "exec"))
+    {
+      exec_table(exec_buf);
+      return exec_buf;
+    }
+  if (!strcmp(command, "mount"))
+    return mount_options_table;
+  if (!strcmp(command, "ps"))
+    return ps_options_table;
+  return NULL;
+}
+
+/* The first line of an option's help, with single quotes made safe for
+   the shells' single-quoted strings. */
+static void
+print_summary(FILE *out, const char *help)
+{
+  for (const char *h = help; *h && *h != '\n'; h++)
+    if (*h == '\'')
+      fputs("'\\''", out);
+    else
+      fputc(*h, out);
+}
+
+static void
+bash_completion(FILE *out, const struct cli_command_name *commands, size_t n)
+{
+  fprintf(out, "# bash completion for cntr, made by 'cntr completion bash'\n"
+               "_cntr() {\n"
+               "  local cur=${COMP_WORDS[COMP_CWORD]} opts=\n"
+               "  if ((COMP_CWORD == 1)); then\n"
+               "    COMPREPLY=($(compgen -W '");
+  for (size_t i = 0; i < n; i++)
+    fprintf(out, "%s ", commands[i].name);
+  fprintf(out, "help version completion' -- \"$cur\"))\n"
+               "    return\n"
+               "  fi\n"
+               "  case ${COMP_WORDS[1]} in\n");
+  for (size_t i = 0; i < n; i++)
+    {
+      struct cli_option exec_buf[SESSION_OPTION_COUNT + 1];
+      const struct cli_option *o = options_of(commands[i].name, exec_buf);
+      if (!o)
+        continue;
+      fprintf(out, "    %s) opts='", commands[i].name);
+      for (; o->name; o++)
+        {
+          fprintf(out, "--%s ", o->name);
+          if (o->letter)
+            fprintf(out, "-%c ", o->letter);
+        }
+      fprintf(out, "' ;;\n");
+    }
+  fprintf(out, "    help) COMPREPLY=($(compgen -W '");
+  for (size_t i = 0; i < n; i++)
+    fprintf(out, "%s ", commands[i].name);
+  fprintf(out, "' -- \"$cur\")); return ;;\n"
+               "    completion) COMPREPLY=($(compgen -W 'bash zsh fish' -- \"$cur\")); return ;;\n"
+               "  esac\n"
+               "  if [[ $cur == -* ]]; then\n"
+               "    COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n"
+               "  else\n"
+               "    COMPREPLY=($(compgen -f -- \"$cur\"))\n"
+               "  fi\n"
+               "}\n"
+               "complete -F _cntr cntr\n");
+}
+
+static void
+zsh_completion(FILE *out, const struct cli_command_name *commands, size_t n)
+{
+  fprintf(out, "#compdef cntr\n"
+               "# zsh completion for cntr, made by 'cntr completion zsh'\n"
+               "_cntr() {\n"
+               "  local -a commands\n"
+               "  commands=(\n");
+  for (size_t i = 0; i < n; i++)
+    {
+      fprintf(out, "    '%s:", commands[i].name);
+      print_summary(out, commands[i].summary);
+      fprintf(out, "'\n");
+    }
+  fprintf(out, "    'help:show the usage, or a command'\\''s'\n"
+               "    'version:show the version'\n"
+               "    'completion:print a shell completion script'\n"
+               "  )\n"
+               "  if (( CURRENT == 2 )); then\n"
+               "    _describe command commands\n"
+               "    return\n"
+               "  fi\n"
+               "  local cmd=$words[2]\n"
+               "  shift words; (( CURRENT-- ))\n"
+               "  case $cmd in\n");
+  for (size_t i = 0; i < n; i++)
+    {
+      struct cli_option exec_buf[SESSION_OPTION_COUNT + 1];
+      const struct cli_option *o = options_of(commands[i].name, exec_buf);
+      if (!o)
+        continue;
+      fprintf(out, "    %s) _arguments -s \\\n", commands[i].name);
+      for (; o->name; o++)
+        {
+          const char *arg = o->arg ? ":arg:_files" : "";
+          if (o->letter)
+            fprintf(out, "        '(-%c --%s)'{-%c,--%s}'%s[", o->letter, o->name, o->letter,
+                    o->name, o->arg ? "=" : "");
+          else
+            fprintf(out, "        '--%s%s[", o->name, o->arg ? "=" : "");
+          print_summary(out, o->help);
+          fprintf(out, "]%s' \\\n", arg);
+        }
+      fprintf(out, "        '*::argument:_files' ;;\n");
+    }
+  fprintf(out, "  esac\n"
+               "}\n"
+               "_cntr \"$@\"\n");
+}
+
+static void
+fish_completion(FILE *out, const struct cli_command_name *commands, size_t n)
+{
+  fprintf(out, "# fish completion for cntr, made by 'cntr completion fish'\n"
+               "complete -c cntr -f\n");
+  for (size_t i = 0; i < n; i++)
+    {
+      fprintf(out, "complete -c cntr -n __fish_use_subcommand -a %s -d '", commands[i].name);
+      print_summary(out, commands[i].summary);
+      fprintf(out, "'\n");
+    }
+  fprintf(out, "complete -c cntr -n __fish_use_subcommand -a help -d 'show the usage'\n"
+               "complete -c cntr -n __fish_use_subcommand -a version -d 'show the version'\n"
+               "complete -c cntr -n __fish_use_subcommand -a completion "
+               "-d 'print a shell completion script'\n");
+  for (size_t i = 0; i < n; i++)
+    {
+      struct cli_option exec_buf[SESSION_OPTION_COUNT + 1];
+      const struct cli_option *o = options_of(commands[i].name, exec_buf);
+      for (; o && o->name; o++)
+        {
+          fprintf(out, "complete -c cntr -n '__fish_seen_subcommand_from %s' -l %s",
+                  commands[i].name, o->name);
+          if (o->letter)
+            fprintf(out, " -s %c", o->letter);
+          fprintf(out, "%s -d '", o->arg ? " -r -F" : "");
+          print_summary(out, o->help);
+          fprintf(out, "'\n");
+        }
+    }
+}
+
+int
+cli_print_completion(FILE *out, const char *shell, const struct cli_command_name *commands,
+                     size_t n)
+{
+  if (!strcmp(shell, "bash"))
+    bash_completion(out, commands, n);
+  else if (!strcmp(shell, "zsh"))
+    zsh_completion(out, commands, n);
+  else if (!strcmp(shell, "fish"))
+    fish_completion(out, commands, n);
+  else
+    return -1;
+  return 0;
+}

@@ -50,6 +50,18 @@ enum cli_result cli_parse_mount(int argc, char **argv, const struct cli_io *io,
                                 struct mount_options *o);
 enum cli_result cli_parse_ps(int argc, char **argv, const struct cli_io *io, struct ps_options *o);
 
+/* A subcommand as main() has it, for the completions. */
+struct cli_command_name
+{
+  const char *name;
+  const char *summary;
+};
+
+/* The completion script of shell ("bash", "zsh", "fish") for the commands,
+   made from the option tables; -1 for another shell. */
+int cli_print_completion(FILE *out, const char *shell, const struct cli_command_name *commands,
+                         size_t n);
+
 /* "cntr VERSION (commit COMMIT)". */
 void cli_print_version(FILE *out);
 

@@ -93,6 +93,8 @@ usage(FILE *out)
     fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
   fprintf(out, "  %-8s %s\n", "help", "show this help, or a command's: cntr help COMMAND");
   fprintf(out, "  %-8s %s\n", "version", "show the version");
+  fprintf(out, "  %-8s %s\n", "completion",
+          "print a completion script: cntr completion bash|zsh|fish");
   fprintf(out, "\n"
                "Options:\n"
                "  -h, --help     show this help and exit\n"
@@ -115,6 +117,21 @@ unknown_command(const char *name)
 {
   fprintf(stderr, "cntr: unknown command '%s'\nTry 'cntr --help' for more information.\n", name);
   return CNTR_EXIT_FAILURE;
+}
+
+static int
+completion(int argc, char **argv)
+{
+  struct cli_command_name names[sizeof commands / sizeof *commands];
+  for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+    names[i] = (struct cli_command_name){ commands[i].name, commands[i].summary };
+  if (argc != 3 || cli_print_completion(stdout, argv[2], names, sizeof names / sizeof *names) < 0)
+    {
+      fprintf(stderr, "cntr: completion: needs one of bash, zsh, fish\n"
+                      "Try 'cntr --help' for more information.\n");
+      return CNTR_EXIT_FAILURE;
+    }
+  return 0;
 }
 
 int
@@ -145,6 +162,8 @@ main(int argc, char **argv)
       cli_print_version(stdout);
       return 0;
     }
+  if (!strcmp(argv[1], "completion"))
+    return completion(argc, argv);
   const struct command *c = find_command(argv[1]);
   if (!c)
     return unknown_command(argv[1]);

@@ -44,6 +44,26 @@ run_cntr -- frobnicate
 check_run "an unknown command is a failure" 125
 check_contains "... with a pointer to the help" "Try 'cntr --help'" "$ERR"
 
+# Shell completions from the option tables.
+for sh in bash zsh fish; do
+  run_cntr -- completion "$sh"
+  check_run "cntr completion $sh" 0
+  printf '%s\n' "$OUT" >"$IT_WORK/completion.$sh"
+  if command -v "$sh" >/dev/null; then
+    check_true "... is valid $sh" "$sh" -n "$IT_WORK/completion.$sh"
+  else
+    it_log "$sh not installed: its completion's syntax is not checked"
+  fi
+done
+check_contains "every option of attach is in the completion" "from attach' -l cap-add" "$(cat "$IT_WORK/completion.fish")"
+# shellcheck disable=SC2016 # (for the bash below)
+got=$(bash -c '. "$1"; COMP_WORDS=(cntr at); COMP_CWORD=1; _cntr; echo "${COMPREPLY[*]}"
+  COMP_WORDS=(cntr attach --to); COMP_CWORD=2; _cntr; echo "${COMPREPLY[*]}"
+  COMP_WORDS=(cntr exec --to); COMP_CWORD=2; _cntr; echo "x${COMPREPLY[*]}"' _ "$IT_WORK/completion.bash")
+check_eq "bash completes commands and each command's options" $'attach\n--tools --tools-rw\nx' "$got"
+run_cntr -- completion tcsh
+check_run "cntr completion of another shell fails" 125
+
 # cntr mount: a mount point that is mounted already; a relative directory.
 it_require_fuse
 mkdir -p "$IT_WORK/mp" "$IT_WORK/src/sub"
