@@ -34,6 +34,10 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -226,12 +230,59 @@ prepare_command(struct session *s)
   return command_build(&in, &s->command);
 }
 
+/* The devices every program expects, which a target built FROM scratch may
+   lack: the session's view gets the host's (harmless, and the target's
+   device cgroup still applies), never the target. */
+static int
+prepare_devices(struct session *s)
+{
+  static const char *const devices[SESSION_MAX_DEVICES]
+      = { "null", "zero", "full", "random", "urandom", "tty" };
+  for (size_t i = 0; i < SESSION_MAX_DEVICES; i++)
+    {
+      char rel[32], host[32];
+      snprintf(rel, sizeof rel, "dev/%s", devices[i]);
+      snprintf(host, sizeof host, "/dev/%s", devices[i]);
+      struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+      cleanup_close int there = (int)syscall(SYS_openat2, s->target.root_fd, rel, &how, sizeof how);
+      if (there >= 0)
+        continue;
+      int tree = sys_open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+      if (tree < 0)
+        {
+          cntr_debug("the target has no %s, nor has the host: %s", host, strerror(errno));
+          continue;
+        }
+      struct sys_mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID };
+      if (sys_mount_setattr(tree, "", AT_EMPTY_PATH, &attr) < 0)
+        {
+          int err = errno;
+          close(tree);
+          return cntr_fail(err, "make the host's %s nosuid", host);
+        }
+      size_t n = s->ndevices++;
+      s->device_trees[n] = tree;
+      s->device_points[n] = (struct view_mountpoint){ .path = devices[i], .is_file = true };
+      cntr_debug("the target has no %s: the session gets the host's", host);
+    }
+  /* A devpts of the target's: the command's terminal comes from it. */
+  struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+  cleanup_close int ptmx
+      = (int)syscall(SYS_openat2, s->target.root_fd, "dev/pts/ptmx", &how, sizeof how);
+  struct statfs sf;
+  s->make_devpts = ptmx < 0 || fstatfs(ptmx, &sf) < 0 || sf.f_type != DEVPTS_SUPER_MAGIC;
+  if (s->make_devpts)
+    cntr_debug("the target has no devpts: the session gets one of its own");
+  return 0;
+}
+
 /* The tools: their tree, the FUSE server, its mount options. */
 static int
 prepare_tools(struct session *s)
 {
   const struct attach_options *o = s->o;
-  if (tools_source_open(&o->tools, &s->tools_fd) < 0 || open_volumes(s) < 0)
+  if (tools_source_open(&o->tools, &s->tools_fd) < 0 || open_volumes(s) < 0
+      || prepare_devices(s) < 0)
     return -1;
   s->fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
   if (s->fuse_fd < 0)
@@ -313,6 +364,9 @@ session_free(struct session *s)
       free((char *)s->volume_points[i].what);
     }
   s->nvolumes = 0;
+  for (size_t i = 0; i < s->ndevices; i++)
+    cleanup_closep(&s->device_trees[i]);
+  s->ndevices = 0;
   free(s->shim_image);
   s->shim_image = NULL;
 }

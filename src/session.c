@@ -187,16 +187,38 @@ static void
 build_view(struct session *s)
 {
   int sock = s->sock[1];
-  struct view_mountpoint points[1 + ATTACH_MAX_VOLUMES] = {
+  struct view_mountpoint points[VIEW_MAX_MOUNTPOINTS] = {
     { .path = s->o->base_dir,
       .what = "the base dir",
       .hint = "set CNTR_BASE_DIR to a path that is free in the target" },
   };
+  size_t n = 1;
   for (size_t i = 0; i < s->nvolumes; i++)
-    points[1 + i] = s->volume_points[i];
-  if (view_make_mountpoints(points, 1 + s->nvolumes) < 0
-      || (s->o->read_only && view_make_read_only() < 0)
+    points[n++] = s->volume_points[i];
+  char device_paths[SESSION_MAX_DEVICES][32];
+  for (size_t i = 0; i < s->ndevices; i++)
+    {
+      snprintf(device_paths[i], sizeof device_paths[i], "/dev/%s", s->device_points[i].path);
+      points[n] = s->device_points[i];
+      points[n].path = device_paths[i];
+      points[n++].what = device_paths[i];
+    }
+  if (s->make_devpts)
+    {
+      points[n++] = (struct view_mountpoint){ .path = "/dev/pts", .what = "/dev/pts" };
+      points[n++]
+          = (struct view_mountpoint){ .path = "/dev/ptmx", .is_file = true, .what = "/dev/ptmx" };
+    }
+  if (view_make_mountpoints(points, n) < 0 || (s->o->read_only && view_make_read_only() < 0)
       || view_mount_fuse(s->o->base_dir, s->fuse_options) < 0)
+    wire_fail(sock, CNTR_EXIT_FAILURE);
+  for (size_t i = 0; i < s->ndevices; i++)
+    {
+      if (view_attach_tree(s->device_trees[i], device_paths[i]) < 0)
+        wire_fail(sock, CNTR_EXIT_FAILURE);
+      cleanup_closep(&s->device_trees[i]);
+    }
+  if (s->make_devpts && view_mount_devpts() < 0)
     wire_fail(sock, CNTR_EXIT_FAILURE);
   for (size_t i = 0; i < s->nvolumes; i++)
     {

@@ -30,6 +30,9 @@
 
 struct cntrfs;
 
+/* null zero full random urandom tty */
+#define SESSION_MAX_DEVICES 6
+
 /* Everything the session's processes need, computed by cntr before fork. */
 struct session
 {
@@ -55,6 +58,12 @@ struct session
   size_t nvolumes;
   int volume_trees[ATTACH_MAX_VOLUMES];
   struct view_mountpoint volume_points[ATTACH_MAX_VOLUMES];
+  /* The basic devices the target lacks: the host's, bound in the view;
+     and a devpts of the session's own when the target has none. */
+  size_t ndevices;
+  int device_trees[SESSION_MAX_DEVICES];
+  struct view_mountpoint device_points[SESSION_MAX_DEVICES];
+  bool make_devpts;
 };
 
 /* The signals a terminal sends; the session child ignores them, the

@@ -329,6 +329,18 @@ view_make_mountpoints(const struct view_mountpoint *points, size_t n)
 }
 
 int
+view_mount_devpts(void)
+{
+  if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+            "newinstance,ptmxmode=0666,mode=0620")
+      < 0)
+    return cntr_fail(errno, "mount a devpts of the session's own");
+  if (mount("/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL) < 0)
+    return cntr_fail(errno, "bind its ptmx at /dev/ptmx");
+  return 0;
+}
+
+int
 view_make_read_only(void)
 {
   struct sys_mount_attr attr = {

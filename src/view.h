@@ -35,6 +35,11 @@ struct view_mountpoint
    mounts there.  Mount points may not be inside one another. */
 int view_make_mountpoints(const struct view_mountpoint *points, size_t n);
 
+/* A devpts instance of the session's own at /dev/pts, and its ptmx at
+   /dev/ptmx (both made mount points by view_make_mountpoints), for a
+   target that has none. */
+int view_mount_devpts(void);
+
 /* Every mount of the view read-only and without atime updates (--read-only):
    the session's copies of the target's mounts, not the target's. */
 int view_make_read_only(void);

@@ -13,8 +13,9 @@
 #   - a target renames the directory its base dir's mount sits in and
 #     plants its own "tools" there, while a session runs;
 #   - a seccomp-filtered target: the session may do no more than it;
-#   - a uid-1000 target without devpts: the host's pty the session falls
-#     back to stays the operator's;
+#   - a uid-1000 target without devpts: the session's terminal is no pty
+#     of the host's (it has a devpts of its own), and never one owned by
+#     the target's uid;
 #   - a default interactive session whose .bashrc writes into $HOME, as
 #     pyenv init does: the host's files stay as they were.
 # shellcheck disable=SC2016 # (sh -c scripts are single-quoted on purpose)
@@ -135,15 +136,22 @@ if command -v tmux >/dev/null; then
   sock=$IT_WORK/tmux.sock
   # cntr's stdin and stdout are the pane's terminal, so the session has one.
   tmux -S "$sock" -f /dev/null new-session -d -s it -x 100 -y 20 \
-    "env $IT_TAG $CNTR attach $pid -- sh -c 'echo owner=\$(stat -L -c %u /proc/self/fd/0) tty=\$(test -t 0 && echo yes)'; sleep 600"
+    "env $IT_TAG $CNTR attach $pid -- sh -c 'echo owner=\$(stat -L -c %u /proc/self/fd/0) dev=\$(stat -L -c %d /proc/self/fd/0) tty=\$(test -t 0 && echo yes)'; sleep 600"
   it_on_exit "tmux -S '$sock' kill-server 2>/dev/null"
   for ((n = 0; n < 100; n++)); do
     pane=$(tmux -S "$sock" capture-pane -p -t it)
     grep -q owner= <<<"$pane" && break
     sleep 0.1
   done
-  check_match "a session with a terminal ran in a target without devpts" '^owner=[0-9]+ tty=yes' "$pane"
-  check_not_contains "the host pty is not owned by the target's uid" "owner=1000" "$pane"
+  check_match "a session with a terminal ran in a target without devpts" '^owner=[0-9]+ dev=[0-9]+ tty=yes' "$pane"
+  host_pts=$(stat -c %d /dev/pts/ptmx)
+  IT_CHECKS=$((IT_CHECKS + 1))
+  if grep -q "dev=$host_pts " <<<"$pane" && grep -q "owner=1000 " <<<"$pane"; then
+    _it_fail "the session's terminal is a host pty owned by the target's uid" "$pane"
+  else
+    _it_ok "the session's terminal is not a host pty owned by the target's uid"
+  fi
+  check_not_contains "... it is no pty of the host's devpts" "dev=$host_pts " "$pane"
 fi
 
 # --- the host is not written: a pyenv-like .bashrc in a default session

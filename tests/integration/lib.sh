@@ -389,7 +389,7 @@ it_busybox_static() {
 
 # Runs as PID 1 of the new PID namespace, in new mount/UTS/IPC/net
 # namespaces, with the host's root still visible. Arguments:
-#   ROOT HOSTNAME RO(0|1) LOADER LIBDIR UMOUNT DEVPTS(0|1) APP_ENV APP_ARGS MESSAGE
+#   ROOT HOSTNAME RO(0|1) LOADER LIBDIR UMOUNT DEV(full|nopts|empty) APP_ENV APP_ARGS MESSAGE
 # (APP_ENV: VAR=VALUE words exported to the app; APP_ARGS: its options,
 # split at spaces.)
 # The old root is stacked on the new /dev mount point by pivot_root (so
@@ -400,7 +400,7 @@ it_busybox_static() {
 # shellcheck disable=SC2016
 IT_LAUNCHER='
 set -eu
-root=$1 hn=$2 ro=$3 loader=$4 libdir=$5 umount=$6 devpts=$7 app_env=$8 app_args=$9
+root=$1 hn=$2 ro=$3 loader=$4 libdir=$5 umount=$6 dev=$7 app_env=$8 app_args=$9
 shift 9
 msg=$1
 hostname "$hn"
@@ -408,22 +408,26 @@ mount --make-rprivate /
 mount --bind "$root" "$root"
 mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
 mount -t tmpfs -o nosuid,mode=0755,size=1024k tmpfs "$root/dev"
-mknod -m 0666 "$root/dev/null" c 1 3
-mknod -m 0666 "$root/dev/zero" c 1 5
-mknod -m 0666 "$root/dev/full" c 1 7
-mknod -m 0666 "$root/dev/random" c 1 8
-mknod -m 0666 "$root/dev/urandom" c 1 9
-mknod -m 0666 "$root/dev/tty" c 5 0
-mkdir -m 1777 "$root/dev/shm"
-if [ "$devpts" = 1 ]; then
+if [ "$dev" != empty ]; then
+  mknod -m 0666 "$root/dev/null" c 1 3
+  mknod -m 0666 "$root/dev/zero" c 1 5
+  mknod -m 0666 "$root/dev/full" c 1 7
+  mknod -m 0666 "$root/dev/random" c 1 8
+  mknod -m 0666 "$root/dev/urandom" c 1 9
+  mknod -m 0666 "$root/dev/tty" c 5 0
+  mkdir -m 1777 "$root/dev/shm"
+fi
+if [ "$dev" = full ]; then
   mkdir -m 0755 "$root/dev/pts"
   mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,nosuid,noexec devpts "$root/dev/pts"
   ln -s pts/ptmx "$root/dev/ptmx"
 fi
-ln -s /proc/self/fd "$root/dev/fd"
-ln -s /proc/self/fd/0 "$root/dev/stdin"
-ln -s /proc/self/fd/1 "$root/dev/stdout"
-ln -s /proc/self/fd/2 "$root/dev/stderr"
+if [ "$dev" != empty ]; then
+  ln -s /proc/self/fd "$root/dev/fd"
+  ln -s /proc/self/fd/0 "$root/dev/stdin"
+  ln -s /proc/self/fd/1 "$root/dev/stdout"
+  ln -s /proc/self/fd/2 "$root/dev/stderr"
+fi
 if [ "$ro" = 1 ]; then
   mount -o remount,bind,ro "$root"
 fi
@@ -454,6 +458,7 @@ TARGET_UNSHARE=  # host PID of the unshare process (its parent)
 #                   --deny-unshare, --spawn PROG%ARG...)
 #   IT_TARGET_ENV   VAR=VALUE words in target-app's environment
 #   IT_NO_DEVPTS=1  no /dev/pts and /dev/ptmx in the target
+#   IT_EMPTY_DEV=1  an empty /dev in the target (no devices, no devpts)
 #   IT_ROOTFS_HOOK  a command run with the root filesystem's directory
 #                   before the target starts (to plant files)
 it_start_target() {
@@ -483,7 +488,8 @@ it_start_target() {
   setpriv --pdeathsig KILL \
     unshare --mount --pid --uts --ipc --net --fork --kill-child --propagation private \
     sh -c "$IT_LAUNCHER" launcher "$TARGET_ROOT" "$hn" "$ro" "$loader" "$libdir" "$umount" \
-    "$([[ -n ${IT_NO_DEVPTS:-} ]] && echo 0 || echo 1)" "${IT_TARGET_ENV:-}" "${IT_TARGET_ARGS:-}" \
+    "$(if [[ -n ${IT_EMPTY_DEV:-} ]]; then echo empty; elif [[ -n ${IT_NO_DEVPTS:-} ]]; then echo nopts; else echo full; fi)" \
+    "${IT_TARGET_ENV:-}" "${IT_TARGET_ARGS:-}" \
     "target-app: ready in $hn" </dev/null >"$TARGET_LOG" 2>&1 &
   TARGET_UNSHARE=$!
   it_on_exit "it_stop_target $TARGET_UNSHARE"
