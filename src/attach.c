@@ -329,7 +329,8 @@ prepare(struct session *s)
         cntr_warn("--tools-rw: the session writes the tools tree %s, and what your shell's "
                   "startup files do writes it too",
                   o->tools.arg);
-      s->fs = tools_fs_new(s->tools_fd, o->base_dir, o->tools_rw, o->debug_fuse, &s->shim_image);
+      s->fs = tools_fs_new(s->tools_fd, o->base_dir, o->tools_rw, o->debug_fuse, &s->shim_image,
+                           &s->tools_alias);
       if (!s->fs)
         return -1;
       if (cntrfs_kernel_options(s->fs, s->fuse_fd, s->fuse_options, sizeof s->fuse_options) < 0)

@@ -9,6 +9,7 @@
 #include "ns.h"
 #include "pty.h"
 #include "sweep.h"
+#include "tools-fs.h"
 #include "syscalls.h"
 #include "view.h"
 #include "wire.h"
@@ -19,6 +20,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -203,6 +205,8 @@ build_view(struct session *s)
       points[n].path = device_paths[i];
       points[n++].what = device_paths[i];
     }
+  if (s->tools_alias)
+    points[n++] = (struct view_mountpoint){ .path = CNTR_TOOLS_ALIAS, .what = CNTR_TOOLS_ALIAS };
   if (s->make_devpts)
     {
       points[n++] = (struct view_mountpoint){ .path = "/dev/pts", .what = "/dev/pts" };
@@ -212,6 +216,11 @@ build_view(struct session *s)
   if (view_make_mountpoints(points, n) < 0 || (s->o->read_only && view_make_read_only() < 0)
       || view_mount_fuse(s->o->base_dir, s->fuse_options) < 0)
     wire_fail(sock, CNTR_EXIT_FAILURE);
+  if (s->tools_alias && mount(s->o->base_dir, CNTR_TOOLS_ALIAS, NULL, MS_BIND, NULL) < 0)
+    {
+      cntr_fail(errno, "show the tools at %s too", CNTR_TOOLS_ALIAS);
+      wire_fail(sock, CNTR_EXIT_FAILURE);
+    }
   for (size_t i = 0; i < s->ndevices; i++)
     {
       if (view_attach_tree(s->device_trees[i], device_paths[i]) < 0)

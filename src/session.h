@@ -64,6 +64,7 @@ struct session
   int device_trees[SESSION_MAX_DEVICES];
   struct view_mountpoint device_points[SESSION_MAX_DEVICES];
   bool make_devpts;
+  bool tools_alias; /* the tools at CNTR_TOOLS_ALIAS too (tools-fs.h) */
 };
 
 /* The signals a terminal sends; the session child ignores them, the

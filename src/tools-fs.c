@@ -19,26 +19,33 @@
 #define TOOLS_WATCH_DELAY_MS 1000
 
 struct cntrfs *
-tools_fs_new(int tools_fd, const char *base, bool writable, bool debug, void **shim_image)
+tools_fs_new(int tools_fd, const char *base, bool writable, bool debug, void **shim_image,
+             bool *alias)
 {
   *shim_image = NULL;
   const char *interp = shim_default_interp();
   cleanup_free char *interp_to = xasprintf("%s/%s", base, CNTR_SHIM_NAME);
+  /* The rewritten interpreter must fit in the original's bytes: a base
+     dir too long for that reaches the shim through the short alias. */
+  *alias = interp_to && strlen(interp_to) > strlen(interp);
+  if (*alias)
+    {
+      free(interp_to);
+      interp_to = xasprintf("%s/%s", CNTR_TOOLS_ALIAS, CNTR_SHIM_NAME);
+      cntr_debug("base dir %s is too long for the interpreter's %zu bytes: the shim is at %s", base,
+                 strlen(interp), interp_to);
+    }
   cleanup_free char *loader_rel = tools_resolve(tools_fd, interp);
   cleanup_free char *loader = NULL;
   cleanup_free char *library_path = NULL;
   cleanup_free char *exec_dir = NULL;
   size_t shim_size = 0;
-  bool rewrite = interp_to && loader_rel && strlen(interp_to) <= strlen(interp);
+  bool rewrite = interp_to && loader_rel;
   if (!loader_rel)
     {
       cntr_error_clear();
       cntr_debug("the tools have no %s: their dynamically linked programs will not run", interp);
     }
-  else if (!rewrite)
-    cntr_debug("base dir %s is too long to rewrite the interpreter %s: tools need the "
-               "target's loader",
-               base, interp);
   if (rewrite)
     {
       loader = xasprintf("%s%s", base, loader_rel);

@@ -17,10 +17,15 @@
 
 struct cntrfs;
 
+/* Where the session sees the tools a second time when the base dir is too
+   long for the shim's path to fit in the PT_INTERP it replaces. */
+#define CNTR_TOOLS_ALIAS "/.cntr"
+
 /* *shim_image (freed by the caller after the server) holds the shim the
    server serves; NULL when there is none.  writable: the session may write
-   the tools tree (--tools-rw); read-only otherwise. */
+   the tools tree (--tools-rw); read-only otherwise.  *alias: the session
+   must show the tools at CNTR_TOOLS_ALIAS too. */
 struct cntrfs *tools_fs_new(int tools_fd, const char *base_dir, bool writable, bool debug,
-                            void **shim_image);
+                            void **shim_image, bool *alias);
 
 #endif

@@ -111,6 +111,14 @@ check_contains "CNTR_BASE_DIR=/opt/tools: the tools are at /opt/tools" "$(cat /e
 check_not_contains "CNTR_BASE_DIR=/opt/tools: nothing at /var/lib/cntr" "default-base-exists" "$OUT"
 check_contains "CNTR_BASE_DIR=/opt/tools: tools found by name (ps)" "target-app" "$OUT"
 
+# --- a base dir of any length: longer than the 27 bytes of the PT_INTERP the
+# shim replaces, the tools are also at /.cntr, where the shim is found
+long=/opt/a-base-directory-longer-than-the-interpreter/tools
+run_cntr CNTR_BASE_DIR=$long -- attach "$pid" -- sh -c 'ps -e -o comm= | head -n 1; ls /opt'
+check_run "a long CNTR_BASE_DIR: host tools run" 0
+check_contains "... by name (ps)" "target-app" "$OUT"
+check_contains "... with the tools at it" "a-base-directory-longer-than-the-interpreter" "$OUT"
+
 # --- the target did not notice
 check_true "the target is still running" kill -0 "$pid"
 check_eq "the target wrote nothing more" "1" "$(wc -l <"$TARGET_LOG")"
