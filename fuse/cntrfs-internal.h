@@ -55,9 +55,10 @@ struct cntrfs_handle
   void (*destroy)(struct cntrfs_handle *h); /* close and free */
 };
 
-struct cntrfs
+/* The server's own copy of what its cntrfs_config asked for: options_copy
+   (cntrfs.c) copies the strings once, options_free frees them once. */
+struct cntrfs_options
 {
-  /* Configuration, strings owned. */
   bool read_only;
   bool debug;
   char *symlink_prefix; /* without trailing slashes; NULL for none */
@@ -70,13 +71,18 @@ struct cntrfs
   const void *synthetic_data;
   size_t synthetic_size;
   mode_t synthetic_mode;
-  struct timespec synthetic_time;
   char *link_dir_name; /* NULL for none */
   char *link_dir_target;
   size_t link_dir_target_len;
   char *exec_script_prefix; /* without trailing slashes; NULL for none */
   size_t exec_script_prefix_len;
   unsigned max_threads;
+};
+
+struct cntrfs
+{
+  struct cntrfs_options opt;
+  struct timespec synthetic_time;
 
   /* cntrfs_restrict_to_mount_ns: /proc (O_PATH) and the one mount
      namespace allowed; ns_proc_fd -1 when unrestricted. */

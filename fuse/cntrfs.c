@@ -98,6 +98,63 @@ dup_prefix(const char *s, size_t *len, bool *failed)
   return d;
 }
 
+static void
+options_free(struct cntrfs_options *o)
+{
+  free(o->symlink_prefix);
+  free(o->interp_from);
+  free(o->interp_to);
+  free(o->synthetic_name);
+  free(o->link_dir_name);
+  free(o->link_dir_target);
+  free(o->exec_script_prefix);
+  memset(o, 0, sizeof *o);
+}
+
+/* The server's copy of a validated config: 0, or -ENOMEM with nothing
+   left to free. */
+static int
+options_copy(struct cntrfs_options *o, const struct cntrfs_config *c)
+{
+  bool failed = false;
+
+  memset(o, 0, sizeof *o);
+  o->read_only = c->read_only;
+  o->debug = c->debug;
+  o->max_threads = c->max_threads ? c->max_threads : DEFAULT_MAX_THREADS;
+  /* A trailing slash of the prefix would double the target's leading one;
+     "/" becomes the empty prefix. */
+  o->symlink_prefix = dup_prefix(c->symlink_prefix, &o->symlink_prefix_len, &failed);
+  /* For scripts, the empty prefix means "off". */
+  o->exec_script_prefix = dup_prefix(c->exec_script_prefix, &o->exec_script_prefix_len, &failed);
+  if (o->exec_script_prefix != NULL && o->exec_script_prefix_len == 0)
+    {
+      free(o->exec_script_prefix);
+      o->exec_script_prefix = NULL;
+    }
+  o->interp_from = dup_opt(c->interp_from, &failed);
+  o->interp_to = dup_opt(c->interp_to, &failed);
+  if (o->interp_from != NULL)
+    {
+      o->interp_from_len = strlen(o->interp_from);
+      o->interp_to_len = strlen(o->interp_to);
+    }
+  o->synthetic_name = dup_opt(c->synthetic.name, &failed);
+  o->synthetic_data = c->synthetic.data;
+  o->synthetic_size = c->synthetic.size;
+  o->synthetic_mode = c->synthetic.mode;
+  o->link_dir_name = dup_opt(c->link_dir_name, &failed);
+  o->link_dir_target = dup_opt(c->link_dir_target, &failed);
+  if (o->link_dir_target != NULL)
+    o->link_dir_target_len = strlen(o->link_dir_target);
+  if (failed)
+    {
+      options_free(o);
+      return -ENOMEM;
+    }
+  return 0;
+}
+
 /* Raise the soft limit on open files to the hard one, and return how many
    idle inode fds to keep open: a quarter of it, leaving the rest to files
    the kernel has open and to what the process shares the table with. */
@@ -183,7 +240,6 @@ cntrfs_new(const struct cntrfs_config *config)
   struct cntrfs *fs;
   struct stat st;
   pthread_condattr_t ca;
-  bool failed = false;
   int err;
 
   if (config == NULL || validate_config(config) < 0)
@@ -211,40 +267,14 @@ cntrfs_new(const struct cntrfs_config *config)
   fs->link.pinned = true;
   fs->handles.next = &fs->handles;
   fs->handles.prev = &fs->handles;
-  fs->read_only = config->read_only;
-  fs->debug = config->debug;
-  fs->max_threads = config->max_threads ? config->max_threads : DEFAULT_MAX_THREADS;
   fs->root_mode = st.st_mode;
-
-  /* A trailing slash of the prefix would double the target's leading one;
-     "/" becomes the empty prefix. */
-  fs->symlink_prefix = dup_prefix(config->symlink_prefix, &fs->symlink_prefix_len, &failed);
-  /* For scripts, the empty prefix means "off". */
-  fs->exec_script_prefix
-      = dup_prefix(config->exec_script_prefix, &fs->exec_script_prefix_len, &failed);
-  if (fs->exec_script_prefix != NULL && fs->exec_script_prefix_len == 0)
-    {
-      free(fs->exec_script_prefix);
-      fs->exec_script_prefix = NULL;
-    }
-  fs->interp_from = dup_opt(config->interp_from, &failed);
-  fs->interp_to = dup_opt(config->interp_to, &failed);
-  if (fs->interp_from != NULL)
-    {
-      fs->interp_from_len = strlen(fs->interp_from);
-      fs->interp_to_len = strlen(fs->interp_to);
-    }
-  fs->synthetic_name = dup_opt(config->synthetic.name, &failed);
-  fs->synthetic_data = config->synthetic.data;
-  fs->synthetic_size = config->synthetic.size;
-  fs->synthetic_mode = config->synthetic.mode;
   clock_gettime(CLOCK_REALTIME, &fs->synthetic_time);
-  fs->link_dir_name = dup_opt(config->link_dir_name, &failed);
-  fs->link_dir_target = dup_opt(config->link_dir_target, &failed);
-  if (fs->link_dir_target != NULL)
-    fs->link_dir_target_len = strlen(fs->link_dir_target);
-  if (failed)
-    goto fail;
+  err = options_copy(&fs->opt, config);
+  if (err < 0)
+    {
+      errno = -err;
+      goto fail;
+    }
 
   if (save_server_creds(fs) < 0)
     goto fail;
@@ -300,13 +330,7 @@ fail:
   if (fs->proc_fd >= 0)
     close(fs->proc_fd);
   free(fs->server_groups);
-  free(fs->symlink_prefix);
-  free(fs->interp_from);
-  free(fs->interp_to);
-  free(fs->synthetic_name);
-  free(fs->link_dir_name);
-  free(fs->link_dir_target);
-  free(fs->exec_script_prefix);
+  options_free(&fs->opt);
   free(fs);
   errno = err ? err : ENOMEM;
   return NULL;
@@ -403,7 +427,7 @@ worker_main(void *arg)
 
       pthread_mutex_lock(&fs->lock);
       fs->nidle--;
-      if (fs->nidle == 0 && fs->nworkers < fs->max_threads && !fs->stopping)
+      if (fs->nidle == 0 && fs->nworkers < fs->opt.max_threads && !fs->stopping)
         spawn_worker_locked(fs);
       pthread_mutex_unlock(&fs->lock);
 
@@ -470,7 +494,7 @@ new_session(struct cntrfs *fs, const char *mount_options)
       argv[argc++] = "-o";
       argv[argc++] = mount_options;
     }
-  if (fs->debug)
+  if (fs->opt.debug)
     argv[argc++] = "-d";
   args.argc = argc;
   args.argv = (char **)argv;
@@ -708,12 +732,6 @@ cntrfs_free(struct cntrfs *fs)
   pthread_cond_destroy(&fs->cond);
   pthread_mutex_destroy(&fs->lock);
   free(fs->server_groups);
-  free(fs->symlink_prefix);
-  free(fs->interp_from);
-  free(fs->interp_to);
-  free(fs->synthetic_name);
-  free(fs->link_dir_name);
-  free(fs->link_dir_target);
-  free(fs->exec_script_prefix);
+  options_free(&fs->opt);
   free(fs);
 }

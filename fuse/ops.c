@@ -113,13 +113,15 @@ is_not_dir(struct cntrfs *fs, struct cntrfs_inode *inode)
 static bool
 is_synthetic_name(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name)
 {
-  return fs->synthetic_name != NULL && parent == fs->root && strcmp(name, fs->synthetic_name) == 0;
+  return fs->opt.synthetic_name != NULL && parent == fs->root
+         && strcmp(name, fs->opt.synthetic_name) == 0;
 }
 
 static bool
 is_link_dir_name(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name)
 {
-  return fs->link_dir_name != NULL && parent == fs->root && strcmp(name, fs->link_dir_name) == 0;
+  return fs->opt.link_dir_name != NULL && parent == fs->root
+         && strcmp(name, fs->opt.link_dir_name) == 0;
 }
 
 /* A name in the root that a virtual entry takes (shadowing a real one). */
@@ -142,7 +144,7 @@ caller_refused(fuse_req_t req)
   pid = fuse_req_ctx(req)->pid;
   if (cntrfs_caller_allowed(fs, pid))
     return false;
-  if (fs->debug)
+  if (fs->opt.debug)
     fuse_log(FUSE_LOG_DEBUG, "cntrfs: refused pid %d: not in the session's mount namespace\n",
              (int)pid);
   return true;
@@ -285,13 +287,13 @@ synthetic_stat(struct cntrfs *fs, struct stat *st)
 {
   memset(st, 0, sizeof *st);
   st->st_ino = CNTRFS_SYNTHETIC_INO;
-  st->st_mode = S_IFREG | (fs->synthetic_mode & 07777);
+  st->st_mode = S_IFREG | (fs->opt.synthetic_mode & 07777);
   st->st_nlink = 1;
   st->st_uid = 0;
   st->st_gid = 0;
-  st->st_size = (off_t)fs->synthetic_size;
+  st->st_size = (off_t)fs->opt.synthetic_size;
   st->st_blksize = 4096;
-  st->st_blocks = (blkcnt_t)((fs->synthetic_size + 511) / 512);
+  st->st_blocks = (blkcnt_t)((fs->opt.synthetic_size + 511) / 512);
   st->st_atim = fs->synthetic_time;
   st->st_mtim = fs->synthetic_time;
   st->st_ctim = fs->synthetic_time;
@@ -313,7 +315,7 @@ link_stat(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st)
       st->st_ino = CNTRFS_LINK_INO;
       st->st_mode = S_IFLNK | 0777;
       st->st_nlink = 1;
-      st->st_size = (off_t)fs->link_dir_target_len;
+      st->st_size = (off_t)fs->opt.link_dir_target_len;
     }
   st->st_blksize = 4096;
   st->st_atim = fs->synthetic_time;
@@ -356,7 +358,7 @@ reopen_inode(struct cntrfs *fs, struct cntrfs_inode *inode, int flags)
   fd_name(name, sizeof name, b.fd);
   flags &= ~(O_NOFOLLOW | O_CREAT | O_EXCL | O_NOCTTY);
   flags |= O_CLOEXEC;
-  if (fs->read_only)
+  if (fs->opt.read_only)
     {
       fd = openat(fs->proc_fd, name, flags | O_NOATIME);
       if (fd >= 0 || errno != EPERM)
@@ -659,7 +661,7 @@ cntrfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
       return;
     }
   err = do_lookup(fs, inode_of(fs, parent), name, &e);
-  if (err == ENOENT && (fs->read_only || watched(fs, inode_of(fs, parent))))
+  if (err == ENOENT && (fs->opt.read_only || watched(fs, inode_of(fs, parent))))
     {
       /* Negative entry: the kernel remembers the name does not exist.
          Names created through the mount replace it; on a writable layer,
@@ -732,7 +734,7 @@ cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
   /* With a handle (ftruncate): as getattr. */
   if (fi == NULL && refuse_caller(req))
     return;
-  if (fs->read_only || is_virtual(fs, inode))
+  if (fs->opt.read_only || is_virtual(fs, inode))
     {
       fuse_reply_err(req, EROFS);
       return;
@@ -817,7 +819,7 @@ cntrfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
   if (is_link(fs, inode))
     {
       /* Already a path of the session: no prefix. */
-      fuse_reply_readlink(req, fs->link_dir_target);
+      fuse_reply_readlink(req, fs->opt.link_dir_target);
       return;
     }
   if (is_virtual(fs, inode))
@@ -842,20 +844,20 @@ cntrfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
       return;
     }
   buf[n] = '\0';
-  if (fs->symlink_prefix == NULL || buf[0] != '/')
+  if (fs->opt.symlink_prefix == NULL || buf[0] != '/')
     {
       fuse_reply_readlink(req, buf);
       return;
     }
   /* Relocate absolute targets under the prefix; the result, its NUL
      included, must fit in PATH_MAX like any path. */
-  if (fs->symlink_prefix_len + (size_t)n >= sizeof out)
+  if (fs->opt.symlink_prefix_len + (size_t)n >= sizeof out)
     {
       fuse_reply_err(req, ENAMETOOLONG);
       return;
     }
-  memcpy(out, fs->symlink_prefix, fs->symlink_prefix_len);
-  memcpy(out + fs->symlink_prefix_len, buf, (size_t)n + 1);
+  memcpy(out, fs->opt.symlink_prefix, fs->opt.symlink_prefix_len);
+  memcpy(out + fs->opt.symlink_prefix_len, buf, (size_t)n + 1);
   fuse_reply_readlink(req, out);
 }
 
@@ -874,7 +876,7 @@ make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode, 
 
   if (refuse_caller(req))
     return;
-  if (fs->read_only || is_link_dir(fs, parent))
+  if (fs->opt.read_only || is_link_dir(fs, parent))
     {
       fuse_reply_err(req, EROFS);
       return;
@@ -947,7 +949,7 @@ remove_entry(fuse_req_t req, fuse_ino_t parent_ino, const char *name, int flags)
 
   if (refuse_caller(req))
     return;
-  if (fs->read_only || is_link_dir(fs, parent))
+  if (fs->opt.read_only || is_link_dir(fs, parent))
     fuse_reply_err(req, EROFS);
   else if (is_not_dir(fs, parent))
     fuse_reply_err(req, ENOTDIR);
@@ -991,7 +993,7 @@ cntrfs_op_rename(fuse_req_t req, fuse_ino_t parent_ino, const char *name, fuse_i
 
   if (refuse_caller(req))
     return;
-  if (fs->read_only || is_link_dir(fs, parent) || is_link_dir(fs, newparent))
+  if (fs->opt.read_only || is_link_dir(fs, parent) || is_link_dir(fs, newparent))
     fuse_reply_err(req, EROFS);
   else if (is_not_dir(fs, parent) || is_not_dir(fs, newparent))
     fuse_reply_err(req, ENOTDIR);
@@ -1018,7 +1020,7 @@ cntrfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const c
 
   if (refuse_caller(req))
     return;
-  if (fs->read_only || is_virtual(fs, inode) || is_link_dir(fs, newparent))
+  if (fs->opt.read_only || is_virtual(fs, inode) || is_link_dir(fs, newparent))
     {
       fuse_reply_err(req, EROFS);
       return;
@@ -1081,13 +1083,13 @@ detect_interp(struct cntrfs *fs, struct cntrfs_file *fh)
   struct elf_interp ei;
   struct stat st;
 
-  if (fs->interp_from == NULL)
+  if (fs->opt.interp_from == NULL)
     return;
   if (fstat(fh->fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
     return;
   if (elf_find_interp(pread_cb, &fh->fd, (uint64_t)st.st_size, &ei) != 1)
     return;
-  if (ei.len != fs->interp_from_len || memcmp(ei.path, fs->interp_from, ei.len) != 0)
+  if (ei.len != fs->opt.interp_from_len || memcmp(ei.path, fs->opt.interp_from, ei.len) != 0)
     return;
   fh->interp_offset = ei.offset;
   fh->interp_len = ei.len + 1;
@@ -1108,8 +1110,8 @@ detect_script(struct cntrfs *fs, struct cntrfs_file *fh)
   n = pread_full(fh->fd, buf, sizeof buf, 0);
   if (n <= 0)
     return;
-  len = script_rewrite_head(buf, (size_t)n, fs->exec_script_prefix, fs->exec_script_prefix_len, out,
-                            &orig_len);
+  len = script_rewrite_head(buf, (size_t)n, fs->opt.exec_script_prefix,
+                            fs->opt.exec_script_prefix_len, out, &orig_len);
   if (len == 0)
     return;
   fh->head = malloc(len);
@@ -1193,7 +1195,7 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       fuse_reply_err(req, is_link(fs, inode) ? ELOOP : EISDIR);
       return;
     }
-  if (fs->read_only && opens_for_write(flags))
+  if (fs->opt.read_only && opens_for_write(flags))
     {
       fuse_reply_err(req, EROFS);
       return;
@@ -1220,7 +1222,7 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     }
   /* Failing (the file went meanwhile) costs only what inode_fd is for. */
   (void)inode_fd_get(&fs->inodes, inode, &fh->inode_fd);
-  if (exec && fs->exec_script_prefix != NULL)
+  if (exec && fs->opt.exec_script_prefix != NULL)
     detect_script(fs, fh);
   if (fh->head != NULL)
     {
@@ -1318,12 +1320,13 @@ cntrfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fu
     }
   if (fh->synthetic)
     {
-      if ((uint64_t)off >= fs->synthetic_size)
+      if ((uint64_t)off >= fs->opt.synthetic_size)
         fuse_reply_buf(req, NULL, 0);
       else
         {
-          size_t left = fs->synthetic_size - (size_t)off;
-          fuse_reply_buf(req, (const char *)fs->synthetic_data + off, size < left ? size : left);
+          size_t left = fs->opt.synthetic_size - (size_t)off;
+          fuse_reply_buf(req, (const char *)fs->opt.synthetic_data + off,
+                         size < left ? size : left);
         }
       return;
     }
@@ -1358,7 +1361,7 @@ cntrfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fu
       if (p < fh->interp_offset || p >= fh->interp_offset + fh->interp_len)
         continue;
       size_t i = (size_t)(p - fh->interp_offset);
-      buf[p - (uint64_t)off] = i < fs->interp_to_len ? fs->interp_to[i] : '\0';
+      buf[p - (uint64_t)off] = i < fs->opt.interp_to_len ? fs->opt.interp_to[i] : '\0';
     }
   fuse_reply_buf(req, buf, (size_t)got);
 }
@@ -1373,7 +1376,7 @@ cntrfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, 
   ssize_t res;
 
   (void)ino;
-  if (fs->read_only)
+  if (fs->opt.read_only)
     {
       fuse_reply_err(req, EROFS);
       return;
@@ -1710,7 +1713,7 @@ cntrfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char 
 
   if (refuse_caller(req))
     return;
-  if (fs->read_only || is_virtual(fs, inode))
+  if (fs->opt.read_only || is_virtual(fs, inode))
     {
       fuse_reply_err(req, EROFS);
       return;
@@ -1830,7 +1833,7 @@ cntrfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 
   if (refuse_caller(req))
     return;
-  if (fs->read_only || is_virtual(fs, inode))
+  if (fs->opt.read_only || is_virtual(fs, inode))
     {
       fuse_reply_err(req, EROFS);
       return;
@@ -1873,7 +1876,7 @@ cntrfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
       fuse_reply_err(req, err);
       return;
     }
-  if (fs->read_only && (mask & W_OK))
+  if (fs->opt.read_only && (mask & W_OK))
     {
       fuse_reply_err(req, EROFS);
       return;
@@ -1934,7 +1937,7 @@ cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t
         }
       return;
     }
-  if (fs->read_only)
+  if (fs->opt.read_only)
     {
       fuse_reply_err(req, EROFS);
       return;
@@ -2036,7 +2039,7 @@ cntrfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_
   struct cntrfs_file *fh = file_of(fi);
 
   (void)ino;
-  if (fs->read_only)
+  if (fs->opt.read_only)
     fuse_reply_err(req, EROFS);
   else if (fh->synthetic)
     fuse_reply_err(req, EBADF);
@@ -2066,7 +2069,7 @@ cntrfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 
   (void)ino_in;
   (void)ino_out;
-  if (fs->read_only)
+  if (fs->opt.read_only)
     {
       fuse_reply_err(req, EROFS);
       return;
@@ -2096,7 +2099,7 @@ cntrfs_op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, struct fu
   if (fh->synthetic || fh->head != NULL)
     {
       /* No holes in what we present; sizes as served. */
-      off_t size = fh->synthetic ? (off_t)fs->synthetic_size : -1;
+      off_t size = fh->synthetic ? (off_t)fs->opt.synthetic_size : -1;
       struct stat st;
 
       if (size < 0)
