@@ -4,8 +4,7 @@
 #ifndef CNTR_FUSE_CNTRFS_INTERNAL_H
 #define CNTR_FUSE_CNTRFS_INTERNAL_H
 
-#define FUSE_USE_VERSION 312
-#include <fuse_lowlevel.h>
+#include "cntrfs-lowlevel.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -124,10 +123,6 @@ struct cntrfs
 };
 
 extern const struct fuse_lowlevel_ops cntrfs_ops;
-
-/* Whether tid is one of fs's worker threads (whose changes to the layer
-   the kernel asked for). */
-bool cntrfs_is_worker(struct cntrfs *fs, pid_t tid);
 
 /* Whether this worker thread has an umask of its own (it unshared its
    fs_struct), which the handlers may then set per request. */

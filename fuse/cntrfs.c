@@ -50,9 +50,12 @@ struct cntrfs_worker
   struct cntrfs_worker *next;
 };
 
-bool
-cntrfs_is_worker(struct cntrfs *fs, pid_t tid)
+/* For the watcher (cntrfs_watch_is_worker_fn): whether tid is one of fs's
+   worker threads. */
+static bool
+is_worker(void *arg, pid_t tid)
 {
+  struct cntrfs *fs = arg;
   bool found = false;
 
   pthread_mutex_lock(&fs->lock);
@@ -289,8 +292,9 @@ cntrfs_new(const struct cntrfs_config *config)
   if (fs->root == NULL)
     goto fail;
   /* Not being able to watch only shortens how long the kernel may cache. */
-  fs->watch = config->no_watch ? NULL : cntrfs_watch_new(config->watch_delay_ms);
-  if (cntrfs_watch_dir(fs, fs->root, &st))
+  fs->watch
+      = config->no_watch ? NULL : cntrfs_watch_new(config->watch_delay_ms, &fs->inodes, fs->root);
+  if (cntrfs_watch_dir(fs->watch, fs->root, &st))
     inode_table_set_watched(&fs->inodes, fs->root);
 
   err = pthread_mutex_init(&fs->handles_lock, NULL);
@@ -513,8 +517,12 @@ start_workers(struct cntrfs *fs)
 
   if (install_wake_handler() < 0)
     return -1;
-  if (cntrfs_watch_start(fs->watch, fs) < 0)
-    return -1;
+  res = cntrfs_watch_start(fs->watch, fs->se, is_worker, fs);
+  if (res < 0)
+    {
+      errno = -res;
+      return -1;
+    }
   pthread_mutex_lock(&fs->lock);
   res = spawn_worker_locked(fs);
   pthread_mutex_unlock(&fs->lock);

@@ -521,7 +521,7 @@ lookup_at(struct cntrfs *fs, struct cntrfs_inode *parent, int parent_fd, const c
   if (inode == NULL)
     return ENOMEM;
   /* Both: a directory needs its own mark for the names in it. */
-  if (cntrfs_watch_dir(fs, inode, &st) | inode_table_is_marked(&fs->inodes, parent))
+  if (cntrfs_watch_dir(fs->watch, inode, &st) | inode_table_is_marked(&fs->inodes, parent))
     inode_table_set_watched(&fs->inodes, inode);
   e->attr_timeout = e->entry_timeout = timeout_of(fs, inode);
   e->ino = (fuse_ino_t)(uintptr_t)inode;
