@@ -6,6 +6,7 @@
 
 #include "cntrfs-lowlevel.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -42,6 +43,20 @@
    SIGRTMIN-2 and SIGRTMIN-1 for itself; +5 stays clear of the low real-time
    signals other code tends to pick. */
 #define CNTRFS_WAKE_SIGNAL (SIGRTMIN + 5)
+
+/* Error convention inside the server: a function that can fail returns 0
+   (or an fd, a count) on success and a negative errno on failure; one that
+   returns a pointer returns NULL with errno set.  The public API
+   (cntrfs.h) and the modules below the server (the inode table, the ELF
+   parser, common/) keep -1 with errno set, as their headers say. */
+
+/* The errno of the system call that just failed, negated; never 0, which
+   would read as success. */
+static inline int
+neg_errno(void)
+{
+  return errno > 0 ? -errno : -EIO;
+}
 
 struct cntrfs_worker;
 

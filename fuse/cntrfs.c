@@ -189,32 +189,35 @@ valid_name(const char *n)
          && strlen(n) <= NAME_MAX;
 }
 
-static int
-validate_config(const struct cntrfs_config *c)
+/* Whether the config is one cntrfs_new accepts (cntrfs.h): true, or false
+   for EINVAL. */
+static bool
+valid_config(const struct cntrfs_config *c)
 {
   const char *n = c->synthetic.name;
   const char *l = c->link_dir_name;
 
   if (c->source_fd < 0)
-    return -1;
+    return false;
   if ((c->interp_from == NULL) != (c->interp_to == NULL))
-    return -1;
+    return false;
   if (c->interp_from != NULL
       && (c->interp_from[0] == '\0' || strlen(c->interp_to) > strlen(c->interp_from)))
-    return -1;
+    return false;
   if (n != NULL && !valid_name(n))
-    return -1;
+    return false;
   if (n != NULL && c->synthetic.size > 0 && c->synthetic.data == NULL)
-    return -1;
+    return false;
   if ((l == NULL) != (c->link_dir_target == NULL))
-    return -1;
+    return false;
   if (l != NULL
       && (!valid_name(l) || (n != NULL && strcmp(l, n) == 0) || c->link_dir_target[0] == '\0'
           || strlen(c->link_dir_target) >= PATH_MAX))
-    return -1;
-  return 0;
+    return false;
+  return true;
 }
 
+/* 0, or a negative errno. */
 static int
 save_server_creds(struct cntrfs *fs)
 {
@@ -225,14 +228,44 @@ save_server_creds(struct cntrfs *fs)
   fs->server_fsgid = sys_setfsgid_thread((gid_t)-1);
   n = getgroups(0, NULL);
   if (n < 0)
-    return -1;
+    return neg_errno();
   fs->server_groups = calloc((size_t)n + 1, sizeof(gid_t));
   if (fs->server_groups == NULL)
-    return -1;
+    return -ENOMEM;
   n = getgroups(n, fs->server_groups);
   if (n < 0)
-    return -1;
+    return neg_errno();
   fs->server_ngroups = n;
+  return 0;
+}
+
+/* The locks and the condition variable: 0, or a negative errno with none
+   of them left initialised. */
+static int
+init_sync(struct cntrfs *fs)
+{
+  pthread_condattr_t ca;
+  int err;
+
+  err = pthread_mutex_init(&fs->handles_lock, NULL);
+  if (err != 0)
+    return -err;
+  err = pthread_mutex_init(&fs->lock, NULL);
+  if (err != 0)
+    {
+      pthread_mutex_destroy(&fs->handles_lock);
+      return -err;
+    }
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  err = pthread_cond_init(&fs->cond, &ca);
+  pthread_condattr_destroy(&ca);
+  if (err != 0)
+    {
+      pthread_mutex_destroy(&fs->lock);
+      pthread_mutex_destroy(&fs->handles_lock);
+      return -err;
+    }
   return 0;
 }
 
@@ -242,10 +275,9 @@ cntrfs_new(const struct cntrfs_config *config)
   cleanup_close int root_fd = -1;
   struct cntrfs *fs;
   struct stat st;
-  pthread_condattr_t ca;
   int err;
 
-  if (config == NULL || validate_config(config) < 0)
+  if (config == NULL || !valid_config(config))
     {
       errno = EINVAL;
       return NULL;
@@ -274,60 +306,35 @@ cntrfs_new(const struct cntrfs_config *config)
   clock_gettime(CLOCK_REALTIME, &fs->synthetic_time);
   err = options_copy(&fs->opt, config);
   if (err < 0)
-    {
-      errno = -err;
-      goto fail;
-    }
-
-  if (save_server_creds(fs) < 0)
+    goto fail;
+  err = save_server_creds(fs);
+  if (err < 0)
     goto fail;
 
   fs->proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fs->proc_fd < 0)
-    goto fail;
+    goto fail_errno;
 
   if (inode_table_init(&fs->inodes, raise_nofile_limit()) < 0)
-    goto fail;
+    goto fail_errno;
   fs->root = inode_table_insert_pinned(&fs->inodes, &root_fd, &st);
   if (fs->root == NULL)
-    goto fail;
+    goto fail_errno;
   /* Not being able to watch only shortens how long the kernel may cache. */
   fs->watch
       = config->no_watch ? NULL : cntrfs_watch_new(config->watch_delay_ms, &fs->inodes, fs->root);
   if (cntrfs_watch_dir(fs->watch, fs->root, &st))
     inode_table_set_watched(&fs->inodes, fs->root);
 
-  err = pthread_mutex_init(&fs->handles_lock, NULL);
-  if (err != 0)
-    {
-      errno = err;
-      goto fail;
-    }
-  err = pthread_mutex_init(&fs->lock, NULL);
-  if (err != 0)
-    pthread_mutex_destroy(&fs->handles_lock);
-  else
-    {
-      pthread_condattr_init(&ca);
-      pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-      err = pthread_cond_init(&fs->cond, &ca);
-      pthread_condattr_destroy(&ca);
-      if (err != 0)
-        {
-          pthread_mutex_destroy(&fs->lock);
-          pthread_mutex_destroy(&fs->handles_lock);
-        }
-    }
-  if (err != 0)
-    {
-      errno = err;
-      goto fail;
-    }
-
+  err = init_sync(fs);
+  if (err < 0)
+    goto fail;
   return fs;
 
+fail_errno:
+  /* The inode table reports ENOMEM through errno. */
+  err = errno > 0 ? -errno : -ENOMEM;
 fail:
-  err = errno;
   cntrfs_watch_free(fs->watch);
   if (fs->inodes.buckets != NULL)
     inode_table_destroy(&fs->inodes);
@@ -336,7 +343,7 @@ fail:
   free(fs->server_groups);
   options_free(&fs->opt);
   free(fs);
-  errno = err ? err : ENOMEM;
+  errno = -err;
   return NULL;
 }
 
@@ -375,7 +382,7 @@ install_wake_handler(void)
   sa.sa_handler = wake_handler;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0; /* no SA_RESTART: the blocked call must fail with EINTR */
-  return sigaction(CNTRFS_WAKE_SIGNAL, &sa, NULL);
+  return sigaction(CNTRFS_WAKE_SIGNAL, &sa, NULL) < 0 ? neg_errno() : 0;
 }
 
 static int spawn_worker_locked(struct cntrfs *fs);
@@ -452,9 +459,9 @@ worker_main(void *arg)
   return NULL;
 }
 
-/* Called with fs->lock held.  Workers start with every signal blocked (so
-   the process's signals go to the caller's threads), and unblock only the
-   wake signal. */
+/* Called with fs->lock held: 0, or a negative errno.  Workers start with
+   every signal blocked (so the process's signals go to the caller's
+   threads), and unblock only the wake signal. */
 static int
 spawn_worker_locked(struct cntrfs *fs)
 {
@@ -464,7 +471,7 @@ spawn_worker_locked(struct cntrfs *fs)
 
   w = calloc(1, sizeof *w);
   if (w == NULL)
-    return -1;
+    return -ENOMEM;
   w->fs = fs;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -474,8 +481,7 @@ spawn_worker_locked(struct cntrfs *fs)
     {
       free(w);
       log_error("starting a worker thread", err);
-      errno = err;
-      return -1;
+      return -err;
     }
   w->next = fs->workers;
   fs->workers = w;
@@ -515,14 +521,12 @@ start_workers(struct cntrfs *fs)
 {
   int res;
 
-  if (install_wake_handler() < 0)
-    return -1;
+  res = install_wake_handler();
+  if (res < 0)
+    return res;
   res = cntrfs_watch_start(fs->watch, fs->se, is_worker, fs);
   if (res < 0)
-    {
-      errno = -res;
-      return -1;
-    }
+    return res;
   pthread_mutex_lock(&fs->lock);
   res = spawn_worker_locked(fs);
   pthread_mutex_unlock(&fs->lock);
@@ -533,6 +537,7 @@ int
 cntrfs_start(struct cntrfs *fs, int fuse_fd)
 {
   char path[32];
+  int err;
 
   if (fs == NULL || fuse_fd < 0 || fs->started)
     {
@@ -560,11 +565,11 @@ cntrfs_start(struct cntrfs *fs, int fuse_fd)
       errno = EBADF;
       return -1;
     }
-  if (start_workers(fs) < 0)
+  err = start_workers(fs);
+  if (err < 0)
     {
-      int err = errno;
       cntrfs_stop(fs);
-      errno = err;
+      errno = -err;
       return -1;
     }
   return 0;
@@ -575,6 +580,7 @@ cntrfs_mount(struct cntrfs *fs, const char *mountpoint, const char *extra_option
 {
   cleanup_free char *opts = NULL;
   const char *base = "allow_other,default_permissions,fsname=cntr,subtype=cntr";
+  int err;
 
   if (fs == NULL || mountpoint == NULL || fs->started)
     {
@@ -597,17 +603,17 @@ cntrfs_mount(struct cntrfs *fs, const char *mountpoint, const char *extra_option
   errno = 0;
   if (fuse_session_mount(fs->se, mountpoint) != 0)
     {
-      int err = errno ? errno : EIO;
+      err = errno ? errno : EIO;
       fuse_session_destroy(fs->se);
       fs->se = NULL;
       errno = err;
       return -1;
     }
-  if (start_workers(fs) < 0)
+  err = start_workers(fs);
+  if (err < 0)
     {
-      int err = errno;
       cntrfs_stop(fs);
-      errno = err;
+      errno = -err;
       return -1;
     }
   return 0;

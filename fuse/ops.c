@@ -172,17 +172,28 @@ dir_of(struct fuse_file_info *fi)
   return (struct cntrfs_dir *)(uintptr_t)fi->fh;
 }
 
-/* errno as a reply code; 0 would be "success", which a failed call is not. */
-static int
-err_of(int e)
+/* Reply a helper's failure (a negative errno, cntrfs-internal.h). */
+static void
+reply_err(fuse_req_t req, int neg)
 {
-  return e > 0 ? e : EIO;
+  fuse_reply_err(req, neg < 0 ? -neg : EIO);
 }
 
+/* Reply a helper's result to a request answered by a status only. */
+static void
+reply_status(fuse_req_t req, int res)
+{
+  if (res < 0)
+    reply_err(req, res);
+  else
+    fuse_reply_err(req, 0);
+}
+
+/* Reply the errno of the system call that just failed. */
 static void
 reply_errno(fuse_req_t req)
 {
-  fuse_reply_err(req, err_of(errno));
+  reply_err(req, neg_errno());
 }
 
 static void
@@ -323,6 +334,7 @@ link_stat(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st)
   st->st_ctim = fs->synthetic_time;
 }
 
+/* 0, or a negative errno. */
 static int
 stat_inode(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st)
 {
@@ -338,14 +350,16 @@ stat_inode(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st)
       link_stat(fs, inode, st);
       return 0;
     }
-  if (inode_fd_get(&fs->inodes, inode, &b) < 0)
-    return -1;
-  return fstatat(b.fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+  if (inode_fd_get(&fs->inodes, inode, &b) < 0
+      || fstatat(b.fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+    return neg_errno();
+  return 0;
 }
 
-/* Open the file behind an O_PATH inode fd for real.  O_NOFOLLOW must go: the
-   /proc/self/fd/N entry is itself a (magic) link.  Read-only layers ask for
-   O_NOATIME, which fails with EPERM where the kernel does not allow it. */
+/* Open the file behind an O_PATH inode fd for real: the new fd, or a
+   negative errno.  O_NOFOLLOW must go: the /proc/self/fd/N entry is itself
+   a (magic) link.  Read-only layers ask for O_NOATIME, which fails with
+   EPERM where the kernel does not allow it. */
 static int
 reopen_inode(struct cntrfs *fs, struct cntrfs_inode *inode, int flags)
 {
@@ -354,17 +368,20 @@ reopen_inode(struct cntrfs *fs, struct cntrfs_inode *inode, int flags)
   int fd;
 
   if (inode_fd_get(&fs->inodes, inode, &b) < 0)
-    return -1;
+    return neg_errno();
   fd_name(name, sizeof name, b.fd);
   flags &= ~(O_NOFOLLOW | O_CREAT | O_EXCL | O_NOCTTY);
   flags |= O_CLOEXEC;
   if (fs->opt.read_only)
     {
       fd = openat(fs->proc_fd, name, flags | O_NOATIME);
-      if (fd >= 0 || errno != EPERM)
+      if (fd >= 0)
         return fd;
+      if (errno != EPERM)
+        return neg_errno();
     }
-  return openat(fs->proc_fd, name, flags);
+  fd = openat(fs->proc_fd, name, flags);
+  return fd >= 0 ? fd : neg_errno();
 }
 
 /* ---- credentials ------------------------------------------------------ */
@@ -383,6 +400,7 @@ struct creds
   bool umask;
 };
 
+/* 0, or a negative errno; creds_leave is due either way. */
 static int
 creds_enter(fuse_req_t req, struct cntrfs *fs, struct creds *c)
 {
@@ -424,7 +442,7 @@ creds_enter(fuse_req_t req, struct cntrfs *fs, struct creds *c)
       if (n < 0)
         n = 0;
       if (sys_setgroups_thread((size_t)n, groups) < 0)
-        return -errno;
+        return neg_errno();
       c->groups = true;
     }
 
@@ -476,7 +494,7 @@ lookup_in_link_dir(struct cntrfs *fs, const char *name, struct fuse_entry_param 
   if (strcmp(name, ".") == 0)
     virtual_entry(fs, &fs->link_dir, e);
   else if (strlen(name) > NAME_MAX)
-    return ENAMETOOLONG;
+    return -ENAMETOOLONG;
   else
     virtual_entry(fs, &fs->link, e);
   return 0;
@@ -513,13 +531,11 @@ lookup_at(struct cntrfs *fs, struct cntrfs_inode *parent, int parent_fd, const c
 
   entry_init(e);
   fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return err_of(errno);
-  if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-    return err_of(errno);
+  if (fd < 0 || fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+    return neg_errno();
   inode = inode_table_ref(&fs->inodes, &fd, &st);
   if (inode == NULL)
-    return ENOMEM;
+    return -ENOMEM;
   /* Both: a directory needs its own mark for the names in it. */
   if (cntrfs_watch_dir(fs->watch, inode, &st) | inode_table_is_marked(&fs->inodes, parent))
     inode_table_set_watched(&fs->inodes, inode);
@@ -529,8 +545,8 @@ lookup_at(struct cntrfs *fs, struct cntrfs_inode *parent, int parent_fd, const c
   return 0;
 }
 
-/* On success the entry's lookup count was raised by one (except for the
-   virtual inodes, which are never forgotten). */
+/* 0, or a negative errno.  On success the entry's lookup count was raised
+   by one (except for the virtual inodes, which are never forgotten). */
 static int
 do_lookup(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
           struct fuse_entry_param *e)
@@ -540,7 +556,7 @@ do_lookup(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
   entry_init(e);
 
   if (is_not_dir(fs, parent))
-    return ENOTDIR;
+    return -ENOTDIR;
   if (is_link_dir(fs, parent))
     return lookup_in_link_dir(fs, name, e);
   if (is_synthetic_name(fs, parent, name))
@@ -557,7 +573,7 @@ do_lookup(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
   if (parent == fs->root && strcmp(name, "..") == 0)
     name = ".";
   if (inode_fd_get(&fs->inodes, parent, &pfd) < 0)
-    return err_of(errno);
+    return neg_errno();
   return lookup_at(fs, parent, pfd.fd, name, e);
 }
 
@@ -637,15 +653,15 @@ refused_lookup_err(struct cntrfs *fs, struct cntrfs_inode *parent, const char *n
   struct stat st;
 
   if (is_not_dir(fs, parent))
-    return EACCES;
+    return -EACCES;
   if (is_link_dir(fs, parent) || is_virtual_name(fs, parent, name))
-    return ENOMEM;
+    return -ENOMEM;
   if (inode_fd_get(&fs->inodes, parent, &pfd) < 0)
-    return EACCES;
+    return -EACCES;
   fd = openat(pfd.fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0 || fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-    return EACCES;
-  return inode_table_known(&fs->inodes, &st) ? ENOMEM : EACCES;
+    return -EACCES;
+  return inode_table_known(&fs->inodes, &st) ? -ENOMEM : -EACCES;
 }
 
 static void
@@ -657,11 +673,11 @@ cntrfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
   if (caller_refused(req))
     {
-      fuse_reply_err(req, refused_lookup_err(fs, inode_of(fs, parent), name));
+      reply_err(req, refused_lookup_err(fs, inode_of(fs, parent), name));
       return;
     }
   err = do_lookup(fs, inode_of(fs, parent), name, &e);
-  if (err == ENOENT && (fs->opt.read_only || watched(fs, inode_of(fs, parent))))
+  if (err == -ENOENT && (fs->opt.read_only || watched(fs, inode_of(fs, parent))))
     {
       /* Negative entry: the kernel remembers the name does not exist.
          Names created through the mount replace it; on a writable layer,
@@ -671,9 +687,9 @@ cntrfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
       fuse_reply_entry(req, &e);
       return;
     }
-  if (err != 0)
+  if (err < 0)
     {
-      fuse_reply_err(req, err);
+      reply_err(req, err);
       return;
     }
   reply_entry(req, fs, &e);
@@ -693,62 +709,51 @@ cntrfs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
   struct cntrfs *fs = fs_of(req);
   struct stat st;
+  int res;
 
   /* With a handle (reads refreshing the size; fstat(2) sends none): an
      operation on an open file, whose open was checked. */
   if (fi == NULL && refuse_caller(req))
     return;
-  if (stat_inode(fs, inode_of(fs, ino), &st) < 0)
+  res = stat_inode(fs, inode_of(fs, ino), &st);
+  if (res < 0)
     {
-      reply_errno(req);
+      reply_err(req, res);
       return;
     }
   fuse_reply_attr(req, &st, timeout_of(fs, inode_of(fs, ino)));
 }
 
+/* 0, or a negative errno. */
 static int
 truncate_inode(struct cntrfs *fs, struct cntrfs_inode *inode, struct fuse_file_info *fi, off_t size)
 {
   cleanup_close int fd = -1;
 
   if (fi != NULL)
-    return ftruncate(file_of(fi)->fd, size);
+    return ftruncate(file_of(fi)->fd, size) < 0 ? neg_errno() : 0;
   /* The kernel sends a size only for regular files; O_NONBLOCK keeps a
      surprise FIFO from blocking us. */
   fd = reopen_inode(fs, inode, O_WRONLY | O_NONBLOCK);
   if (fd < 0)
-    return -1;
-  return ftruncate(fd, size);
+    return fd;
+  return ftruncate(fd, size) < 0 ? neg_errno() : 0;
 }
 
-static void
-cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
-                  struct fuse_file_info *fi)
+/* What SETATTR asks, on inode (fd its borrowed O_PATH fd): 0, or a
+   negative errno (what was done before the failure stays done). */
+static int
+set_attributes(struct cntrfs *fs, struct cntrfs_inode *inode, int fd, struct fuse_file_info *fi,
+               const struct stat *attr, int to_set)
 {
-  struct cntrfs *fs = fs_of(req);
-  struct cntrfs_inode *inode = inode_of(fs, ino);
-  cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
-  int fd;
-  struct stat st;
+  int res;
 
-  /* With a handle (ftruncate): as getattr. */
-  if (fi == NULL && refuse_caller(req))
-    return;
-  if (fs->opt.read_only || is_virtual(fs, inode))
-    {
-      fuse_reply_err(req, EROFS);
-      return;
-    }
-  fd = inode_fd_get(&fs->inodes, inode, &b);
-  if (fd < 0)
-    goto fail;
   if (fi != NULL && file_of(fi)->fd < 0)
     fi = NULL;
 
   if (to_set & FUSE_SET_ATTR_MODE)
     {
       char name[16];
-      int res;
 
       if (fi != NULL)
         res = fchmod(file_of(fi)->fd, attr->st_mode);
@@ -759,7 +764,7 @@ cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
           res = fchmodat(fs->proc_fd, name, attr->st_mode, 0);
         }
       if (res < 0)
-        goto fail;
+        return neg_errno();
     }
   if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))
     {
@@ -767,17 +772,17 @@ cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
       gid_t gid = (to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
 
       if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-        goto fail;
+        return neg_errno();
     }
   if (to_set & FUSE_SET_ATTR_SIZE)
     {
-      if (truncate_inode(fs, inode, fi, attr->st_size) < 0)
-        goto fail;
+      res = truncate_inode(fs, inode, fi, attr->st_size);
+      if (res < 0)
+        return res;
     }
   if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))
     {
       struct timespec tv[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
-      int res;
 
       if (to_set & FUSE_SET_ATTR_ATIME_NOW)
         tv[0].tv_nsec = UTIME_NOW;
@@ -792,16 +797,40 @@ cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
       else
         res = utimensat(fd, "", tv, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
       if (res < 0)
-        goto fail;
+        return neg_errno();
     }
+  return 0;
+}
 
-  if (stat_inode(fs, inode, &st) < 0)
-    goto fail;
+static void
+cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                  struct fuse_file_info *fi)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *inode = inode_of(fs, ino);
+  cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
+  struct stat st;
+  int res;
+
+  /* With a handle (ftruncate): as getattr. */
+  if (fi == NULL && refuse_caller(req))
+    return;
+  if (fs->opt.read_only || is_virtual(fs, inode))
+    {
+      fuse_reply_err(req, EROFS);
+      return;
+    }
+  res = inode_fd_get(&fs->inodes, inode, &b) < 0 ? neg_errno() : 0;
+  if (res == 0)
+    res = set_attributes(fs, inode, b.fd, fi, attr, to_set);
+  if (res == 0)
+    res = stat_inode(fs, inode, &st);
+  if (res < 0)
+    {
+      reply_err(req, res);
+      return;
+    }
   fuse_reply_attr(req, &st, timeout_of(fs, inode));
-  return;
-
-fail:
-  reply_errno(req);
 }
 
 static void
@@ -871,8 +900,7 @@ make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode, 
   cleanup_inode_fd struct inode_fd pfd = INODE_FD_INIT;
   struct fuse_entry_param e;
   struct creds c;
-  int fd;
-  int res, err;
+  int fd, res;
 
   if (refuse_caller(req))
     return;
@@ -907,21 +935,15 @@ make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode, 
         res = mkdirat(fd, name, mode & 07777);
       else
         res = mknodat(fd, name, mode, rdev);
-      err = errno;
+      if (res < 0)
+        res = neg_errno();
     }
-  else
-    err = -res;
   creds_leave(fs, &c);
+  if (res == 0)
+    res = lookup_at(fs, parent, fd, name, &e);
   if (res < 0)
     {
-      fuse_reply_err(req, err_of(err));
-      return;
-    }
-
-  err = lookup_at(fs, parent, fd, name, &e);
-  if (err != 0)
-    {
-      fuse_reply_err(req, err);
+      reply_err(req, res);
       return;
     }
   reply_entry(req, fs, &e);
@@ -1217,7 +1239,7 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
   fh->fd = reopen_inode(fs, inode, flags);
   if (fh->fd < 0)
     {
-      reply_errno(req);
+      reply_err(req, fh->fd);
       return;
     }
   /* Failing (the file went meanwhile) costs only what inode_fd is for. */
@@ -1391,7 +1413,7 @@ cntrfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, 
   out.buf[0].pos = off;
   res = fuse_buf_copy(&out, in_buf, 0);
   if (res < 0)
-    fuse_reply_err(req, err_of((int)-res));
+    reply_err(req, (int)res);
   else
     fuse_reply_write(req, (size_t)res);
 }
@@ -1485,15 +1507,15 @@ cntrfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
   fd = reopen_inode(fs, inode, O_RDONLY | O_DIRECTORY);
   if (fd < 0)
     {
-      reply_errno(req);
+      reply_err(req, fd);
       return;
     }
   d->dp = fdopendir(fd);
   if (d->dp == NULL)
     {
-      int saved = errno;
+      int res = neg_errno();
       close(fd);
-      fuse_reply_err(req, err_of(saved));
+      reply_err(req, res);
       return;
     }
   d->is_root = inode == fs->root;
@@ -1604,9 +1626,9 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fus
       if (plus)
         {
           /* The open directory is the parent: no fd to borrow. */
-          int lerr
-              = is_dot_or_dotdot(name) ? ENOENT : lookup_at(fs, dir_inode, dirfd(d->dp), name, &e);
-          if (lerr != 0)
+          int lres
+              = is_dot_or_dotdot(name) ? -ENOENT : lookup_at(fs, dir_inode, dirfd(d->dp), name, &e);
+          if (lres < 0)
             {
               /* Dot entries, and entries gone since readdir: a name without
                  attributes (nodeid 0 makes the kernel skip the entry's
@@ -1860,13 +1882,14 @@ cntrfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
   struct cntrfs_inode *inode = inode_of(fs, ino);
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   struct creds c;
-  int res, err = 0;
+  int res;
 
   if (refuse_caller(req))
     return;
   if (is_virtual(fs, inode))
     {
       struct stat st;
+      int err = 0;
 
       stat_inode(fs, inode, &st);
       if (mask & W_OK)
@@ -1887,15 +1910,10 @@ cntrfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
       return;
     }
   res = creds_enter(req, fs, &c);
-  if (res == 0)
-    {
-      res = faccessat(b.fd, "", mask, AT_EMPTY_PATH | AT_EACCESS);
-      err = res < 0 ? errno : 0;
-    }
-  else
-    err = -res;
+  if (res == 0 && faccessat(b.fd, "", mask, AT_EMPTY_PATH | AT_EACCESS) < 0)
+    res = neg_errno();
   creds_leave(fs, &c);
-  fuse_reply_err(req, res < 0 ? err_of(err) : 0);
+  reply_status(req, res);
 }
 
 static void
@@ -1909,7 +1927,7 @@ cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t
   struct fuse_entry_param e;
   struct creds c;
   int flags = fi->flags;
-  int res, err;
+  int res;
 
   if (refuse_caller(req))
     return;
@@ -1967,23 +1985,21 @@ cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t
   if (res == 0)
     {
       fh->fd = openat(pfd.fd, name, flags, mode & 07777);
-      res = fh->fd;
-      err = errno;
+      if (fh->fd < 0)
+        res = neg_errno();
     }
-  else
-    err = -res;
   creds_leave(fs, &c);
   if (res < 0)
     {
-      fuse_reply_err(req, err_of(err));
+      reply_err(req, res);
       return;
     }
 
-  err = lookup_at(fs, parent, pfd.fd, name, &e);
-  if (err != 0)
+  res = lookup_at(fs, parent, pfd.fd, name, &e);
+  if (res < 0)
     {
       close(fh->fd);
-      fuse_reply_err(req, err);
+      reply_err(req, res);
       return;
     }
   (void)inode_fd_get(&fs->inodes, inode_of(fs, e.ino), &fh->inode_fd);
@@ -2013,7 +2029,7 @@ cntrfs_op_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int o
 {
   struct cntrfs_file *fh = file_of(fi);
   struct flock_wait w = { .thread = pthread_self() };
-  int res, err = 0;
+  int res;
 
   (void)ino;
   if (fh->synthetic)
@@ -2023,12 +2039,10 @@ cntrfs_op_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int o
     }
   if (!(op & LOCK_NB))
     fuse_req_interrupt_func(req, flock_interrupted, &w);
-  res = flock(fh->fd, op);
-  if (res < 0)
-    err = errno;
+  res = flock(fh->fd, op) < 0 ? neg_errno() : 0;
   if (!(op & LOCK_NB))
     fuse_req_interrupt_func(req, NULL, NULL);
-  fuse_reply_err(req, res < 0 ? err_of(err) : 0);
+  reply_status(req, res);
 }
 
 static void
