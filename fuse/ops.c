@@ -32,26 +32,37 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+/* What an open regular file serves. */
+enum file_content
+{
+  CONTENT_FD,             /* the file's own bytes, read through fd */
+  CONTENT_MEMORY,         /* a virtual entry's bytes; no fd */
+  CONTENT_SCRIPT_HEAD,    /* fd's bytes with the "#!" line rewritten (script.c) */
+  CONTENT_PATCHED_INTERP, /* fd's bytes with the PT_INTERP string rewritten (elf.c) */
+};
+
+struct file_memory
+{
+  const void *data; /* not owned */
+  size_t size;
+};
+
 /* An open regular file (fi->fh). */
 struct cntrfs_file
 {
   struct cntrfs_handle h; /* first: the list links */
-  int fd;                 /* -1 for the synthetic file */
+  int fd;                 /* -1 for CONTENT_MEMORY */
   /* The inode's fd, kept open while the file is: the kernel still asks
      about the inode (fstat, fchmod) after the file is unlinked, when it
      could no longer be reopened by handle. */
   struct inode_fd inode_fd;
-  bool synthetic; /* served from memory */
-  /* The PT_INTERP string to present as interp_to, when interp_len != 0:
-     bytes [interp_offset, interp_offset + interp_len) (its NUL included). */
-  uint64_t interp_offset;
-  size_t interp_len;
-  /* An open by execve(2) of a script whose "#!" line is rewritten: the file
-     reads as head (head_len bytes) followed by the original from byte
-     orig_head_len on.  head is NULL otherwise. */
-  char *head;
-  size_t head_len;
-  size_t orig_head_len;
+  enum file_content content;
+  union
+  {
+    struct file_memory memory;      /* CONTENT_MEMORY */
+    struct script_head script;      /* CONTENT_SCRIPT_HEAD */
+    struct elf_interp_patch interp; /* CONTENT_PATCHED_INTERP */
+  } u;
 };
 
 /* An open directory (fi->fh). */
@@ -236,7 +247,8 @@ file_destroy(struct cntrfs_handle *h)
   if (fh->fd >= 0)
     close(fh->fd);
   inode_fd_put(&fh->inode_fd);
-  free(fh->head);
+  if (fh->content == CONTENT_SCRIPT_HEAD)
+    script_head_close(&fh->u.script);
   free(fh);
 }
 
@@ -1090,60 +1102,6 @@ cntrfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const c
   reply_entry(req, fs, &e);
 }
 
-static ssize_t
-pread_cb(void *ctx, void *buf, size_t size, uint64_t offset)
-{
-  return pread(*(int *)ctx, buf, size, (off_t)offset);
-}
-
-/* Remember where the PT_INTERP string to rewrite is, for an executable ELF
-   whose interpreter is interp_from.  Done for every open that can read, so
-   that whatever fills the (shared) page cache presents the same bytes. */
-static void
-detect_interp(struct cntrfs *fs, struct cntrfs_file *fh)
-{
-  struct elf_interp ei;
-  struct stat st;
-
-  if (fs->opt.interp_from == NULL)
-    return;
-  if (fstat(fh->fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
-    return;
-  if (elf_find_interp(pread_cb, &fh->fd, (uint64_t)st.st_size, &ei) != 1)
-    return;
-  if (ei.len != fs->opt.interp_from_len || memcmp(ei.path, fs->opt.interp_from, ei.len) != 0)
-    return;
-  fh->interp_offset = ei.offset;
-  fh->interp_len = ei.len + 1;
-}
-
-/* For an open by execve(2): prepare the rewritten "#!" line of a script
-   (cntrfs-script.h).  On any failure the file is served as it is. */
-static void
-detect_script(struct cntrfs *fs, struct cntrfs_file *fh)
-{
-  char buf[SCRIPT_HEAD_MAX], out[SCRIPT_HEAD_MAX];
-  struct stat st;
-  size_t len, orig_len = 0;
-  ssize_t n;
-
-  if (fstat(fh->fd, &st) < 0 || !S_ISREG(st.st_mode))
-    return;
-  n = pread_full(fh->fd, buf, sizeof buf, 0);
-  if (n <= 0)
-    return;
-  len = script_rewrite_head(buf, (size_t)n, fs->opt.exec_script_prefix,
-                            fs->opt.exec_script_prefix_len, out, &orig_len);
-  if (len == 0)
-    return;
-  fh->head = malloc(len);
-  if (fh->head == NULL)
-    return;
-  memcpy(fh->head, out, len);
-  fh->head_len = len;
-  fh->orig_head_len = orig_len;
-}
-
 static bool
 opens_for_write(int flags)
 {
@@ -1156,7 +1114,6 @@ open_synthetic(fuse_req_t req, struct cntrfs *fs, struct fuse_file_info *fi,
 {
   struct cntrfs_file *fh;
 
-  (void)fs;
   if (opens_for_write(fi->flags))
     {
       fuse_reply_err(req, EROFS);
@@ -1170,7 +1127,9 @@ open_synthetic(fuse_req_t req, struct cntrfs *fs, struct fuse_file_info *fi,
     }
   fh->h.destroy = file_destroy;
   fh->fd = -1;
-  fh->synthetic = true;
+  fh->content = CONTENT_MEMORY;
+  fh->u.memory.data = fs->opt.synthetic_data;
+  fh->u.memory.size = fs->opt.synthetic_size;
   fi->keep_cache = 1; /* the contents never change */
   reply_open_handle(req, fs, fi, &fh->h, e);
 }
@@ -1244,9 +1203,13 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     }
   /* Failing (the file went meanwhile) costs only what inode_fd is for. */
   (void)inode_fd_get(&fs->inodes, inode, &fh->inode_fd);
-  if (exec && fs->opt.exec_script_prefix != NULL)
-    detect_script(fs, fh);
-  if (fh->head != NULL)
+  /* For an open by execve(2): a script with its "#!" line rewritten. */
+  if (exec && fs->opt.exec_script_prefix != NULL
+      && script_head_open(fh->fd, fs->opt.exec_script_prefix, fs->opt.exec_script_prefix_len,
+                          &fh->u.script)
+             == 1)
+    fh->content = CONTENT_SCRIPT_HEAD;
+  if (fh->content == CONTENT_SCRIPT_HEAD)
     {
       /* The rewritten line is for this execve only: keep it out of the
          page cache, which every other open (the interpreter reading the
@@ -1269,8 +1232,14 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       fh = NULL;
       return;
     }
-  if ((flags & O_ACCMODE) != O_WRONLY)
-    detect_interp(fs, fh);
+  /* An ELF executable whose interpreter is interp_from: for every open
+     that can read, so that whatever fills the (shared) page cache presents
+     the same bytes. */
+  if ((flags & O_ACCMODE) != O_WRONLY && fs->opt.interp_from != NULL
+      && elf_interp_open(fh->fd, fs->opt.interp_from, fs->opt.interp_from_len, fs->opt.interp_to,
+                         fs->opt.interp_to_len, &fh->u.interp)
+             == 1)
+    fh->content = CONTENT_PATCHED_INTERP;
   /* Keep the page cache across opens.  Writes through the mount keep it
      current; a change made to the layer directly is reported by the
      watcher, or else noticed when the attributes are next fetched
@@ -1292,47 +1261,51 @@ reply_fd_data(fuse_req_t req, int fd, size_t size, off_t off)
   fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
 }
 
-/* A script with its "#!" line rewritten: the new line, then the original
-   from the end of its first line on. */
+/* A read of a file as rewritten (script.c, elf.c), through a buffer of
+   ours. */
 static void
-read_script(fuse_req_t req, struct cntrfs_file *fh, size_t size, off_t off)
+reply_rewritten(fuse_req_t req, struct cntrfs_file *fh, size_t size, uint64_t off)
 {
-  cleanup_free char *buf = NULL;
-  uint64_t o = (uint64_t)off;
-  size_t got;
+  cleanup_free char *buf = malloc(size ? size : 1);
   ssize_t n;
 
-  if (o >= fh->head_len)
-    {
-      reply_fd_data(req, fh->fd, size, (off_t)(o - fh->head_len + fh->orig_head_len));
-      return;
-    }
-  buf = malloc(size ? size : 1);
   if (buf == NULL)
     {
       fuse_reply_err(req, ENOMEM);
       return;
     }
-  got = fh->head_len - (size_t)o;
-  if (got > size)
-    got = size;
-  memcpy(buf, fh->head + o, got);
-  n = pread_full(fh->fd, buf + got, size - got, (off_t)fh->orig_head_len);
+  if (fh->content == CONTENT_SCRIPT_HEAD)
+    n = script_head_read(&fh->u.script, fh->fd, buf, size, off);
+  else
+    n = elf_interp_read(&fh->u.interp, fh->fd, buf, size, off);
   if (n < 0)
-    {
-      reply_errno(req);
-      return;
-    }
-  fuse_reply_buf(req, buf, got + (size_t)n);
+    reply_err(req, (int)n);
+  else
+    fuse_reply_buf(req, buf, (size_t)n);
 }
 
 static void
+reply_memory(fuse_req_t req, const struct file_memory *m, size_t size, off_t off)
+{
+  size_t left;
+
+  if ((uint64_t)off >= m->size)
+    {
+      fuse_reply_buf(req, NULL, 0);
+      return;
+    }
+  left = m->size - (size_t)off;
+  fuse_reply_buf(req, (const char *)m->data + off, size < left ? size : left);
+}
+
+/* One switch on what the file serves; whatever is not rewritten is the
+   file's own bytes, spliced from our fd (the place where kernel FUSE
+   passthrough takes over). */
+static void
 cntrfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
-  struct cntrfs *fs = fs_of(req);
   struct cntrfs_file *fh = file_of(fi);
-  cleanup_free char *buf = NULL;
-  ssize_t got;
+  off_t at = off; /* where the file's own bytes are */
 
   (void)ino;
   if (off < 0)
@@ -1340,52 +1313,30 @@ cntrfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fu
       fuse_reply_err(req, EINVAL);
       return;
     }
-  if (fh->synthetic)
+  switch (fh->content)
     {
-      if ((uint64_t)off >= fs->opt.synthetic_size)
-        fuse_reply_buf(req, NULL, 0);
-      else
+    case CONTENT_MEMORY:
+      reply_memory(req, &fh->u.memory, size, off);
+      return;
+    case CONTENT_SCRIPT_HEAD:
+      if (script_head_covers(&fh->u.script, (uint64_t)off))
         {
-          size_t left = fs->opt.synthetic_size - (size_t)off;
-          fuse_reply_buf(req, (const char *)fs->opt.synthetic_data + off,
-                         size < left ? size : left);
+          reply_rewritten(req, fh, size, (uint64_t)off);
+          return;
         }
-      return;
+      at = (off_t)script_head_file_offset(&fh->u.script, (uint64_t)off);
+      break;
+    case CONTENT_PATCHED_INTERP:
+      if (elf_interp_covers(&fh->u.interp, (uint64_t)off, size))
+        {
+          reply_rewritten(req, fh, size, (uint64_t)off);
+          return;
+        }
+      break;
+    case CONTENT_FD:
+      break;
     }
-  if (fh->head != NULL)
-    {
-      read_script(req, fh, size, off);
-      return;
-    }
-
-  if (fh->interp_len == 0 || (uint64_t)off >= fh->interp_offset + fh->interp_len
-      || (uint64_t)off + size <= fh->interp_offset)
-    {
-      reply_fd_data(req, fh->fd, size, off);
-      return;
-    }
-
-  /* The range covers the interpreter string: read, patch, reply. */
-  buf = malloc(size ? size : 1);
-  if (buf == NULL)
-    {
-      fuse_reply_err(req, ENOMEM);
-      return;
-    }
-  got = pread_full(fh->fd, buf, size, off);
-  if (got < 0)
-    {
-      reply_errno(req);
-      return;
-    }
-  for (uint64_t p = (uint64_t)off; p < (uint64_t)off + (uint64_t)got; p++)
-    {
-      if (p < fh->interp_offset || p >= fh->interp_offset + fh->interp_len)
-        continue;
-      size_t i = (size_t)(p - fh->interp_offset);
-      buf[p - (uint64_t)off] = i < fs->opt.interp_to_len ? fs->opt.interp_to[i] : '\0';
-    }
-  fuse_reply_buf(req, buf, (size_t)got);
+  reply_fd_data(req, fh->fd, size, at);
 }
 
 static void
@@ -1403,7 +1354,7 @@ cntrfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, 
       fuse_reply_err(req, EROFS);
       return;
     }
-  if (fh->synthetic)
+  if (fh->content == CONTENT_MEMORY)
     {
       fuse_reply_err(req, EBADF);
       return;
@@ -1425,7 +1376,7 @@ cntrfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
   int fd;
 
   (void)ino;
-  if (fh->synthetic)
+  if (fh->content == CONTENT_MEMORY)
     {
       fuse_reply_err(req, 0);
       return;
@@ -1463,7 +1414,7 @@ cntrfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_i
   int res;
 
   (void)ino;
-  if (fh->synthetic)
+  if (fh->content == CONTENT_MEMORY)
     res = 0;
   else
     res = datasync ? fdatasync(fh->fd) : fsync(fh->fd);
@@ -2032,7 +1983,7 @@ cntrfs_op_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int o
   int res;
 
   (void)ino;
-  if (fh->synthetic)
+  if (fh->content == CONTENT_MEMORY)
     {
       fuse_reply_err(req, 0);
       return;
@@ -2055,7 +2006,7 @@ cntrfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_
   (void)ino;
   if (fs->opt.read_only)
     fuse_reply_err(req, EROFS);
-  else if (fh->synthetic)
+  else if (fh->content == CONTENT_MEMORY)
     fuse_reply_err(req, EBADF);
   else if (fallocate(fh->fd, mode, offset, length) < 0)
     reply_errno(req);
@@ -2090,7 +2041,7 @@ cntrfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
     }
   /* The kernel falls back to copying through the page cache on
      EOPNOTSUPP; that also applies the interpreter rewrite. */
-  if (in->synthetic || out->synthetic || in->interp_len != 0 || in->head != NULL)
+  if (in->content != CONTENT_FD || out->content == CONTENT_MEMORY)
     {
       fuse_reply_err(req, EOPNOTSUPP);
       return;
@@ -2105,39 +2056,41 @@ cntrfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 static void
 cntrfs_op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, struct fuse_file_info *fi)
 {
-  struct cntrfs *fs = fs_of(req);
   struct cntrfs_file *fh = file_of(fi);
+  struct stat st;
+  off_t size = 0; /* as served */
   off_t res;
 
   (void)ino;
-  if (fh->synthetic || fh->head != NULL)
+  switch (fh->content)
     {
-      /* No holes in what we present; sizes as served. */
-      off_t size = fh->synthetic ? (off_t)fs->opt.synthetic_size : -1;
-      struct stat st;
-
-      if (size < 0)
+    case CONTENT_MEMORY:
+      size = (off_t)fh->u.memory.size;
+      break;
+    case CONTENT_SCRIPT_HEAD:
+      if (fstat(fh->fd, &st) < 0)
         {
-          if (fstat(fh->fd, &st) < 0)
-            {
-              reply_errno(req);
-              return;
-            }
-          size = st.st_size + (off_t)fh->head_len - (off_t)fh->orig_head_len;
+          reply_errno(req);
+          return;
         }
-      if ((whence != SEEK_DATA && whence != SEEK_HOLE) || off < 0)
-        fuse_reply_err(req, EINVAL);
-      else if (off >= size)
-        fuse_reply_err(req, ENXIO);
+      size = script_head_size(&fh->u.script, st.st_size);
+      break;
+    case CONTENT_FD:
+    case CONTENT_PATCHED_INTERP:
+      res = lseek(fh->fd, off, whence);
+      if (res < 0)
+        reply_errno(req);
       else
-        fuse_reply_lseek(req, whence == SEEK_DATA ? off : size);
+        fuse_reply_lseek(req, res);
       return;
     }
-  res = lseek(fh->fd, off, whence);
-  if (res < 0)
-    reply_errno(req);
+  /* No holes in what we present. */
+  if ((whence != SEEK_DATA && whence != SEEK_HOLE) || off < 0)
+    fuse_reply_err(req, EINVAL);
+  else if (off >= size)
+    fuse_reply_err(req, ENXIO);
   else
-    fuse_reply_lseek(req, res);
+    fuse_reply_lseek(req, whence == SEEK_DATA ? off : size);
 }
 
 static void
