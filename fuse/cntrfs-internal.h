@@ -14,6 +14,7 @@
 
 #include "cntrfs.h"
 #include "cntrfs-inode.h"
+#include "cntrfs-handle.h"
 #include "cntrfs-watch.h"
 
 /* st_ino of the synthetic file: real file systems hand out small numbers,
@@ -59,15 +60,6 @@ neg_errno(void)
 }
 
 struct cntrfs_worker;
-
-/* Open files and directories (fi->fh) are kept on a list: when the server
-   stops, the kernel's RELEASE for files still open never arrives, and
-   cntrfs_free must close them itself. */
-struct cntrfs_handle
-{
-  struct cntrfs_handle *prev, *next;
-  void (*destroy)(struct cntrfs_handle *h); /* close and free */
-};
 
 /* The server's own copy of what its cntrfs_config asked for: options_copy
    (cntrfs.c) copies the strings once, options_free frees them once. */
@@ -142,9 +134,6 @@ extern const struct fuse_lowlevel_ops cntrfs_ops;
 /* Whether this worker thread has an umask of its own (it unshared its
    fs_struct), which the handlers may then set per request. */
 extern __thread bool cntrfs_thread_umask;
-
-/* Close every handle still open (after the workers are gone). */
-void cntrfs_close_handles(struct cntrfs *fs);
 
 /* Whether a request of process pid (as the kernel reports it) may be
    answered: always when unrestricted, otherwise only when the process is in

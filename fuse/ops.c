@@ -9,6 +9,8 @@
    /proc/self/fd (fs->proc_fd), which reaches the very inode without walking
    any path; operations that work on O_PATH fds directly use AT_EMPTY_PATH. */
 #include "cntrfs-internal.h"
+#include "cntrfs-handle.h"
+#include "cntrfs-ops.h"
 #include "cleanup.h"
 #include "io.h"
 #include "syscalls.h"
@@ -31,63 +33,6 @@
 #include <sys/vfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-
-/* What an open regular file serves. */
-enum file_content
-{
-  CONTENT_FD,             /* the file's own bytes, read through fd */
-  CONTENT_MEMORY,         /* a virtual entry's bytes; no fd */
-  CONTENT_SCRIPT_HEAD,    /* fd's bytes with the "#!" line rewritten (script.c) */
-  CONTENT_PATCHED_INTERP, /* fd's bytes with the PT_INTERP string rewritten (elf.c) */
-};
-
-struct file_memory
-{
-  const void *data; /* not owned */
-  size_t size;
-};
-
-/* An open regular file (fi->fh). */
-struct cntrfs_file
-{
-  struct cntrfs_handle h; /* first: the list links */
-  int fd;                 /* -1 for CONTENT_MEMORY */
-  /* The inode's fd, kept open while the file is: the kernel still asks
-     about the inode (fstat, fchmod) after the file is unlinked, when it
-     could no longer be reopened by handle. */
-  struct inode_fd inode_fd;
-  enum file_content content;
-  union
-  {
-    struct file_memory memory;      /* CONTENT_MEMORY */
-    struct script_head script;      /* CONTENT_SCRIPT_HEAD */
-    struct elf_interp_patch interp; /* CONTENT_PATCHED_INTERP */
-  } u;
-};
-
-/* An open directory (fi->fh). */
-struct cntrfs_dir
-{
-  struct cntrfs_handle h; /* first: the list links */
-  DIR *dp;                /* NULL for the link directory */
-  struct dirent *entry;   /* read but not yet returned to the kernel */
-  off_t offset;           /* telldir position of entry */
-  bool is_root;
-};
-
-static struct cntrfs *
-fs_of(fuse_req_t req)
-{
-  return fuse_req_userdata(req);
-}
-
-static struct cntrfs_inode *
-inode_of(struct cntrfs *fs, fuse_ino_t ino)
-{
-  if (ino == FUSE_ROOT_ID)
-    return fs->root;
-  return (struct cntrfs_inode *)(uintptr_t)ino;
-}
 
 static bool
 is_synthetic(struct cntrfs *fs, struct cntrfs_inode *inode)
@@ -169,140 +114,6 @@ refuse_caller(fuse_req_t req)
     return false;
   fuse_reply_err(req, EACCES);
   return true;
-}
-
-static struct cntrfs_file *
-file_of(struct fuse_file_info *fi)
-{
-  return (struct cntrfs_file *)(uintptr_t)fi->fh;
-}
-
-static struct cntrfs_dir *
-dir_of(struct fuse_file_info *fi)
-{
-  return (struct cntrfs_dir *)(uintptr_t)fi->fh;
-}
-
-/* Reply a helper's failure (a negative errno, cntrfs-internal.h). */
-static void
-reply_err(fuse_req_t req, int neg)
-{
-  fuse_reply_err(req, neg < 0 ? -neg : EIO);
-}
-
-/* Reply a helper's result to a request answered by a status only. */
-static void
-reply_status(fuse_req_t req, int res)
-{
-  if (res < 0)
-    reply_err(req, res);
-  else
-    fuse_reply_err(req, 0);
-}
-
-/* Reply the errno of the system call that just failed. */
-static void
-reply_errno(fuse_req_t req)
-{
-  reply_err(req, neg_errno());
-}
-
-static void
-fd_name(char *buf, size_t size, int fd)
-{
-  snprintf(buf, size, "%d", fd);
-}
-
-static void
-fd_path(char *buf, size_t size, int fd)
-{
-  snprintf(buf, size, "/proc/self/fd/%d", fd);
-}
-
-static void
-handle_add(struct cntrfs *fs, struct cntrfs_handle *h)
-{
-  pthread_mutex_lock(&fs->handles_lock);
-  h->next = fs->handles.next;
-  h->prev = &fs->handles;
-  h->next->prev = h;
-  fs->handles.next = h;
-  pthread_mutex_unlock(&fs->handles_lock);
-}
-
-static void
-handle_remove(struct cntrfs *fs, struct cntrfs_handle *h)
-{
-  pthread_mutex_lock(&fs->handles_lock);
-  h->prev->next = h->next;
-  h->next->prev = h->prev;
-  pthread_mutex_unlock(&fs->handles_lock);
-}
-
-static void
-file_destroy(struct cntrfs_handle *h)
-{
-  struct cntrfs_file *fh = (struct cntrfs_file *)h;
-
-  if (fh->fd >= 0)
-    close(fh->fd);
-  inode_fd_put(&fh->inode_fd);
-  if (fh->content == CONTENT_SCRIPT_HEAD)
-    script_head_close(&fh->u.script);
-  free(fh);
-}
-
-static void
-dir_destroy(struct cntrfs_handle *h)
-{
-  struct cntrfs_dir *d = (struct cntrfs_dir *)h;
-
-  if (d->dp != NULL)
-    closedir(d->dp);
-  free(d);
-}
-
-void
-cntrfs_close_handles(struct cntrfs *fs)
-{
-  for (;;)
-    {
-      struct cntrfs_handle *h;
-
-      pthread_mutex_lock(&fs->handles_lock);
-      h = fs->handles.next;
-      if (h == &fs->handles)
-        h = NULL;
-      else
-        {
-          h->prev->next = h->next;
-          h->next->prev = h->prev;
-        }
-      pthread_mutex_unlock(&fs->handles_lock);
-      if (h == NULL)
-        return;
-      h->destroy(h);
-    }
-}
-
-static void unref_entry(struct cntrfs *fs, fuse_ino_t ino, uint64_t n);
-
-/* Reply to OPEN / CREATE / OPENDIR.  Only a handle the kernel received is
-   registered; one it did not (the request was interrupted) is destroyed
-   at once, as no RELEASE will come for it. */
-static void
-reply_open_handle(fuse_req_t req, struct cntrfs *fs, struct fuse_file_info *fi,
-                  struct cntrfs_handle *h, const struct fuse_entry_param *e)
-{
-  fi->fh = (uint64_t)(uintptr_t)h;
-  handle_add(fs, h);
-  if ((e != NULL ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi)) < 0)
-    {
-      handle_remove(fs, h);
-      if (e != NULL)
-        unref_entry(fs, e->ino, 1);
-      h->destroy(h);
-    }
 }
 
 static void
@@ -597,7 +408,7 @@ watched(struct cntrfs *fs, struct cntrfs_inode *dir)
 }
 
 /* Undo a lookup the kernel never received. */
-static void
+void
 unref_entry(struct cntrfs *fs, fuse_ino_t ino, uint64_t n)
 {
   struct cntrfs_inode *inode = inode_of(fs, ino);
@@ -1119,14 +930,12 @@ open_synthetic(fuse_req_t req, struct cntrfs *fs, struct fuse_file_info *fi,
       fuse_reply_err(req, EROFS);
       return;
     }
-  fh = calloc(1, sizeof *fh);
+  fh = file_new();
   if (fh == NULL)
     {
       fuse_reply_err(req, ENOMEM);
       return;
     }
-  fh->h.destroy = file_destroy;
-  fh->fd = -1;
   fh->content = CONTENT_MEMORY;
   fh->u.memory.data = fs->opt.synthetic_data;
   fh->u.memory.size = fs->opt.synthetic_size;
@@ -1181,7 +990,7 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       fuse_reply_err(req, EROFS);
       return;
     }
-  fh = calloc(1, sizeof *fh);
+  fh = file_new();
   if (fh == NULL)
     {
       fuse_reply_err(req, ENOMEM);
@@ -1194,7 +1003,6 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       flags &= ~O_DIRECT;
       fi->direct_io = 1;
     }
-  fh->h.destroy = file_destroy;
   fh->fd = reopen_inode(fs, inode, flags);
   if (fh->fd < 0)
     {
@@ -1402,8 +1210,7 @@ cntrfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
   struct cntrfs_file *fh = file_of(fi);
 
   (void)ino;
-  handle_remove(fs_of(req), &fh->h);
-  file_destroy(&fh->h);
+  handle_release(fs_of(req), &fh->h);
   fuse_reply_err(req, 0);
 }
 
@@ -1439,13 +1246,12 @@ cntrfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       fuse_reply_err(req, ENOTDIR);
       return;
     }
-  d = calloc(1, sizeof *d);
+  d = dir_new();
   if (d == NULL)
     {
       fuse_reply_err(req, ENOMEM);
       return;
     }
-  d->h.destroy = dir_destroy;
   if (is_link_dir(fs, inode))
     {
       /* No DIR: the listing is "." and "..", and never changes. */
@@ -1628,8 +1434,7 @@ cntrfs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
   struct cntrfs_dir *d = dir_of(fi);
 
   (void)ino;
-  handle_remove(fs_of(req), &d->h);
-  dir_destroy(&d->h);
+  handle_release(fs_of(req), &d->h);
   fuse_reply_err(req, 0);
 }
 
@@ -1911,13 +1716,12 @@ cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t
       fuse_reply_err(req, EROFS);
       return;
     }
-  fh = calloc(1, sizeof *fh);
+  fh = file_new();
   if (fh == NULL)
     {
       fuse_reply_err(req, ENOMEM);
       return;
     }
-  fh->h.destroy = file_destroy;
   if (flags & O_DIRECT)
     {
       flags &= ~O_DIRECT;
