@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct cntrfs;
+struct virtual_node;
 
 /* Open files and directories (fi->fh) are kept on a list: when the server
    stops, the kernel's RELEASE for files still open never arrives, and
@@ -60,10 +61,11 @@ struct cntrfs_file
 /* An open directory (fi->fh). */
 struct cntrfs_dir
 {
-  struct cntrfs_handle h; /* first: the list links */
-  DIR *dp;                /* NULL for the link directory */
-  struct dirent *entry;   /* read but not yet returned to the kernel */
-  off_t offset;           /* telldir position of entry */
+  struct cntrfs_handle h;          /* first: the list links */
+  DIR *dp;                         /* NULL for a virtual directory */
+  const struct virtual_node *node; /* the virtual directory, or NULL */
+  struct dirent *entry;            /* read but not yet returned to the kernel */
+  off_t offset;                    /* telldir position of entry */
   bool is_root;
 };
 

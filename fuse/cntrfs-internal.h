@@ -15,14 +15,8 @@
 #include "cntrfs.h"
 #include "cntrfs-inode.h"
 #include "cntrfs-handle.h"
+#include "cntrfs-virtual.h"
 #include "cntrfs-watch.h"
-
-/* st_ino of the synthetic file: real file systems hand out small numbers,
-   and the fuse_ino_t (what the kernel actually keys on) is distinct anyway. */
-#define CNTRFS_SYNTHETIC_INO ((ino_t)UINT64_MAX - 1)
-/* st_ino of the link directory and of its one symlink inode. */
-#define CNTRFS_LINK_DIR_INO ((ino_t)UINT64_MAX - 2)
-#define CNTRFS_LINK_INO ((ino_t)UINT64_MAX - 3)
 
 /* The bit the kernel sets in the flags of opens done by execve(2) and
    uselib(2) (__FMODE_EXEC in include/linux/fs.h; the kernel checks at build
@@ -88,7 +82,6 @@ struct cntrfs_options
 struct cntrfs
 {
   struct cntrfs_options opt;
-  struct timespec synthetic_time;
 
   /* cntrfs_restrict_to_mount_ns: /proc (O_PATH) and the one mount
      namespace allowed; ns_proc_fd -1 when unrestricted. */
@@ -103,10 +96,6 @@ struct cntrfs
   struct inode_table inodes;
   struct cntrfs_inode *root;
   struct cntrfs_watch *watch; /* NULL when nothing can be watched */
-  /* Virtual inodes: fd -1, never in the table, never forgotten. */
-  struct cntrfs_inode synthetic;
-  struct cntrfs_inode link_dir; /* the directory link_dir_name */
-  struct cntrfs_inode link;     /* every name inside it */
   pthread_mutex_t handles_lock;
   struct cntrfs_handle handles; /* list head */
 
@@ -127,6 +116,9 @@ struct cntrfs
   bool stopping; /* cntrfs_stop runs or ran: no new workers */
   bool stopped;
   bool ended; /* the connection is over (kernel ended it, or we stopped) */
+
+  /* Last: it holds inodes, which end in a flexible array member. */
+  struct virtual_set virt;
 };
 
 extern const struct fuse_lowlevel_ops cntrfs_ops;

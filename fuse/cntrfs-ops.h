@@ -7,6 +7,8 @@
 
 #include "cntrfs-internal.h"
 
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -59,6 +61,46 @@ fd_path(char *buf, size_t size, int fd)
 {
   snprintf(buf, size, "/proc/self/fd/%d", fd);
 }
+
+/* One request, as the rules it goes through see it (virtual.c). */
+struct cntrfs_request
+{
+  struct cntrfs_inode *inode;  /* the inode acted on, or NULL */
+  struct cntrfs_inode *parent; /* the directory of name, or NULL */
+  const char *name;
+  struct cntrfs_inode *parent2; /* rename: the directory of name2 */
+  const char *name2;
+  /* open, create, opendir: the open's; getattr, setattr: the handle the
+     request was made through, or NULL. */
+  struct fuse_file_info *fi;
+  int mask;    /* access */
+  size_t size; /* listxattr */
+};
+
+/* Whether an open with these flags may change the file. */
+static inline bool
+opens_for_write(int flags)
+{
+  return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+}
+
+/* The timeouts of an entry the server does not know the watcher covers. */
+void entry_init(struct fuse_entry_param *e);
+
+/* Look name up in the real directory parent (".." of the root is the
+   root): 0, or a negative errno.  On success the entry's lookup count was
+   raised by one. */
+int do_lookup(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
+              struct fuse_entry_param *e);
+
+/* Reply a LOOKUP of a name in parent whose result was res (0, or a
+   negative errno; a missing name may become a negative entry). */
+void reply_lookup(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *parent, int res,
+                  struct fuse_entry_param *e);
+
+/* Reply an entry whose lookup count was raised; undone if the kernel
+   never receives it. */
+void reply_entry(fuse_req_t req, struct cntrfs *fs, const struct fuse_entry_param *e);
 
 /* Undo n lookups of ino (a forget, or an entry the kernel never
    received); virtual inodes are never counted. */

@@ -294,16 +294,10 @@ cntrfs_new(const struct cntrfs_config *config)
     return NULL;
   fs->proc_fd = -1;
   fs->ns_proc_fd = -1;
-  fs->synthetic.fd = -1;
-  fs->synthetic.pinned = true;
-  fs->link_dir.fd = -1;
-  fs->link_dir.pinned = true;
-  fs->link.fd = -1;
-  fs->link.pinned = true;
   fs->handles.next = &fs->handles;
   fs->handles.prev = &fs->handles;
   fs->root_mode = st.st_mode;
-  clock_gettime(CLOCK_REALTIME, &fs->synthetic_time);
+  virtual_init(fs);
   err = options_copy(&fs->opt, config);
   if (err < 0)
     goto fail;

@@ -11,6 +11,7 @@
 #include "cntrfs-internal.h"
 #include "cntrfs-handle.h"
 #include "cntrfs-ops.h"
+#include "cntrfs-virtual.h"
 #include "cleanup.h"
 #include "io.h"
 #include "syscalls.h"
@@ -33,59 +34,6 @@
 #include <sys/vfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-
-static bool
-is_synthetic(struct cntrfs *fs, struct cntrfs_inode *inode)
-{
-  return inode == &fs->synthetic;
-}
-
-static bool
-is_link_dir(struct cntrfs *fs, struct cntrfs_inode *inode)
-{
-  return inode == &fs->link_dir;
-}
-
-static bool
-is_link(struct cntrfs *fs, struct cntrfs_inode *inode)
-{
-  return inode == &fs->link;
-}
-
-/* An inode with no backing file. */
-static bool
-is_virtual(struct cntrfs *fs, struct cntrfs_inode *inode)
-{
-  return is_synthetic(fs, inode) || is_link_dir(fs, inode) || is_link(fs, inode);
-}
-
-/* A parent in which nothing can be looked up or created. */
-static bool
-is_not_dir(struct cntrfs *fs, struct cntrfs_inode *inode)
-{
-  return is_synthetic(fs, inode) || is_link(fs, inode);
-}
-
-static bool
-is_synthetic_name(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name)
-{
-  return fs->opt.synthetic_name != NULL && parent == fs->root
-         && strcmp(name, fs->opt.synthetic_name) == 0;
-}
-
-static bool
-is_link_dir_name(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name)
-{
-  return fs->opt.link_dir_name != NULL && parent == fs->root
-         && strcmp(name, fs->opt.link_dir_name) == 0;
-}
-
-/* A name in the root that a virtual entry takes (shadowing a real one). */
-static bool
-is_virtual_name(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name)
-{
-  return is_synthetic_name(fs, parent, name) || is_link_dir_name(fs, parent, name);
-}
 
 /* The mount namespace check (check.c) for requests that name or open a
    file: true when the caller is refused. */
@@ -116,63 +64,12 @@ refuse_caller(fuse_req_t req)
   return true;
 }
 
-static void
-synthetic_stat(struct cntrfs *fs, struct stat *st)
-{
-  memset(st, 0, sizeof *st);
-  st->st_ino = CNTRFS_SYNTHETIC_INO;
-  st->st_mode = S_IFREG | (fs->opt.synthetic_mode & 07777);
-  st->st_nlink = 1;
-  st->st_uid = 0;
-  st->st_gid = 0;
-  st->st_size = (off_t)fs->opt.synthetic_size;
-  st->st_blksize = 4096;
-  st->st_blocks = (blkcnt_t)((fs->opt.synthetic_size + 511) / 512);
-  st->st_atim = fs->synthetic_time;
-  st->st_mtim = fs->synthetic_time;
-  st->st_ctim = fs->synthetic_time;
-}
-
-/* The link directory and its symlinks: nothing in them ever changes. */
-static void
-link_stat(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st)
-{
-  memset(st, 0, sizeof *st);
-  if (is_link_dir(fs, inode))
-    {
-      st->st_ino = CNTRFS_LINK_DIR_INO;
-      st->st_mode = S_IFDIR | 0555;
-      st->st_nlink = 2;
-    }
-  else
-    {
-      st->st_ino = CNTRFS_LINK_INO;
-      st->st_mode = S_IFLNK | 0777;
-      st->st_nlink = 1;
-      st->st_size = (off_t)fs->opt.link_dir_target_len;
-    }
-  st->st_blksize = 4096;
-  st->st_atim = fs->synthetic_time;
-  st->st_mtim = fs->synthetic_time;
-  st->st_ctim = fs->synthetic_time;
-}
-
 /* 0, or a negative errno. */
 static int
 stat_inode(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st)
 {
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
 
-  if (is_synthetic(fs, inode))
-    {
-      synthetic_stat(fs, st);
-      return 0;
-    }
-  if (is_link_dir(fs, inode) || is_link(fs, inode))
-    {
-      link_stat(fs, inode, st);
-      return 0;
-    }
   if (inode_fd_get(&fs->inodes, inode, &b) < 0
       || fstatat(b.fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
     return neg_errno();
@@ -295,35 +192,7 @@ creds_leave(struct cntrfs *fs, const struct creds *c)
   errno = saved;
 }
 
-/* ---- lookup ----------------------------------------------------------- */
-
-static void
-virtual_entry(struct cntrfs *fs, struct cntrfs_inode *inode, struct fuse_entry_param *e)
-{
-  stat_inode(fs, inode, &e->attr);
-  e->ino = (fuse_ino_t)(uintptr_t)inode;
-}
-
-static int do_lookup(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
-                     struct fuse_entry_param *e);
-
-/* Every name in the link directory is the one symlink (many dentries, one
-   inode, as hard links). */
-static int
-lookup_in_link_dir(struct cntrfs *fs, const char *name, struct fuse_entry_param *e)
-{
-  if (strcmp(name, "..") == 0)
-    return do_lookup(fs, fs->root, ".", e);
-  if (strcmp(name, ".") == 0)
-    virtual_entry(fs, &fs->link_dir, e);
-  else if (strlen(name) > NAME_MAX)
-    return -ENAMETOOLONG;
-  else
-    virtual_entry(fs, &fs->link, e);
-  return 0;
-}
-
-static void
+void
 entry_init(struct fuse_entry_param *e)
 {
   memset(e, 0, sizeof *e);
@@ -336,7 +205,7 @@ entry_init(struct fuse_entry_param *e)
 static double
 timeout_of(struct cntrfs *fs, struct cntrfs_inode *inode)
 {
-  if (is_virtual(fs, inode) || !inode_table_is_watched(&fs->inodes, inode))
+  if (virtual_of(fs, inode) != NULL || !inode_table_is_watched(&fs->inodes, inode))
     return CNTRFS_TIMEOUT;
   return CNTRFS_WATCHED_TIMEOUT;
 }
@@ -368,30 +237,13 @@ lookup_at(struct cntrfs *fs, struct cntrfs_inode *parent, int parent_fd, const c
   return 0;
 }
 
-/* 0, or a negative errno.  On success the entry's lookup count was raised
-   by one (except for the virtual inodes, which are never forgotten). */
-static int
+int
 do_lookup(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
           struct fuse_entry_param *e)
 {
   cleanup_inode_fd struct inode_fd pfd = INODE_FD_INIT;
 
   entry_init(e);
-
-  if (is_not_dir(fs, parent))
-    return -ENOTDIR;
-  if (is_link_dir(fs, parent))
-    return lookup_in_link_dir(fs, name, e);
-  if (is_synthetic_name(fs, parent, name))
-    {
-      virtual_entry(fs, &fs->synthetic, e);
-      return 0;
-    }
-  if (is_link_dir_name(fs, parent, name))
-    {
-      virtual_entry(fs, &fs->link_dir, e);
-      return 0;
-    }
   /* The kernel resolves ".." itself, but never let it leave the layer. */
   if (parent == fs->root && strcmp(name, "..") == 0)
     name = ".";
@@ -404,7 +256,7 @@ do_lookup(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
 static bool
 watched(struct cntrfs *fs, struct cntrfs_inode *dir)
 {
-  return !is_virtual(fs, dir) && inode_table_is_marked(&fs->inodes, dir);
+  return virtual_of(fs, dir) == NULL && inode_table_is_marked(&fs->inodes, dir);
 }
 
 /* Undo a lookup the kernel never received. */
@@ -413,11 +265,11 @@ unref_entry(struct cntrfs *fs, fuse_ino_t ino, uint64_t n)
 {
   struct cntrfs_inode *inode = inode_of(fs, ino);
 
-  if (ino != 0 && !is_virtual(fs, inode))
+  if (ino != 0 && virtual_of(fs, inode) == NULL)
     inode_table_unref(&fs->inodes, inode, n);
 }
 
-static void
+void
 reply_entry(fuse_req_t req, struct cntrfs *fs, const struct fuse_entry_param *e)
 {
   if (fuse_reply_entry(req, e) < 0)
@@ -475,10 +327,10 @@ refused_lookup_err(struct cntrfs *fs, struct cntrfs_inode *parent, const char *n
   cleanup_close int fd = -1;
   struct stat st;
 
-  if (is_not_dir(fs, parent))
-    return -EACCES;
-  if (is_link_dir(fs, parent) || is_virtual_name(fs, parent, name))
-    return -ENOMEM;
+  int res = virtual_refused_lookup(fs, parent, name);
+
+  if (res < 0)
+    return res;
   if (inode_fd_get(&fs->inodes, parent, &pfd) < 0)
     return -EACCES;
   fd = openat(pfd.fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -487,35 +339,44 @@ refused_lookup_err(struct cntrfs *fs, struct cntrfs_inode *parent, const char *n
   return inode_table_known(&fs->inodes, &st) ? -ENOMEM : -EACCES;
 }
 
-static void
-cntrfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+void
+reply_lookup(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *parent, int res,
+             struct fuse_entry_param *e)
 {
-  struct cntrfs *fs = fs_of(req);
-  struct fuse_entry_param e;
-  int err;
-
-  if (caller_refused(req))
-    {
-      reply_err(req, refused_lookup_err(fs, inode_of(fs, parent), name));
-      return;
-    }
-  err = do_lookup(fs, inode_of(fs, parent), name, &e);
-  if (err == -ENOENT && (fs->opt.read_only || watched(fs, inode_of(fs, parent))))
+  if (res == -ENOENT && (fs->opt.read_only || watched(fs, parent)))
     {
       /* Negative entry: the kernel remembers the name does not exist.
          Names created through the mount replace it; on a writable layer,
          names created on it directly are reported by the watcher. */
-      e.ino = 0;
-      e.entry_timeout = watched(fs, inode_of(fs, parent)) ? CNTRFS_WATCHED_TIMEOUT : CNTRFS_TIMEOUT;
-      fuse_reply_entry(req, &e);
+      e->ino = 0;
+      e->entry_timeout = watched(fs, parent) ? CNTRFS_WATCHED_TIMEOUT : CNTRFS_TIMEOUT;
+      fuse_reply_entry(req, e);
       return;
     }
-  if (err < 0)
+  if (res < 0)
     {
-      reply_err(req, err);
+      reply_err(req, res);
       return;
     }
-  reply_entry(req, fs, &e);
+  reply_entry(req, fs, e);
+}
+
+static void
+cntrfs_op_lookup(fuse_req_t req, fuse_ino_t parent_ino, const char *name)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *parent = inode_of(fs, parent_ino);
+  struct cntrfs_request r = { .parent = parent, .name = name };
+  struct fuse_entry_param e;
+
+  if (caller_refused(req))
+    {
+      reply_err(req, refused_lookup_err(fs, parent, name));
+      return;
+    }
+  if (virtual_dispatch(req, fs, &virtual_lookup, &r))
+    return;
+  reply_lookup(req, fs, parent, do_lookup(fs, parent, name, &e), &e);
 }
 
 static void
@@ -531,12 +392,15 @@ static void
 cntrfs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
   struct cntrfs *fs = fs_of(req);
+  struct cntrfs_request r = { .inode = inode_of(fs, ino), .fi = fi };
   struct stat st;
   int res;
 
   /* With a handle (reads refreshing the size; fstat(2) sends none): an
      operation on an open file, whose open was checked. */
   if (fi == NULL && refuse_caller(req))
+    return;
+  if (virtual_dispatch(req, fs, &virtual_getattr, &r))
     return;
   res = stat_inode(fs, inode_of(fs, ino), &st);
   if (res < 0)
@@ -635,14 +499,18 @@ cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
   struct stat st;
   int res;
 
+  struct cntrfs_request r = { .inode = inode, .fi = fi };
+
   /* With a handle (ftruncate): as getattr. */
   if (fi == NULL && refuse_caller(req))
     return;
-  if (fs->opt.read_only || is_virtual(fs, inode))
+  if (fs->opt.read_only)
     {
       fuse_reply_err(req, EROFS);
       return;
     }
+  if (virtual_dispatch(req, fs, &virtual_immutable, &r))
+    return;
   res = inode_fd_get(&fs->inodes, inode, &b) < 0 ? neg_errno() : 0;
   if (res == 0)
     res = set_attributes(fs, inode, b.fd, fi, attr, to_set);
@@ -666,19 +534,12 @@ cntrfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
   char out[PATH_MAX];
   ssize_t n;
 
+  struct cntrfs_request r = { .inode = inode };
+
   if (refuse_caller(req))
     return;
-  if (is_link(fs, inode))
-    {
-      /* Already a path of the session: no prefix. */
-      fuse_reply_readlink(req, fs->opt.link_dir_target);
-      return;
-    }
-  if (is_virtual(fs, inode))
-    {
-      fuse_reply_err(req, EINVAL);
-      return;
-    }
+  if (virtual_dispatch(req, fs, &virtual_readlink, &r))
+    return;
   if (inode_fd_get(&fs->inodes, inode, &b) < 0)
     {
       reply_errno(req);
@@ -725,23 +586,17 @@ make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode, 
   struct creds c;
   int fd, res;
 
+  struct cntrfs_request r = { .parent = parent, .name = name };
+
   if (refuse_caller(req))
     return;
-  if (fs->opt.read_only || is_link_dir(fs, parent))
+  if (fs->opt.read_only)
     {
       fuse_reply_err(req, EROFS);
       return;
     }
-  if (is_not_dir(fs, parent))
-    {
-      fuse_reply_err(req, ENOTDIR);
-      return;
-    }
-  if (is_virtual_name(fs, parent, name))
-    {
-      fuse_reply_err(req, EEXIST);
-      return;
-    }
+  if (virtual_dispatch(req, fs, &virtual_make, &r))
+    return;
   fd = inode_fd_get(&fs->inodes, parent, &pfd);
   if (fd < 0)
     {
@@ -791,17 +646,14 @@ remove_entry(fuse_req_t req, fuse_ino_t parent_ino, const char *name, int flags)
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *parent = inode_of(fs, parent_ino);
   cleanup_inode_fd struct inode_fd pfd = INODE_FD_INIT;
+  struct cntrfs_request r = { .parent = parent, .name = name };
 
   if (refuse_caller(req))
     return;
-  if (fs->opt.read_only || is_link_dir(fs, parent))
+  if (fs->opt.read_only)
     fuse_reply_err(req, EROFS);
-  else if (is_not_dir(fs, parent))
-    fuse_reply_err(req, ENOTDIR);
-  else if (is_synthetic_name(fs, parent, name))
-    fuse_reply_err(req, (flags & AT_REMOVEDIR) ? ENOTDIR : EROFS);
-  else if (is_link_dir_name(fs, parent, name))
-    fuse_reply_err(req, (flags & AT_REMOVEDIR) ? EROFS : EISDIR);
+  else if (virtual_dispatch(req, fs, (flags & AT_REMOVEDIR) ? &virtual_rmdir : &virtual_unlink, &r))
+    return;
   else if (inode_fd_get(&fs->inodes, parent, &pfd) < 0 || unlinkat(pfd.fd, name, flags) < 0)
     reply_errno(req);
   else
@@ -835,15 +687,15 @@ cntrfs_op_rename(fuse_req_t req, fuse_ino_t parent_ino, const char *name, fuse_i
   struct cntrfs_inode *newparent = inode_of(fs, newparent_ino);
   cleanup_inode_fd struct inode_fd pfd = INODE_FD_INIT;
   cleanup_inode_fd struct inode_fd npfd = INODE_FD_INIT;
+  struct cntrfs_request r
+      = { .parent = parent, .name = name, .parent2 = newparent, .name2 = newname };
 
   if (refuse_caller(req))
     return;
-  if (fs->opt.read_only || is_link_dir(fs, parent) || is_link_dir(fs, newparent))
+  if (fs->opt.read_only)
     fuse_reply_err(req, EROFS);
-  else if (is_not_dir(fs, parent) || is_not_dir(fs, newparent))
-    fuse_reply_err(req, ENOTDIR);
-  else if (is_virtual_name(fs, parent, name) || is_virtual_name(fs, newparent, newname))
-    fuse_reply_err(req, EROFS);
+  else if (virtual_dispatch(req, fs, &virtual_rename, &r))
+    return;
   else if (inode_fd_get(&fs->inodes, parent, &pfd) < 0
            || inode_fd_get(&fs->inodes, newparent, &npfd) < 0
            || renameat2(pfd.fd, name, npfd.fd, newname, flags) < 0)
@@ -860,26 +712,19 @@ cntrfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const c
   struct cntrfs_inode *newparent = inode_of(fs, newparent_ino);
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   cleanup_inode_fd struct inode_fd npfd = INODE_FD_INIT;
+  struct cntrfs_request r = { .inode = inode, .parent = newparent, .name = newname };
   struct fuse_entry_param e;
   int res;
 
   if (refuse_caller(req))
     return;
-  if (fs->opt.read_only || is_virtual(fs, inode) || is_link_dir(fs, newparent))
+  if (fs->opt.read_only)
     {
       fuse_reply_err(req, EROFS);
       return;
     }
-  if (is_not_dir(fs, newparent))
-    {
-      fuse_reply_err(req, ENOTDIR);
-      return;
-    }
-  if (is_virtual_name(fs, newparent, newname))
-    {
-      fuse_reply_err(req, EEXIST);
-      return;
-    }
+  if (virtual_dispatch(req, fs, &virtual_link, &r))
+    return;
 
   /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link (followed: it
      leads to the inode itself, symlinks included) does not. */
@@ -913,36 +758,6 @@ cntrfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const c
   reply_entry(req, fs, &e);
 }
 
-static bool
-opens_for_write(int flags)
-{
-  return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
-}
-
-static void
-open_synthetic(fuse_req_t req, struct cntrfs *fs, struct fuse_file_info *fi,
-               const struct fuse_entry_param *e)
-{
-  struct cntrfs_file *fh;
-
-  if (opens_for_write(fi->flags))
-    {
-      fuse_reply_err(req, EROFS);
-      return;
-    }
-  fh = file_new();
-  if (fh == NULL)
-    {
-      fuse_reply_err(req, ENOMEM);
-      return;
-    }
-  fh->content = CONTENT_MEMORY;
-  fh->u.memory.data = fs->opt.synthetic_data;
-  fh->u.memory.size = fs->opt.synthetic_size;
-  fi->keep_cache = 1; /* the contents never change */
-  reply_open_handle(req, fs, fi, &fh->h, e);
-}
-
 /* Files of kernel pseudo file systems, whose size says nothing about what a
    read returns. */
 static bool
@@ -971,20 +786,12 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
   cleanup_free struct cntrfs_file *fh = NULL;
   int flags = fi->flags & ~CNTRFS_FMODE_EXEC;
   bool exec = (fi->flags & CNTRFS_FMODE_EXEC) != 0;
+  struct cntrfs_request r = { .inode = inode, .fi = fi };
 
   if (refuse_caller(req))
     return;
-  if (is_synthetic(fs, inode))
-    {
-      open_synthetic(req, fs, fi, NULL);
-      return;
-    }
-  if (is_link_dir(fs, inode) || is_link(fs, inode))
-    {
-      /* The kernel opens directories with OPENDIR and never symlinks. */
-      fuse_reply_err(req, is_link(fs, inode) ? ELOOP : EISDIR);
-      return;
-    }
+  if (virtual_dispatch(req, fs, &virtual_open, &r))
+    return;
   if (fs->opt.read_only && opens_for_write(flags))
     {
       fuse_reply_err(req, EROFS);
@@ -1239,26 +1046,16 @@ cntrfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
   cleanup_free struct cntrfs_dir *d = NULL;
   int fd;
 
+  struct cntrfs_request r = { .inode = inode, .fi = fi };
+
   if (refuse_caller(req))
     return;
-  if (is_not_dir(fs, inode))
-    {
-      fuse_reply_err(req, ENOTDIR);
-      return;
-    }
+  if (virtual_dispatch(req, fs, &virtual_opendir, &r))
+    return;
   d = dir_new();
   if (d == NULL)
     {
       fuse_reply_err(req, ENOMEM);
-      return;
-    }
-  if (is_link_dir(fs, inode))
-    {
-      /* No DIR: the listing is "." and "..", and never changes. */
-      fi->keep_cache = 1;
-      fi->cache_readdir = 1;
-      reply_open_handle(req, fs, fi, &d->h, NULL);
-      d = NULL;
       return;
     }
   fd = reopen_inode(fs, inode, O_RDONLY | O_DIRECTORY);
@@ -1291,37 +1088,6 @@ is_dot_or_dotdot(const char *name)
   return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
-/* The listing of the link directory: its names exist only when looked
-   up.  Offsets: 0 start, 1 after ".", 2 after "..". */
-static void
-readdir_link_dir(fuse_req_t req, size_t size, off_t offset, bool plus)
-{
-  static const char *const names[] = { ".", ".." };
-  char buf[256];
-  size_t used = 0;
-
-  if (size > sizeof buf)
-    size = sizeof buf;
-  for (off_t i = offset < 0 ? 0 : offset; i < 2; i++)
-    {
-      struct fuse_entry_param e;
-      size_t n;
-
-      /* Attributes left out (nodeid 0), as for the dots of real ones. */
-      memset(&e, 0, sizeof e);
-      e.attr.st_ino = i == 0 ? CNTRFS_LINK_DIR_INO : FUSE_ROOT_ID;
-      e.attr.st_mode = S_IFDIR;
-      if (plus)
-        n = fuse_add_direntry_plus(req, buf + used, size - used, names[i], &e, i + 1);
-      else
-        n = fuse_add_direntry(req, buf + used, size - used, names[i], &e.attr, i + 1);
-      if (n > size - used)
-        break;
-      used += n;
-    }
-  fuse_reply_buf(req, buf, used);
-}
-
 static void
 do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi,
            bool plus)
@@ -1333,9 +1099,9 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fus
   size_t used = 0;
   int err = 0;
 
-  if (d->dp == NULL)
+  if (d->node != NULL)
     {
-      readdir_link_dir(req, size, offset, plus);
+      virtual_readdir(req, fs, d->node, size, offset, plus);
       return;
     }
   buf = malloc(size ? size : 1);
@@ -1373,7 +1139,7 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fus
       /* The virtual entries shadow real entries of their names, and are
          themselves not listed: skip those so readdirplus does not bind the
          names to the real files. */
-      if (d->is_root && is_virtual_name(fs, dir_inode, name))
+      if (d->is_root && virtual_by_name(fs, dir_inode, name) != NULL)
         {
           d->entry = NULL;
           d->offset = next;
@@ -1461,15 +1227,15 @@ static void
 cntrfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
   struct cntrfs *fs = fs_of(req);
-  struct cntrfs_inode *inode = inode_of(fs, ino);
+  struct cntrfs_request r = { .inode = inode_of(fs, ino) };
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   struct statvfs sv;
 
   if (refuse_caller(req))
     return;
-  if (is_virtual(fs, inode))
-    inode = fs->root;
-  if (inode_fd_get(&fs->inodes, inode, &b) < 0 || fstatvfs(b.fd, &sv) < 0)
+  if (virtual_dispatch(req, fs, &virtual_statfs, &r))
+    return;
+  if (inode_fd_get(&fs->inodes, r.inode, &b) < 0 || fstatvfs(b.fd, &sv) < 0)
     reply_errno(req);
   else
     fuse_reply_statfs(req, &sv);
@@ -1486,16 +1252,19 @@ cntrfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char 
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *inode = inode_of(fs, ino);
+  struct cntrfs_request r = { .inode = inode };
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   char path[64];
 
   if (refuse_caller(req))
     return;
-  if (fs->opt.read_only || is_virtual(fs, inode))
+  if (fs->opt.read_only)
     {
       fuse_reply_err(req, EROFS);
       return;
     }
+  if (virtual_dispatch(req, fs, &virtual_immutable, &r))
+    return;
   if (inode_fd_get(&fs->inodes, inode, &b) < 0)
     {
       reply_errno(req);
@@ -1513,6 +1282,7 @@ cntrfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *inode = inode_of(fs, ino);
+  struct cntrfs_request r = { .inode = inode };
   cleanup_free char *buf = NULL;
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   char path[64];
@@ -1520,11 +1290,8 @@ cntrfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size
 
   if (refuse_caller(req))
     return;
-  if (is_virtual(fs, inode))
-    {
-      fuse_reply_err(req, ENODATA);
-      return;
-    }
+  if (virtual_dispatch(req, fs, &virtual_getxattr, &r))
+    return;
   if (inode_fd_get(&fs->inodes, inode, &b) < 0)
     {
       reply_errno(req);
@@ -1558,6 +1325,7 @@ cntrfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *inode = inode_of(fs, ino);
+  struct cntrfs_request r = { .inode = inode, .size = size };
   cleanup_free char *buf = NULL;
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   char path[64];
@@ -1565,14 +1333,8 @@ cntrfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 
   if (refuse_caller(req))
     return;
-  if (is_virtual(fs, inode))
-    {
-      if (size == 0)
-        fuse_reply_xattr(req, 0);
-      else
-        fuse_reply_buf(req, NULL, 0);
-      return;
-    }
+  if (virtual_dispatch(req, fs, &virtual_listxattr, &r))
+    return;
   if (inode_fd_get(&fs->inodes, inode, &b) < 0)
     {
       reply_errno(req);
@@ -1606,16 +1368,19 @@ cntrfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *inode = inode_of(fs, ino);
+  struct cntrfs_request r = { .inode = inode };
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   char path[64];
 
   if (refuse_caller(req))
     return;
-  if (fs->opt.read_only || is_virtual(fs, inode))
+  if (fs->opt.read_only)
     {
       fuse_reply_err(req, EROFS);
       return;
     }
+  if (virtual_dispatch(req, fs, &virtual_immutable, &r))
+    return;
   if (inode_fd_get(&fs->inodes, inode, &b) < 0)
     {
       reply_errno(req);
@@ -1636,25 +1401,15 @@ cntrfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *inode = inode_of(fs, ino);
+  struct cntrfs_request r = { .inode = inode, .mask = mask };
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   struct creds c;
   int res;
 
   if (refuse_caller(req))
     return;
-  if (is_virtual(fs, inode))
-    {
-      struct stat st;
-      int err = 0;
-
-      stat_inode(fs, inode, &st);
-      if (mask & W_OK)
-        err = EROFS;
-      else if ((mask & X_OK) && !(st.st_mode & 0111))
-        err = EACCES;
-      fuse_reply_err(req, err);
-      return;
-    }
+  if (virtual_dispatch(req, fs, &virtual_access, &r))
+    return;
   if (fs->opt.read_only && (mask & W_OK))
     {
       fuse_reply_err(req, EROFS);
@@ -1685,32 +1440,12 @@ cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t
   int flags = fi->flags;
   int res;
 
+  struct cntrfs_request r = { .parent = parent, .name = name, .fi = fi };
+
   if (refuse_caller(req))
     return;
-  if (is_not_dir(fs, parent))
-    {
-      fuse_reply_err(req, ENOTDIR);
-      return;
-    }
-  /* Every name exists in the link directory (as a symlink, which an open
-     would follow out of it), and the link directory itself is one. */
-  if (is_link_dir(fs, parent) || is_link_dir_name(fs, parent, name))
-    {
-      fuse_reply_err(req, (flags & O_EXCL) ? EEXIST : is_link_dir(fs, parent) ? EROFS : EISDIR);
-      return;
-    }
-  if (is_synthetic_name(fs, parent, name))
-    {
-      /* The kernel sends CREATE for names it has not looked up yet. */
-      if (flags & O_EXCL)
-        fuse_reply_err(req, EEXIST);
-      else
-        {
-          (void)do_lookup(fs, parent, name, &e);
-          open_synthetic(req, fs, fi, &e);
-        }
-      return;
-    }
+  if (virtual_dispatch(req, fs, &virtual_create, &r))
+    return;
   if (fs->opt.read_only)
     {
       fuse_reply_err(req, EROFS);
