@@ -6,6 +6,7 @@
 #define CNTR_FUSE_OPS_H
 
 #include "cntrfs-internal.h"
+#include "cntrfs-virtual.h"
 
 #include <fcntl.h>
 #include <stdbool.h>
@@ -75,7 +76,79 @@ struct cntrfs_request
   struct fuse_file_info *fi;
   int mask;    /* access */
   size_t size; /* listxattr */
+  /* open, access, create: whether the request would change the file. */
+  bool writes;
 };
+
+/* The operations that reply, as the request prologue knows them. */
+enum cntrfs_op
+{
+  CNTRFS_OP_LOOKUP,
+  CNTRFS_OP_GETATTR,
+  CNTRFS_OP_SETATTR,
+  CNTRFS_OP_READLINK,
+  CNTRFS_OP_MKNOD,
+  CNTRFS_OP_MKDIR,
+  CNTRFS_OP_UNLINK,
+  CNTRFS_OP_RMDIR,
+  CNTRFS_OP_SYMLINK,
+  CNTRFS_OP_RENAME,
+  CNTRFS_OP_LINK,
+  CNTRFS_OP_OPEN,
+  CNTRFS_OP_READ,
+  CNTRFS_OP_WRITE,
+  CNTRFS_OP_FLUSH,
+  CNTRFS_OP_FSYNC,
+  CNTRFS_OP_OPENDIR,
+  CNTRFS_OP_READDIR,
+  CNTRFS_OP_FSYNCDIR,
+  CNTRFS_OP_STATFS,
+  CNTRFS_OP_SETXATTR,
+  CNTRFS_OP_GETXATTR,
+  CNTRFS_OP_LISTXATTR,
+  CNTRFS_OP_REMOVEXATTR,
+  CNTRFS_OP_ACCESS,
+  CNTRFS_OP_CREATE,
+  CNTRFS_OP_FLOCK,
+  CNTRFS_OP_FALLOCATE,
+  CNTRFS_OP_READDIRPLUS,
+  CNTRFS_OP_COPY_FILE_RANGE,
+  CNTRFS_OP_LSEEK,
+  CNTRFS_OP_COUNT
+};
+
+/* The flags of an operation's policy. */
+enum op_flag
+{
+  /* Only processes of the session's mount namespace are answered
+     (cntrfs_restrict_to_mount_ns); others get EACCES. */
+  OP_CHECK_CALLER = 1 << 0,
+  /* ... unless the request is made through an open handle (r->fi), whose
+     open was checked. */
+  OP_HANDLE_TRUSTED = 1 << 1,
+  /* A refused request names an entry the kernel may hold: ENOMEM rather
+     than EACCES for those (refused_lookup_err in ops.c says why). */
+  OP_HELD_NAMES = 1 << 2,
+  /* A read-only layer answers EROFS, before anything else. */
+  OP_MUTATES = 1 << 3,
+  /* A read-only layer answers EROFS when r->writes, after the virtual
+     entries answered for themselves. */
+  OP_MAY_WRITE = 1 << 4,
+};
+
+struct op_policy
+{
+  unsigned flags;                  /* enum op_flag */
+  const struct virtual_rule *virt; /* what virtual entries answer; NULL: nothing */
+};
+
+/* The policy of every operation (ops.c). */
+extern const struct op_policy cntrfs_op_policy[CNTRFS_OP_COUNT];
+
+/* The request prologue: applies op's policy to r.  True when that replied
+   (the handler then returns at once), false when the handler serves the
+   request from the real tree. */
+bool cntrfs_prologue(fuse_req_t req, enum cntrfs_op op, struct cntrfs_request *r);
 
 /* Whether an open with these flags may change the file. */
 static inline bool

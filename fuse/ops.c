@@ -54,16 +54,6 @@ caller_refused(fuse_req_t req)
   return true;
 }
 
-/* The same, replying EACCES when refused. */
-static bool
-refuse_caller(fuse_req_t req)
-{
-  if (!caller_refused(req))
-    return false;
-  fuse_reply_err(req, EACCES);
-  return true;
-}
-
 /* 0, or a negative errno. */
 static int
 stat_inode(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st)
@@ -339,6 +329,81 @@ refused_lookup_err(struct cntrfs *fs, struct cntrfs_inode *parent, const char *n
   return inode_table_known(&fs->inodes, &st) ? -ENOMEM : -EACCES;
 }
 
+/* ---- the request prologue ---------------------------------------------- */
+
+/* What the prologue does for each operation before its handler runs, in
+   this order: the caller check, the read-only check, what the virtual
+   entries answer, the read-only check of what they left to the real tree.
+   Not here: FORGET, BATCH_FORGET, INIT, DESTROY and INTERRUPT, which the
+   kernel sends for itself and which get no reply, and RELEASE and
+   RELEASEDIR, which must never be refused: the handle must go. */
+const struct op_policy cntrfs_op_policy[CNTRFS_OP_COUNT] = {
+  [CNTRFS_OP_LOOKUP] = { OP_CHECK_CALLER | OP_HELD_NAMES, &virtual_lookup },
+  /* Through a handle: reads refreshing the size, ftruncate (fstat(2)
+     sends none). */
+  [CNTRFS_OP_GETATTR] = { OP_CHECK_CALLER | OP_HANDLE_TRUSTED, &virtual_getattr },
+  [CNTRFS_OP_SETATTR] = { OP_CHECK_CALLER | OP_HANDLE_TRUSTED | OP_MUTATES, &virtual_immutable },
+  [CNTRFS_OP_READLINK] = { OP_CHECK_CALLER, &virtual_readlink },
+  [CNTRFS_OP_MKNOD] = { OP_CHECK_CALLER | OP_MUTATES, &virtual_make },
+  [CNTRFS_OP_MKDIR] = { OP_CHECK_CALLER | OP_MUTATES, &virtual_make },
+  [CNTRFS_OP_UNLINK] = { OP_CHECK_CALLER | OP_MUTATES, &virtual_unlink },
+  [CNTRFS_OP_RMDIR] = { OP_CHECK_CALLER | OP_MUTATES, &virtual_rmdir },
+  [CNTRFS_OP_SYMLINK] = { OP_CHECK_CALLER | OP_MUTATES, &virtual_make },
+  [CNTRFS_OP_RENAME] = { OP_CHECK_CALLER | OP_MUTATES, &virtual_rename },
+  [CNTRFS_OP_LINK] = { OP_CHECK_CALLER | OP_MUTATES, &virtual_link },
+  [CNTRFS_OP_OPEN] = { OP_CHECK_CALLER | OP_MAY_WRITE, &virtual_open },
+  /* Requests on open handles: the open was checked, and a process may
+     hand its files on.  Virtual files answer through what they serve
+     (enum file_content). */
+  [CNTRFS_OP_READ] = { 0, NULL },
+  [CNTRFS_OP_WRITE] = { OP_MUTATES, NULL },
+  [CNTRFS_OP_FLUSH] = { 0, NULL },
+  [CNTRFS_OP_FSYNC] = { 0, NULL },
+  [CNTRFS_OP_OPENDIR] = { OP_CHECK_CALLER, &virtual_opendir },
+  [CNTRFS_OP_READDIR] = { 0, NULL },
+  [CNTRFS_OP_FSYNCDIR] = { 0, NULL },
+  [CNTRFS_OP_STATFS] = { OP_CHECK_CALLER, &virtual_statfs },
+  [CNTRFS_OP_SETXATTR] = { OP_CHECK_CALLER | OP_MUTATES, &virtual_immutable },
+  [CNTRFS_OP_GETXATTR] = { OP_CHECK_CALLER, &virtual_getxattr },
+  [CNTRFS_OP_LISTXATTR] = { OP_CHECK_CALLER, &virtual_listxattr },
+  [CNTRFS_OP_REMOVEXATTR] = { OP_CHECK_CALLER | OP_MUTATES, &virtual_immutable },
+  [CNTRFS_OP_ACCESS] = { OP_CHECK_CALLER | OP_MAY_WRITE, &virtual_access },
+  [CNTRFS_OP_CREATE] = { OP_CHECK_CALLER | OP_MAY_WRITE, &virtual_create },
+  [CNTRFS_OP_FLOCK] = { 0, NULL },
+  [CNTRFS_OP_FALLOCATE] = { OP_MUTATES, NULL },
+  [CNTRFS_OP_READDIRPLUS] = { 0, NULL },
+  [CNTRFS_OP_COPY_FILE_RANGE] = { OP_MUTATES, NULL },
+  [CNTRFS_OP_LSEEK] = { 0, NULL },
+};
+
+bool
+cntrfs_prologue(fuse_req_t req, enum cntrfs_op op, struct cntrfs_request *r)
+{
+  struct cntrfs *fs = fs_of(req);
+  const struct op_policy *p = &cntrfs_op_policy[op];
+  bool trusted = (p->flags & OP_HANDLE_TRUSTED) && r->fi != NULL;
+
+  if ((p->flags & OP_CHECK_CALLER) && !trusted && caller_refused(req))
+    {
+      reply_err(req,
+                (p->flags & OP_HELD_NAMES) ? refused_lookup_err(fs, r->parent, r->name) : -EACCES);
+      return true;
+    }
+  if ((p->flags & OP_MUTATES) && fs->opt.read_only)
+    {
+      fuse_reply_err(req, EROFS);
+      return true;
+    }
+  if (p->virt != NULL && virtual_dispatch(req, fs, p->virt, r))
+    return true;
+  if ((p->flags & OP_MAY_WRITE) && r->writes && fs->opt.read_only)
+    {
+      fuse_reply_err(req, EROFS);
+      return true;
+    }
+  return false;
+}
+
 void
 reply_lookup(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *parent, int res,
              struct fuse_entry_param *e)
@@ -369,12 +434,7 @@ cntrfs_op_lookup(fuse_req_t req, fuse_ino_t parent_ino, const char *name)
   struct cntrfs_request r = { .parent = parent, .name = name };
   struct fuse_entry_param e;
 
-  if (caller_refused(req))
-    {
-      reply_err(req, refused_lookup_err(fs, parent, name));
-      return;
-    }
-  if (virtual_dispatch(req, fs, &virtual_lookup, &r))
+  if (cntrfs_prologue(req, CNTRFS_OP_LOOKUP, &r))
     return;
   reply_lookup(req, fs, parent, do_lookup(fs, parent, name, &e), &e);
 }
@@ -396,11 +456,7 @@ cntrfs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
   struct stat st;
   int res;
 
-  /* With a handle (reads refreshing the size; fstat(2) sends none): an
-     operation on an open file, whose open was checked. */
-  if (fi == NULL && refuse_caller(req))
-    return;
-  if (virtual_dispatch(req, fs, &virtual_getattr, &r))
+  if (cntrfs_prologue(req, CNTRFS_OP_GETATTR, &r))
     return;
   res = stat_inode(fs, inode_of(fs, ino), &st);
   if (res < 0)
@@ -501,15 +557,7 @@ cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 
   struct cntrfs_request r = { .inode = inode, .fi = fi };
 
-  /* With a handle (ftruncate): as getattr. */
-  if (fi == NULL && refuse_caller(req))
-    return;
-  if (fs->opt.read_only)
-    {
-      fuse_reply_err(req, EROFS);
-      return;
-    }
-  if (virtual_dispatch(req, fs, &virtual_immutable, &r))
+  if (cntrfs_prologue(req, CNTRFS_OP_SETATTR, &r))
     return;
   res = inode_fd_get(&fs->inodes, inode, &b) < 0 ? neg_errno() : 0;
   if (res == 0)
@@ -536,9 +584,7 @@ cntrfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 
   struct cntrfs_request r = { .inode = inode };
 
-  if (refuse_caller(req))
-    return;
-  if (virtual_dispatch(req, fs, &virtual_readlink, &r))
+  if (cntrfs_prologue(req, CNTRFS_OP_READLINK, &r))
     return;
   if (inode_fd_get(&fs->inodes, inode, &b) < 0)
     {
@@ -576,8 +622,8 @@ cntrfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 
 /* mknod, mkdir and symlink: create as the caller, then look the result up. */
 static void
-make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode, dev_t rdev,
-          const char *link)
+make_node(fuse_req_t req, enum cntrfs_op op, fuse_ino_t parent_ino, const char *name, mode_t mode,
+          dev_t rdev, const char *link)
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *parent = inode_of(fs, parent_ino);
@@ -588,14 +634,7 @@ make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode, 
 
   struct cntrfs_request r = { .parent = parent, .name = name };
 
-  if (refuse_caller(req))
-    return;
-  if (fs->opt.read_only)
-    {
-      fuse_reply_err(req, EROFS);
-      return;
-    }
-  if (virtual_dispatch(req, fs, &virtual_make, &r))
+  if (cntrfs_prologue(req, op, &r))
     return;
   fd = inode_fd_get(&fs->inodes, parent, &pfd);
   if (fd < 0)
@@ -630,13 +669,13 @@ make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode, 
 static void
 cntrfs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
-  make_node(req, parent, name, mode, rdev, NULL);
+  make_node(req, CNTRFS_OP_MKNOD, parent, name, mode, rdev, NULL);
 }
 
 static void
 cntrfs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-  make_node(req, parent, name, S_IFDIR | (mode & 07777), 0, NULL);
+  make_node(req, CNTRFS_OP_MKDIR, parent, name, S_IFDIR | (mode & 07777), 0, NULL);
 }
 
 /* unlink and rmdir */
@@ -648,13 +687,9 @@ remove_entry(fuse_req_t req, fuse_ino_t parent_ino, const char *name, int flags)
   cleanup_inode_fd struct inode_fd pfd = INODE_FD_INIT;
   struct cntrfs_request r = { .parent = parent, .name = name };
 
-  if (refuse_caller(req))
+  if (cntrfs_prologue(req, (flags & AT_REMOVEDIR) ? CNTRFS_OP_RMDIR : CNTRFS_OP_UNLINK, &r))
     return;
-  if (fs->opt.read_only)
-    fuse_reply_err(req, EROFS);
-  else if (virtual_dispatch(req, fs, (flags & AT_REMOVEDIR) ? &virtual_rmdir : &virtual_unlink, &r))
-    return;
-  else if (inode_fd_get(&fs->inodes, parent, &pfd) < 0 || unlinkat(pfd.fd, name, flags) < 0)
+  if (inode_fd_get(&fs->inodes, parent, &pfd) < 0 || unlinkat(pfd.fd, name, flags) < 0)
     reply_errno(req);
   else
     fuse_reply_err(req, 0);
@@ -675,7 +710,7 @@ cntrfs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void
 cntrfs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
-  make_node(req, parent, name, S_IFLNK | 0777, 0, link);
+  make_node(req, CNTRFS_OP_SYMLINK, parent, name, S_IFLNK | 0777, 0, link);
 }
 
 static void
@@ -690,15 +725,10 @@ cntrfs_op_rename(fuse_req_t req, fuse_ino_t parent_ino, const char *name, fuse_i
   struct cntrfs_request r
       = { .parent = parent, .name = name, .parent2 = newparent, .name2 = newname };
 
-  if (refuse_caller(req))
+  if (cntrfs_prologue(req, CNTRFS_OP_RENAME, &r))
     return;
-  if (fs->opt.read_only)
-    fuse_reply_err(req, EROFS);
-  else if (virtual_dispatch(req, fs, &virtual_rename, &r))
-    return;
-  else if (inode_fd_get(&fs->inodes, parent, &pfd) < 0
-           || inode_fd_get(&fs->inodes, newparent, &npfd) < 0
-           || renameat2(pfd.fd, name, npfd.fd, newname, flags) < 0)
+  if (inode_fd_get(&fs->inodes, parent, &pfd) < 0 || inode_fd_get(&fs->inodes, newparent, &npfd) < 0
+      || renameat2(pfd.fd, name, npfd.fd, newname, flags) < 0)
     reply_errno(req);
   else
     fuse_reply_err(req, 0);
@@ -716,14 +746,7 @@ cntrfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const c
   struct fuse_entry_param e;
   int res;
 
-  if (refuse_caller(req))
-    return;
-  if (fs->opt.read_only)
-    {
-      fuse_reply_err(req, EROFS);
-      return;
-    }
-  if (virtual_dispatch(req, fs, &virtual_link, &r))
+  if (cntrfs_prologue(req, CNTRFS_OP_LINK, &r))
     return;
 
   /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link (followed: it
@@ -786,17 +809,10 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
   cleanup_free struct cntrfs_file *fh = NULL;
   int flags = fi->flags & ~CNTRFS_FMODE_EXEC;
   bool exec = (fi->flags & CNTRFS_FMODE_EXEC) != 0;
-  struct cntrfs_request r = { .inode = inode, .fi = fi };
+  struct cntrfs_request r = { .inode = inode, .fi = fi, .writes = opens_for_write(flags) };
 
-  if (refuse_caller(req))
+  if (cntrfs_prologue(req, CNTRFS_OP_OPEN, &r))
     return;
-  if (virtual_dispatch(req, fs, &virtual_open, &r))
-    return;
-  if (fs->opt.read_only && opens_for_write(flags))
-    {
-      fuse_reply_err(req, EROFS);
-      return;
-    }
   fh = file_new();
   if (fh == NULL)
     {
@@ -919,10 +935,13 @@ reply_memory(fuse_req_t req, const struct file_memory *m, size_t size, off_t off
 static void
 cntrfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
+  struct cntrfs_request r = { .fi = fi };
   struct cntrfs_file *fh = file_of(fi);
   off_t at = off; /* where the file's own bytes are */
 
   (void)ino;
+  if (cntrfs_prologue(req, CNTRFS_OP_READ, &r))
+    return;
   if (off < 0)
     {
       fuse_reply_err(req, EINVAL);
@@ -958,17 +977,14 @@ static void
 cntrfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t off,
                     struct fuse_file_info *fi)
 {
-  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_request r = { .fi = fi };
   struct cntrfs_file *fh = file_of(fi);
   struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in_buf));
   ssize_t res;
 
   (void)ino;
-  if (fs->opt.read_only)
-    {
-      fuse_reply_err(req, EROFS);
-      return;
-    }
+  if (cntrfs_prologue(req, CNTRFS_OP_WRITE, &r))
+    return;
   if (fh->content == CONTENT_MEMORY)
     {
       fuse_reply_err(req, EBADF);
@@ -987,10 +1003,13 @@ cntrfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, 
 static void
 cntrfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+  struct cntrfs_request r = { .fi = fi };
   struct cntrfs_file *fh = file_of(fi);
   int fd;
 
   (void)ino;
+  if (cntrfs_prologue(req, CNTRFS_OP_FLUSH, &r))
+    return;
   if (fh->content == CONTENT_MEMORY)
     {
       fuse_reply_err(req, 0);
@@ -1024,10 +1043,13 @@ cntrfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void
 cntrfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
+  struct cntrfs_request r = { .fi = fi };
   struct cntrfs_file *fh = file_of(fi);
   int res;
 
   (void)ino;
+  if (cntrfs_prologue(req, CNTRFS_OP_FSYNC, &r))
+    return;
   if (fh->content == CONTENT_MEMORY)
     res = 0;
   else
@@ -1048,9 +1070,7 @@ cntrfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
   struct cntrfs_request r = { .inode = inode, .fi = fi };
 
-  if (refuse_caller(req))
-    return;
-  if (virtual_dispatch(req, fs, &virtual_opendir, &r))
+  if (cntrfs_prologue(req, CNTRFS_OP_OPENDIR, &r))
     return;
   d = dir_new();
   if (d == NULL)
@@ -1092,6 +1112,7 @@ static void
 do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi,
            bool plus)
 {
+  struct cntrfs_request r = { .fi = fi };
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *dir_inode = inode_of(fs, ino);
   struct cntrfs_dir *d = dir_of(fi);
@@ -1099,6 +1120,8 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fus
   size_t used = 0;
   int err = 0;
 
+  if (cntrfs_prologue(req, plus ? CNTRFS_OP_READDIRPLUS : CNTRFS_OP_READDIR, &r))
+    return;
   if (d->node != NULL)
     {
       virtual_readdir(req, fs, d->node, size, offset, plus);
@@ -1207,10 +1230,13 @@ cntrfs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void
 cntrfs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
+  struct cntrfs_request r = { .fi = fi };
   struct cntrfs_dir *d = dir_of(fi);
   int fd;
 
   (void)ino;
+  if (cntrfs_prologue(req, CNTRFS_OP_FSYNCDIR, &r))
+    return;
   if (d->dp == NULL)
     {
       fuse_reply_err(req, 0);
@@ -1231,9 +1257,7 @@ cntrfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   struct statvfs sv;
 
-  if (refuse_caller(req))
-    return;
-  if (virtual_dispatch(req, fs, &virtual_statfs, &r))
+  if (cntrfs_prologue(req, CNTRFS_OP_STATFS, &r))
     return;
   if (inode_fd_get(&fs->inodes, r.inode, &b) < 0 || fstatvfs(b.fd, &sv) < 0)
     reply_errno(req);
@@ -1256,14 +1280,7 @@ cntrfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char 
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   char path[64];
 
-  if (refuse_caller(req))
-    return;
-  if (fs->opt.read_only)
-    {
-      fuse_reply_err(req, EROFS);
-      return;
-    }
-  if (virtual_dispatch(req, fs, &virtual_immutable, &r))
+  if (cntrfs_prologue(req, CNTRFS_OP_SETXATTR, &r))
     return;
   if (inode_fd_get(&fs->inodes, inode, &b) < 0)
     {
@@ -1288,9 +1305,7 @@ cntrfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size
   char path[64];
   ssize_t n;
 
-  if (refuse_caller(req))
-    return;
-  if (virtual_dispatch(req, fs, &virtual_getxattr, &r))
+  if (cntrfs_prologue(req, CNTRFS_OP_GETXATTR, &r))
     return;
   if (inode_fd_get(&fs->inodes, inode, &b) < 0)
     {
@@ -1331,9 +1346,7 @@ cntrfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
   char path[64];
   ssize_t n;
 
-  if (refuse_caller(req))
-    return;
-  if (virtual_dispatch(req, fs, &virtual_listxattr, &r))
+  if (cntrfs_prologue(req, CNTRFS_OP_LISTXATTR, &r))
     return;
   if (inode_fd_get(&fs->inodes, inode, &b) < 0)
     {
@@ -1372,14 +1385,7 @@ cntrfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   char path[64];
 
-  if (refuse_caller(req))
-    return;
-  if (fs->opt.read_only)
-    {
-      fuse_reply_err(req, EROFS);
-      return;
-    }
-  if (virtual_dispatch(req, fs, &virtual_immutable, &r))
+  if (cntrfs_prologue(req, CNTRFS_OP_REMOVEXATTR, &r))
     return;
   if (inode_fd_get(&fs->inodes, inode, &b) < 0)
     {
@@ -1401,20 +1407,13 @@ cntrfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
   struct cntrfs *fs = fs_of(req);
   struct cntrfs_inode *inode = inode_of(fs, ino);
-  struct cntrfs_request r = { .inode = inode, .mask = mask };
+  struct cntrfs_request r = { .inode = inode, .mask = mask, .writes = (mask & W_OK) != 0 };
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   struct creds c;
   int res;
 
-  if (refuse_caller(req))
+  if (cntrfs_prologue(req, CNTRFS_OP_ACCESS, &r))
     return;
-  if (virtual_dispatch(req, fs, &virtual_access, &r))
-    return;
-  if (fs->opt.read_only && (mask & W_OK))
-    {
-      fuse_reply_err(req, EROFS);
-      return;
-    }
   if (inode_fd_get(&fs->inodes, inode, &b) < 0)
     {
       reply_errno(req);
@@ -1437,20 +1436,12 @@ cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t
   cleanup_inode_fd struct inode_fd pfd = INODE_FD_INIT;
   struct fuse_entry_param e;
   struct creds c;
+  struct cntrfs_request r = { .parent = parent, .name = name, .fi = fi, .writes = true };
   int flags = fi->flags;
   int res;
 
-  struct cntrfs_request r = { .parent = parent, .name = name, .fi = fi };
-
-  if (refuse_caller(req))
+  if (cntrfs_prologue(req, CNTRFS_OP_CREATE, &r))
     return;
-  if (virtual_dispatch(req, fs, &virtual_create, &r))
-    return;
-  if (fs->opt.read_only)
-    {
-      fuse_reply_err(req, EROFS);
-      return;
-    }
   fh = file_new();
   if (fh == NULL)
     {
@@ -1517,11 +1508,14 @@ flock_interrupted(fuse_req_t req, void *data)
 static void
 cntrfs_op_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
 {
+  struct cntrfs_request r = { .fi = fi };
   struct cntrfs_file *fh = file_of(fi);
   struct flock_wait w = { .thread = pthread_self() };
   int res;
 
   (void)ino;
+  if (cntrfs_prologue(req, CNTRFS_OP_FLOCK, &r))
+    return;
   if (fh->content == CONTENT_MEMORY)
     {
       fuse_reply_err(req, 0);
@@ -1539,13 +1533,13 @@ static void
 cntrfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
                     struct fuse_file_info *fi)
 {
-  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_request r = { .fi = fi };
   struct cntrfs_file *fh = file_of(fi);
 
   (void)ino;
-  if (fs->opt.read_only)
-    fuse_reply_err(req, EROFS);
-  else if (fh->content == CONTENT_MEMORY)
+  if (cntrfs_prologue(req, CNTRFS_OP_FALLOCATE, &r))
+    return;
+  if (fh->content == CONTENT_MEMORY)
     fuse_reply_err(req, EBADF);
   else if (fallocate(fh->fd, mode, offset, length) < 0)
     reply_errno(req);
@@ -1565,7 +1559,7 @@ cntrfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
                           struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
                           struct fuse_file_info *fi_out, size_t len, int flags)
 {
-  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_request r = { .fi = fi_in };
   struct cntrfs_file *in = file_of(fi_in);
   struct cntrfs_file *out = file_of(fi_out);
   loff_t oi = off_in, oo = off_out;
@@ -1573,11 +1567,8 @@ cntrfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 
   (void)ino_in;
   (void)ino_out;
-  if (fs->opt.read_only)
-    {
-      fuse_reply_err(req, EROFS);
-      return;
-    }
+  if (cntrfs_prologue(req, CNTRFS_OP_COPY_FILE_RANGE, &r))
+    return;
   /* The kernel falls back to copying through the page cache on
      EOPNOTSUPP; that also applies the interpreter rewrite. */
   if (in->content != CONTENT_FD || out->content == CONTENT_MEMORY)
@@ -1595,12 +1586,15 @@ cntrfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 static void
 cntrfs_op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, struct fuse_file_info *fi)
 {
+  struct cntrfs_request r = { .fi = fi };
   struct cntrfs_file *fh = file_of(fi);
   struct stat st;
   off_t size = 0; /* as served */
   off_t res;
 
   (void)ino;
+  if (cntrfs_prologue(req, CNTRFS_OP_LSEEK, &r))
+    return;
   switch (fh->content)
     {
     case CONTENT_MEMORY:
