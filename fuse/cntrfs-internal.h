@@ -14,6 +14,7 @@
 
 #include "cntrfs.h"
 #include "cntrfs-inode.h"
+#include "cntrfs-caller.h"
 #include "cntrfs-handle.h"
 #include "cntrfs-virtual.h"
 #include "cntrfs-watch.h"
@@ -126,10 +127,5 @@ extern const struct fuse_lowlevel_ops cntrfs_ops;
 /* Whether this worker thread has an umask of its own (it unshared its
    fs_struct), which the handlers may then set per request. */
 extern __thread bool cntrfs_thread_umask;
-
-/* Whether a request of process pid (as the kernel reports it) may be
-   answered: always when unrestricted, otherwise only when the process is in
-   the allowed mount namespace. */
-bool cntrfs_caller_allowed(const struct cntrfs *fs, pid_t pid);
 
 #endif

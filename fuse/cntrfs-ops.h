@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* What the request handlers share: reaching the server and an inode from a
-   request, replying a helper's result, and the entry bookkeeping
-   (ops.c). */
+/* The request path: what every handler (ops.c, file.c, readdir.c,
+   xattr.c) shares - the request prologue and its per-operation policy,
+   reaching the server and an inode from a request, replying a helper's
+   result, and the entry and lookup-count bookkeeping (ops.c).
+
+   Every handler replies exactly once, with the errno of the system call
+   that failed (ENOMEM when an allocation fails), and never aborts. */
 #ifndef CNTR_FUSE_OPS_H
 #define CNTR_FUSE_OPS_H
 
@@ -178,5 +182,51 @@ void reply_entry(fuse_req_t req, struct cntrfs *fs, const struct fuse_entry_para
 /* Undo n lookups of ino (a forget, or an entry the kernel never
    received); virtual inodes are never counted. */
 void unref_entry(struct cntrfs *fs, fuse_ino_t ino, uint64_t n);
+
+/* The system calls that need a real open file, not an O_PATH fd: the
+   inode reopened through /proc/self/fd with flags (O_NOATIME on read-only
+   layers where allowed).  The new fd, or a negative errno. */
+int reopen_inode(struct cntrfs *fs, struct cntrfs_inode *inode, int flags);
+
+/* Look up name in the real directory parent, given an fd of it (O_PATH or
+   open): as do_lookup.  A directory found gets a watch; a file found in a
+   watched directory is watched through it (FAN_EVENT_ON_CHILD). */
+int lookup_at(struct cntrfs *fs, struct cntrfs_inode *parent, int parent_fd, const char *name,
+              struct fuse_entry_param *e);
+
+/* The handlers outside ops.c, for its ops table: capability negotiation
+   (cntrfs.c), open files (file.c), open directories (readdir.c) and
+   extended attributes (xattr.c). */
+void cntrfs_op_init(void *userdata, struct fuse_conn_info *conn);
+void cntrfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void cntrfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
+                       struct fuse_file_info *fi);
+void cntrfs_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
+                           struct fuse_file_info *fi);
+void cntrfs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void cntrfs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
+void cntrfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+                        size_t size, int flags);
+void cntrfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
+void cntrfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void cntrfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
+void cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void cntrfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                    struct fuse_file_info *fi);
+void cntrfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t off,
+                         struct fuse_file_info *fi);
+void cntrfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void cntrfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void cntrfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
+void cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode,
+                      struct fuse_file_info *fi);
+void cntrfs_op_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op);
+void cntrfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+                         struct fuse_file_info *fi);
+void cntrfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+                               struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
+                               struct fuse_file_info *fi_out, size_t len, int flags);
+void cntrfs_op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+                     struct fuse_file_info *fi);
 
 #endif
