@@ -27,6 +27,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Room for "<pid>/ns/mnt" for any pid. */
+#define NS_PATH_SIZE 32
+
+/* Supplementary groups of a caller fetched without allocating; more are
+   rare, and fetched again into an allocation. */
+#define GROUPS_INLINE 64
+
 int
 cntrfs_restrict_to_mount_ns(struct cntrfs *fs, dev_t dev, ino_t ino)
 {
@@ -56,7 +63,7 @@ cntrfs_restrict_to_mount_ns(struct cntrfs *fs, dev_t dev, ino_t ino)
 bool
 cntrfs_caller_allowed(const struct cntrfs *fs, pid_t pid)
 {
-  char path[32];
+  char path[NS_PATH_SIZE];
   struct stat st;
 
   if (fs->ns_proc_fd < 0)
@@ -111,12 +118,12 @@ creds_enter(fuse_req_t req, struct cntrfs *fs, struct creds *c)
   /* Root keeps its own groups: it has DAC override anyway. */
   if (ctx->uid != 0)
     {
-      gid_t small[64];
+      gid_t small[GROUPS_INLINE];
       cleanup_free gid_t *big = NULL;
       gid_t *groups = small;
-      int n = fuse_req_getgroups(req, 64, small);
+      int n = fuse_req_getgroups(req, GROUPS_INLINE, small);
 
-      if (n > 64)
+      if (n > GROUPS_INLINE)
         {
           big = calloc((size_t)n, sizeof *big);
           if (big == NULL)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* State shared between the session/thread code (cntrfs.c) and the request
-   handlers (ops.c).  Handlers reach it only through fuse_req_userdata(). */
+/* The server's state, struct cntrfs, and what all of fuse/ shares: the
+   server's copy of its config, the error convention, the timeouts.  The
+   session and thread code (cntrfs.c) owns the state; the request handlers
+   reach it only through fuse_req_userdata(). */
 #ifndef CNTR_FUSE_CNTRFS_INTERNAL_H
 #define CNTR_FUSE_CNTRFS_INTERNAL_H
 

@@ -55,18 +55,6 @@ reply_errno(fuse_req_t req)
   reply_err(req, neg_errno());
 }
 
-static inline void
-fd_name(char *buf, size_t size, int fd)
-{
-  snprintf(buf, size, "%d", fd);
-}
-
-static inline void
-fd_path(char *buf, size_t size, int fd)
-{
-  snprintf(buf, size, "/proc/self/fd/%d", fd);
-}
-
 /* One request, as the rules it goes through see it (virtual.c). */
 struct cntrfs_request
 {

@@ -36,11 +36,32 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+/* Worker threads when cntrfs_config.max_threads is 0: enough for a few
+   requests blocked at once (flock waits, slow disks) without stalling the
+   rest. */
 #define DEFAULT_MAX_THREADS 16
+
+/* Idle inode fds to keep open (raise_nofile_limit): a share of
+   RLIMIT_NOFILE, at least IDLE_FDS_MIN, counted from at most NOFILE_CAP;
+   IDLE_FDS_UNKNOWN when the limit cannot be read. */
+#define IDLE_FDS_SHARE 4
+#define IDLE_FDS_MIN 16
+#define IDLE_FDS_UNKNOWN 256
+#define NOFILE_CAP (1 << 20)
+
+/* How often cntrfs_stop signals workers that have not left their loop. */
+#define STOP_RESEND_MS 20
+
+/* libfuse's command line: the program name, "-o" and the mount options,
+   "-d". */
+#define SESSION_ARGS_MAX 4
+
+#define MS_PER_S 1000
+#define NS_PER_MS 1000000L
+#define NS_PER_S 1000000000L
 
 struct cntrfs_worker
 {
@@ -168,7 +189,7 @@ raise_nofile_limit(void)
   struct rlimit rl;
 
   if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-    return 256;
+    return IDLE_FDS_UNKNOWN;
   if (rl.rlim_cur < rl.rlim_max)
     {
       rl.rlim_cur = rl.rlim_max;
@@ -178,9 +199,10 @@ raise_nofile_limit(void)
           getrlimit(RLIMIT_NOFILE, &rl);
         }
     }
-  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1 << 20)
-    return (1 << 20) / 4;
-  return rl.rlim_cur / 4 > 16 ? (size_t)(rl.rlim_cur / 4) : 16;
+  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > NOFILE_CAP)
+    return NOFILE_CAP / IDLE_FDS_SHARE;
+  return rl.rlim_cur / IDLE_FDS_SHARE > IDLE_FDS_MIN ? (size_t)(rl.rlim_cur / IDLE_FDS_SHARE)
+                                                     : IDLE_FDS_MIN;
 }
 
 static bool
@@ -525,7 +547,7 @@ cntrfs_op_init(void *userdata, struct fuse_conn_info *conn)
 static struct fuse_session *
 new_session(struct cntrfs *fs, const char *mount_options)
 {
-  const char *argv[4];
+  const char *argv[SESSION_ARGS_MAX];
   struct fuse_args args;
   struct fuse_session *se;
   int argc = 0;
@@ -568,7 +590,7 @@ start_workers(struct cntrfs *fs)
 int
 cntrfs_start(struct cntrfs *fs, int fuse_fd)
 {
-  char path[32];
+  char path[FD_PATH_SIZE];
   int err;
 
   if (fs == NULL || fuse_fd < 0 || fs->started)
@@ -651,6 +673,20 @@ cntrfs_mount(struct cntrfs *fs, const char *mountpoint, const char *extra_option
   return 0;
 }
 
+/* CLOCK_MONOTONIC (the clock of fs->cond) ms milliseconds from now. */
+static void
+deadline_after_ms(struct timespec *t, long ms)
+{
+  clock_gettime(CLOCK_MONOTONIC, t);
+  t->tv_sec += ms / MS_PER_S;
+  t->tv_nsec += (ms % MS_PER_S) * NS_PER_MS;
+  if (t->tv_nsec >= NS_PER_S)
+    {
+      t->tv_sec++;
+      t->tv_nsec -= NS_PER_S;
+    }
+}
+
 int
 cntrfs_wait(struct cntrfs *fs, int timeout_ms)
 {
@@ -660,16 +696,7 @@ cntrfs_wait(struct cntrfs *fs, int timeout_ms)
   if (fs == NULL)
     return 1;
   if (timeout_ms >= 0)
-    {
-      clock_gettime(CLOCK_MONOTONIC, &deadline);
-      deadline.tv_sec += timeout_ms / 1000;
-      deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-      if (deadline.tv_nsec >= 1000000000L)
-        {
-          deadline.tv_sec++;
-          deadline.tv_nsec -= 1000000000L;
-        }
-    }
+    deadline_after_ms(&deadline, timeout_ms);
   pthread_mutex_lock(&fs->lock);
   while (!fs->ended)
     {
@@ -721,13 +748,7 @@ cntrfs_stop(struct cntrfs *fs)
       for (struct cntrfs_worker *w = fs->workers; w; w = w->next)
         if (!w->done)
           pthread_kill(w->thread, CNTRFS_WAKE_SIGNAL);
-      clock_gettime(CLOCK_MONOTONIC, &t);
-      t.tv_nsec += 20 * 1000000L;
-      if (t.tv_nsec >= 1000000000L)
-        {
-          t.tv_sec++;
-          t.tv_nsec -= 1000000000L;
-        }
+      deadline_after_ms(&t, STOP_RESEND_MS);
       pthread_cond_timedwait(&fs->cond, &fs->lock, &t);
     }
   workers = fs->workers;

@@ -53,12 +53,12 @@ int
 reopen_inode(struct cntrfs *fs, struct cntrfs_inode *inode, int flags)
 {
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
-  char name[16];
+  char name[FD_NAME_SIZE];
   int fd;
 
   if (inode_fd_get(&fs->inodes, inode, &b) < 0)
     return neg_errno();
-  fd_name(name, sizeof name, b.fd);
+  fd_name(name, b.fd);
   flags &= ~(O_NOFOLLOW | O_CREAT | O_EXCL | O_NOCTTY);
   flags |= O_CLOEXEC;
   if (fs->opt.read_only)
@@ -345,19 +345,16 @@ set_attributes(struct cntrfs *fs, struct cntrfs_inode *inode, int fd, struct fus
 {
   int res;
 
-  if (fi != NULL && file_of(fi)->fd < 0)
-    fi = NULL;
-
   if (to_set & FUSE_SET_ATTR_MODE)
     {
-      char name[16];
+      char name[FD_NAME_SIZE];
 
       if (fi != NULL)
         res = fchmod(file_of(fi)->fd, attr->st_mode);
       else
         {
           /* fchmod refuses O_PATH fds; the /proc link reaches the inode. */
-          fd_name(name, sizeof name, fd);
+          fd_name(name, fd);
           res = fchmodat(fs->proc_fd, name, attr->st_mode, 0);
         }
       if (res < 0)
@@ -613,9 +610,9 @@ cntrfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const c
   res = linkat(b.fd, "", npfd.fd, newname, AT_EMPTY_PATH);
   if (res < 0 && errno == ENOENT)
     {
-      char name[16];
+      char name[FD_NAME_SIZE];
 
-      fd_name(name, sizeof name, b.fd);
+      fd_name(name, b.fd);
       res = linkat(fs->proc_fd, name, npfd.fd, newname, AT_SYMLINK_FOLLOW);
     }
   if (res < 0)

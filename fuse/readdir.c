@@ -48,7 +48,6 @@ cntrfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       reply_err(req, res);
       return;
     }
-  d->is_root = inode == fs->root;
   /* The kernel may cache the listing: it drops it itself when the
      directory changes through the mount, and when its mtime changes on the
      next attribute fetch otherwise. */
@@ -118,7 +117,7 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fus
       /* The virtual entries shadow real entries of their names, and are
          themselves not listed: skip those so readdirplus does not bind the
          names to the real files. */
-      if (d->is_root && virtual_by_name(fs, dir_inode, name) != NULL)
+      if (virtual_by_name(fs, dir_inode, name) != NULL)
         {
           d->entry = NULL;
           d->offset = next;
@@ -137,7 +136,7 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fus
                  dentry, not the name). */
               memset(&e, 0, sizeof e);
               e.attr.st_ino = d->entry->d_ino;
-              e.attr.st_mode = (mode_t)d->entry->d_type << 12;
+              e.attr.st_mode = (mode_t)DTTOIF(d->entry->d_type);
             }
           entsize = fuse_add_direntry_plus(req, buf + used, size - used, name, &e, next);
           if (entsize > size - used)
@@ -149,7 +148,8 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fus
         }
       else
         {
-          struct stat st = { .st_ino = d->entry->d_ino, .st_mode = (mode_t)d->entry->d_type << 12 };
+          struct stat st
+              = { .st_ino = d->entry->d_ino, .st_mode = (mode_t)DTTOIF(d->entry->d_type) };
           entsize = fuse_add_direntry(req, buf + used, size - used, name, &st, next);
           if (entsize > size - used)
             break;

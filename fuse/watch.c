@@ -32,6 +32,13 @@
 #define CONTENT_EVENTS (FAN_MODIFY | FAN_CLOSE_WRITE)
 #define WATCH_MASK (DIRENT_EVENTS | CONTENT_EVENTS | FAN_ATTRIB | FAN_ONDIR | FAN_EVENT_ON_CHILD)
 
+/* One read of the fanotify fd: many events, each a few hundred bytes at
+   most (metadata, two file handles and a name). */
+#define EVENT_BUF_SIZE 32768
+
+#define MS_PER_S 1000
+#define NS_PER_MS 1000000L
+
 /* A file system seen by the server: whether its directories can be
    watched, and for those what reopening its handles needs. */
 struct watched_fs
@@ -184,9 +191,9 @@ fs_watchable(struct cntrfs_watch *w, int fd, const struct stat *st)
 static int
 mark_fd(struct cntrfs_watch *w, unsigned flags, int fd)
 {
-  char path[32];
+  char path[FD_PATH_SIZE];
 
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  fd_path(path, fd);
   return fanotify_mark(w->fan_fd, flags, WATCH_MASK, AT_FDCWD, path);
 }
 
@@ -211,7 +218,7 @@ armed(struct cntrfs_watch *w)
   if (!w->armed)
     {
       clock_gettime(CLOCK_MONOTONIC, &now);
-      if ((now.tv_sec - w->start.tv_sec) * 1000 + (now.tv_nsec - w->start.tv_nsec) / 1000000
+      if ((now.tv_sec - w->start.tv_sec) * MS_PER_S + (now.tv_nsec - w->start.tv_nsec) / NS_PER_MS
           >= (long)w->delay_ms)
         w->armed = arm = true;
     }
@@ -372,7 +379,7 @@ static void *
 watch_main(void *arg)
 {
   struct cntrfs_watch *w = arg;
-  char buf[32768];
+  char buf[EVENT_BUF_SIZE];
 
   for (;;)
     {

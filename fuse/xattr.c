@@ -22,7 +22,7 @@ cntrfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char 
   struct cntrfs_inode *inode = inode_of(fs, ino);
   struct cntrfs_request r = { .inode = inode };
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
-  char path[64];
+  char path[FD_PATH_SIZE];
 
   if (cntrfs_prologue(req, CNTRFS_OP_SETXATTR, &r))
     return;
@@ -31,7 +31,7 @@ cntrfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char 
       reply_errno(req);
       return;
     }
-  fd_path(path, sizeof path, b.fd);
+  fd_path(path, b.fd);
   if (setxattr(path, name, value, size, flags) < 0)
     reply_errno(req);
   else
@@ -46,7 +46,7 @@ cntrfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size
   struct cntrfs_request r = { .inode = inode };
   cleanup_free char *buf = NULL;
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
-  char path[64];
+  char path[FD_PATH_SIZE];
   ssize_t n;
 
   if (cntrfs_prologue(req, CNTRFS_OP_GETXATTR, &r))
@@ -56,7 +56,7 @@ cntrfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size
       reply_errno(req);
       return;
     }
-  fd_path(path, sizeof path, b.fd);
+  fd_path(path, b.fd);
   if (size == 0)
     {
       n = getxattr(path, name, NULL, 0);
@@ -87,7 +87,7 @@ cntrfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
   struct cntrfs_request r = { .inode = inode, .size = size };
   cleanup_free char *buf = NULL;
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
-  char path[64];
+  char path[FD_PATH_SIZE];
   ssize_t n;
 
   if (cntrfs_prologue(req, CNTRFS_OP_LISTXATTR, &r))
@@ -97,7 +97,7 @@ cntrfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
       reply_errno(req);
       return;
     }
-  fd_path(path, sizeof path, b.fd);
+  fd_path(path, b.fd);
   if (size == 0)
     {
       n = listxattr(path, NULL, 0);
@@ -127,7 +127,7 @@ cntrfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
   struct cntrfs_inode *inode = inode_of(fs, ino);
   struct cntrfs_request r = { .inode = inode };
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
-  char path[64];
+  char path[FD_PATH_SIZE];
 
   if (cntrfs_prologue(req, CNTRFS_OP_REMOVEXATTR, &r))
     return;
@@ -136,7 +136,7 @@ cntrfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
       reply_errno(req);
       return;
     }
-  fd_path(path, sizeof path, b.fd);
+  fd_path(path, b.fd);
   if (removexattr(path, name) < 0)
     reply_errno(req);
   else
