@@ -92,8 +92,9 @@ struct cntrfs_dir *dir_new(void);
 void reply_open_handle(fuse_req_t req, struct cntrfs *fs, struct fuse_file_info *fi,
                        struct cntrfs_handle *h, const struct fuse_entry_param *e);
 
-/* RELEASE / RELEASEDIR: take the handle off the list and destroy it. */
-void handle_release(struct cntrfs *fs, struct cntrfs_handle *h);
+/* RELEASE and RELEASEDIR (the same for both kinds of handle): take it off
+   the list and destroy it. */
+void cntrfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 
 /* Close every handle still open (after the workers are gone). */
 void cntrfs_close_handles(struct cntrfs *fs);

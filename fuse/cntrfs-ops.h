@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <unistd.h>
 
 static inline struct cntrfs *
 fs_of(fuse_req_t req)
@@ -44,6 +45,17 @@ reply_status(fuse_req_t req, int res)
 {
   if (res < 0)
     reply_err(req, res);
+  else
+    fuse_reply_err(req, 0);
+}
+
+/* FSYNC and FSYNCDIR of fd, what a handle has open; -1 (virtual entries:
+   nothing) syncs nothing. */
+static inline void
+reply_sync(fuse_req_t req, int fd, int datasync)
+{
+  if (fd >= 0 && (datasync ? fdatasync(fd) : fsync(fd)) < 0)
+    reply_err(req, neg_errno());
   else
     fuse_reply_err(req, 0);
 }
@@ -191,7 +203,6 @@ void cntrfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset
                        struct fuse_file_info *fi);
 void cntrfs_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
                            struct fuse_file_info *fi);
-void cntrfs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void cntrfs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
 void cntrfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
                         size_t size, int flags);
@@ -204,7 +215,6 @@ void cntrfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 void cntrfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t off,
                          struct fuse_file_info *fi);
 void cntrfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
-void cntrfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void cntrfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
 void cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode,
                       struct fuse_file_info *fi);

@@ -275,33 +275,14 @@ cntrfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 void
-cntrfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-  struct cntrfs_file *fh = file_of(fi);
-
-  (void)ino;
-  handle_release(fs_of(req), &fh->h);
-  fuse_reply_err(req, 0);
-}
-
-void
 cntrfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
   struct cntrfs_request r = { .fi = fi };
-  struct cntrfs_file *fh = file_of(fi);
-  int res;
 
   (void)ino;
   if (cntrfs_prologue(req, CNTRFS_OP_FSYNC, &r))
     return;
-  if (fh->content == CONTENT_MEMORY)
-    res = 0;
-  else
-    res = datasync ? fdatasync(fh->fd) : fsync(fh->fd);
-  if (res < 0)
-    reply_errno(req);
-  else
-    fuse_reply_err(req, 0);
+  reply_sync(req, file_of(fi)->fd, datasync); /* -1 for CONTENT_MEMORY */
 }
 
 void

@@ -53,28 +53,34 @@ dir_destroy(struct cntrfs_handle *h)
   free(d);
 }
 
+/* A zeroed handle of size bytes (its struct cntrfs_handle first). */
+static struct cntrfs_handle *
+handle_new(size_t size, void (*destroy)(struct cntrfs_handle *h))
+{
+  struct cntrfs_handle *h = calloc(1, size);
+
+  if (h != NULL)
+    h->destroy = destroy;
+  return h;
+}
+
 struct cntrfs_file *
 file_new(void)
 {
-  struct cntrfs_file *fh = calloc(1, sizeof *fh);
+  struct cntrfs_file *fh = (struct cntrfs_file *)handle_new(sizeof *fh, file_destroy);
 
-  if (fh == NULL)
-    return NULL;
-  fh->h.destroy = file_destroy;
-  fh->fd = -1;
-  fh->content = CONTENT_FD;
+  if (fh != NULL)
+    {
+      fh->fd = -1;
+      fh->content = CONTENT_FD;
+    }
   return fh;
 }
 
 struct cntrfs_dir *
 dir_new(void)
 {
-  struct cntrfs_dir *d = calloc(1, sizeof *d);
-
-  if (d == NULL)
-    return NULL;
-  d->h.destroy = dir_destroy;
-  return d;
+  return (struct cntrfs_dir *)handle_new(sizeof(struct cntrfs_dir), dir_destroy);
 }
 
 void
@@ -116,8 +122,12 @@ reply_open_handle(fuse_req_t req, struct cntrfs *fs, struct fuse_file_info *fi,
 }
 
 void
-handle_release(struct cntrfs *fs, struct cntrfs_handle *h)
+cntrfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-  handle_remove(fs, h);
+  struct cntrfs_handle *h = (struct cntrfs_handle *)(uintptr_t)fi->fh;
+
+  (void)ino;
+  handle_remove(fs_of(req), h);
   h->destroy(h);
+  fuse_reply_err(req, 0);
 }

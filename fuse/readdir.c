@@ -181,33 +181,13 @@ cntrfs_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
 }
 
 void
-cntrfs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-  struct cntrfs_dir *d = dir_of(fi);
-
-  (void)ino;
-  handle_release(fs_of(req), &d->h);
-  fuse_reply_err(req, 0);
-}
-
-void
 cntrfs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
   struct cntrfs_request r = { .fi = fi };
   struct cntrfs_dir *d = dir_of(fi);
-  int fd;
 
   (void)ino;
   if (cntrfs_prologue(req, CNTRFS_OP_FSYNCDIR, &r))
     return;
-  if (d->dp == NULL)
-    {
-      fuse_reply_err(req, 0);
-      return;
-    }
-  fd = dirfd(d->dp);
-  if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
-    reply_errno(req);
-  else
-    fuse_reply_err(req, 0);
+  reply_sync(req, d->dp != NULL ? dirfd(d->dp) : -1, datasync);
 }

@@ -298,6 +298,19 @@ serves(const struct virtual_node *v, const struct virtual_node **node)
   return VIRTUAL_SERVES;
 }
 
+/* A virtual r->inode is served when it has the file type the operation
+   works on, and refused with err otherwise. */
+static int
+serves_type(const struct cntrfs *fs, struct cntrfs_request *r, const struct virtual_node **node,
+            mode_t type, int err)
+{
+  const struct virtual_node *v = virtual_of(fs, r->inode);
+
+  if (v == NULL)
+    return 0;
+  return type_of(fs, v) == type ? serves(v, node) : err;
+}
+
 /* A virtual parent of a name to create, remove or rename: a directory
    refuses changes, anything else has no names. */
 static int
@@ -370,11 +383,7 @@ const struct virtual_rule virtual_immutable = { answer_immutable, NULL };
 static int
 answer_readlink(const struct cntrfs *fs, struct cntrfs_request *r, const struct virtual_node **node)
 {
-  const struct virtual_node *v = virtual_of(fs, r->inode);
-
-  if (v == NULL)
-    return 0;
-  return S_ISLNK(type_of(fs, v)) ? serves(v, node) : -EINVAL;
+  return serves_type(fs, r, node, S_IFLNK, -EINVAL);
 }
 
 static void
@@ -485,23 +494,29 @@ open_file(fuse_req_t req, struct cntrfs *fs, const struct virtual_node *v,
   reply_open_handle(req, fs, fi, &fh->h, e);
 }
 
-/* The kernel opens directories with OPENDIR and never symlinks. */
+/* Opening v with flags: only a regular file opens, and only for reading
+   (the kernel opens directories with OPENDIR and never symlinks). */
 static int
-answer_open(const struct cntrfs *fs, struct cntrfs_request *r, const struct virtual_node **node)
+open_answer(const struct cntrfs *fs, const struct virtual_node *v, int flags,
+            const struct virtual_node **node)
 {
-  const struct virtual_node *v = virtual_of(fs, r->inode);
-
-  if (v == NULL)
-    return 0;
   switch (type_of(fs, v))
     {
     case S_IFREG:
-      return opens_for_write(r->fi->flags) ? -EROFS : serves(v, node);
+      return opens_for_write(flags) ? -EROFS : serves(v, node);
     case S_IFDIR:
       return -EISDIR;
     default:
       return -ELOOP;
     }
+}
+
+static int
+answer_open(const struct cntrfs *fs, struct cntrfs_request *r, const struct virtual_node **node)
+{
+  const struct virtual_node *v = virtual_of(fs, r->inode);
+
+  return v != NULL ? open_answer(fs, v, r->fi->flags, node) : 0;
 }
 
 static void
@@ -516,11 +531,7 @@ const struct virtual_rule virtual_open = { answer_open, serve_open };
 static int
 answer_opendir(const struct cntrfs *fs, struct cntrfs_request *r, const struct virtual_node **node)
 {
-  const struct virtual_node *v = virtual_of(fs, r->inode);
-
-  if (v == NULL)
-    return 0;
-  return is_dir(fs, v) ? serves(v, node) : -ENOTDIR;
+  return serves_type(fs, r, node, S_IFDIR, -ENOTDIR);
 }
 
 static void
@@ -627,15 +638,7 @@ answer_create(const struct cntrfs *fs, struct cntrfs_request *r, const struct vi
     return 0;
   if (flags & O_EXCL)
     return -EEXIST;
-  switch (type_of(fs, named))
-    {
-    case S_IFREG:
-      return opens_for_write(flags) ? -EROFS : serves(named, node);
-    case S_IFDIR:
-      return -EISDIR;
-    default:
-      return -ELOOP;
-    }
+  return open_answer(fs, named, flags, node);
 }
 
 static void
