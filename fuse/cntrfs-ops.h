@@ -49,22 +49,22 @@ reply_status(fuse_req_t req, int res)
     fuse_reply_err(req, 0);
 }
 
+/* Reply the errno of the system call that just failed. */
+static inline void
+reply_errno(fuse_req_t req)
+{
+  reply_err(req, neg_errno());
+}
+
 /* FSYNC and FSYNCDIR of fd, what a handle has open; -1 (virtual entries:
    nothing) syncs nothing. */
 static inline void
 reply_sync(fuse_req_t req, int fd, int datasync)
 {
   if (fd >= 0 && (datasync ? fdatasync(fd) : fsync(fd)) < 0)
-    reply_err(req, neg_errno());
+    reply_errno(req);
   else
     fuse_reply_err(req, 0);
-}
-
-/* Reply the errno of the system call that just failed. */
-static inline void
-reply_errno(fuse_req_t req)
-{
-  reply_err(req, neg_errno());
 }
 
 /* One request, as the rules it goes through see it (virtual.c). */

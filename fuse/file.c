@@ -83,9 +83,8 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       && script_head_open(fh->fd, fs->opt.exec_script_prefix, fs->opt.exec_script_prefix_len,
                           &fh->u.script)
              == 1)
-    fh->content = CONTENT_SCRIPT_HEAD;
-  if (fh->content == CONTENT_SCRIPT_HEAD)
     {
+      fh->content = CONTENT_SCRIPT_HEAD;
       /* The rewritten line is for this execve only: keep it out of the
          page cache, which every other open (the interpreter reading the
          script, cat, an editor) shares.  direct_io also makes the kernel

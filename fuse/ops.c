@@ -170,7 +170,6 @@ refused_lookup_err(struct cntrfs *fs, struct cntrfs_inode *parent, const char *n
   cleanup_inode_fd struct inode_fd pfd = INODE_FD_INIT;
   cleanup_close int fd = -1;
   struct stat st;
-
   int res = virtual_refused_lookup(fs, parent, name);
 
   if (res < 0)
@@ -312,13 +311,13 @@ cntrfs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
   if (cntrfs_prologue(req, CNTRFS_OP_GETATTR, &r))
     return;
-  res = stat_inode(fs, inode_of(fs, ino), &st);
+  res = stat_inode(fs, r.inode, &st);
   if (res < 0)
     {
       reply_err(req, res);
       return;
     }
-  fuse_reply_attr(req, &st, timeout_of(fs, inode_of(fs, ino)));
+  fuse_reply_attr(req, &st, timeout_of(fs, r.inode));
 }
 
 /* 0, or a negative errno. */
@@ -405,7 +404,6 @@ cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   struct stat st;
   int res;
-
   struct cntrfs_request r = { .inode = inode, .fi = fi };
 
   if (cntrfs_prologue(req, CNTRFS_OP_SETATTR, &r))
@@ -432,7 +430,6 @@ cntrfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
   char buf[PATH_MAX + 1];
   char out[PATH_MAX];
   ssize_t n;
-
   struct cntrfs_request r = { .inode = inode };
 
   if (cntrfs_prologue(req, CNTRFS_OP_READLINK, &r))
@@ -482,7 +479,6 @@ make_node(fuse_req_t req, enum cntrfs_op op, fuse_ino_t parent_ino, const char *
   struct fuse_entry_param e;
   struct creds c;
   int fd, res;
-
   struct cntrfs_request r = { .parent = parent, .name = name };
 
   if (cntrfs_prologue(req, op, &r))
