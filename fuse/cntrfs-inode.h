@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 struct cntrfs_inode
@@ -189,5 +190,23 @@ inode_fd_put(struct inode_fd *b)
 }
 
 #define cleanup_inode_fd __attribute__((cleanup(inode_fd_put)))
+
+/* Reaching the file behind an fd without walking a path: "N" relative to
+   an fd of /proc/self/fd, or "/proc/self/fd/N".  The sizes hold them for
+   any int N. */
+#define FD_NAME_SIZE 16
+#define FD_PATH_SIZE 32
+
+static inline void
+fd_name(char buf[FD_NAME_SIZE], int fd)
+{
+  snprintf(buf, FD_NAME_SIZE, "%d", fd);
+}
+
+static inline void
+fd_path(char buf[FD_PATH_SIZE], int fd)
+{
+  snprintf(buf, FD_PATH_SIZE, "/proc/self/fd/%d", fd);
+}
 
 #endif

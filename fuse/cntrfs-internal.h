@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* State shared between the session/thread code (cntrfs.c) and the request
-   handlers (ops.c).  Handlers reach it only through fuse_req_userdata(). */
+/* The server's state, struct cntrfs, and what all of fuse/ shares: the
+   server's copy of its config, the error convention, the timeouts.  The
+   session and thread code (cntrfs.c) owns the state; the request handlers
+   reach it only through fuse_req_userdata(). */
 #ifndef CNTR_FUSE_CNTRFS_INTERNAL_H
 #define CNTR_FUSE_CNTRFS_INTERNAL_H
 
-#define FUSE_USE_VERSION 312
-#include <fuse_lowlevel.h>
+#include "cntrfs-lowlevel.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -14,14 +16,10 @@
 
 #include "cntrfs.h"
 #include "cntrfs-inode.h"
+#include "cntrfs-caller.h"
+#include "cntrfs-handle.h"
+#include "cntrfs-virtual.h"
 #include "cntrfs-watch.h"
-
-/* st_ino of the synthetic file: real file systems hand out small numbers,
-   and the fuse_ino_t (what the kernel actually keys on) is distinct anyway. */
-#define CNTRFS_SYNTHETIC_INO ((ino_t)UINT64_MAX - 1)
-/* st_ino of the link directory and of its one symlink inode. */
-#define CNTRFS_LINK_DIR_INO ((ino_t)UINT64_MAX - 2)
-#define CNTRFS_LINK_INO ((ino_t)UINT64_MAX - 3)
 
 /* The bit the kernel sets in the flags of opens done by execve(2) and
    uselib(2) (__FMODE_EXEC in include/linux/fs.h; the kernel checks at build
@@ -44,20 +42,26 @@
    signals other code tends to pick. */
 #define CNTRFS_WAKE_SIGNAL (SIGRTMIN + 5)
 
+/* Error convention inside the server: a function that can fail returns 0
+   (or an fd, a count) on success and a negative errno on failure; one that
+   returns a pointer returns NULL with errno set.  The public API
+   (cntrfs.h) and the modules below the server (the inode table, the ELF
+   parser, common/) keep -1 with errno set, as their headers say. */
+
+/* The errno of the system call that just failed, negated; never 0, which
+   would read as success. */
+static inline int
+neg_errno(void)
+{
+  return errno > 0 ? -errno : -EIO;
+}
+
 struct cntrfs_worker;
 
-/* Open files and directories (fi->fh) are kept on a list: when the server
-   stops, the kernel's RELEASE for files still open never arrives, and
-   cntrfs_free must close them itself. */
-struct cntrfs_handle
+/* The server's own copy of what its cntrfs_config asked for: options_copy
+   (cntrfs.c) copies the strings once, options_free frees them once. */
+struct cntrfs_options
 {
-  struct cntrfs_handle *prev, *next;
-  void (*destroy)(struct cntrfs_handle *h); /* close and free */
-};
-
-struct cntrfs
-{
-  /* Configuration, strings owned. */
   bool read_only;
   bool debug;
   char *symlink_prefix; /* without trailing slashes; NULL for none */
@@ -70,13 +74,17 @@ struct cntrfs
   const void *synthetic_data;
   size_t synthetic_size;
   mode_t synthetic_mode;
-  struct timespec synthetic_time;
   char *link_dir_name; /* NULL for none */
   char *link_dir_target;
   size_t link_dir_target_len;
   char *exec_script_prefix; /* without trailing slashes; NULL for none */
   size_t exec_script_prefix_len;
   unsigned max_threads;
+};
+
+struct cntrfs
+{
+  struct cntrfs_options opt;
 
   /* cntrfs_restrict_to_mount_ns: /proc (O_PATH) and the one mount
      namespace allowed; ns_proc_fd -1 when unrestricted. */
@@ -91,10 +99,6 @@ struct cntrfs
   struct inode_table inodes;
   struct cntrfs_inode *root;
   struct cntrfs_watch *watch; /* NULL when nothing can be watched */
-  /* Virtual inodes: fd -1, never in the table, never forgotten. */
-  struct cntrfs_inode synthetic;
-  struct cntrfs_inode link_dir; /* the directory link_dir_name */
-  struct cntrfs_inode link;     /* every name inside it */
   pthread_mutex_t handles_lock;
   struct cntrfs_handle handles; /* list head */
 
@@ -115,24 +119,15 @@ struct cntrfs
   bool stopping; /* cntrfs_stop runs or ran: no new workers */
   bool stopped;
   bool ended; /* the connection is over (kernel ended it, or we stopped) */
+
+  /* Last: it holds inodes, which end in a flexible array member. */
+  struct virtual_set virt;
 };
 
 extern const struct fuse_lowlevel_ops cntrfs_ops;
 
-/* Whether tid is one of fs's worker threads (whose changes to the layer
-   the kernel asked for). */
-bool cntrfs_is_worker(struct cntrfs *fs, pid_t tid);
-
 /* Whether this worker thread has an umask of its own (it unshared its
    fs_struct), which the handlers may then set per request. */
 extern __thread bool cntrfs_thread_umask;
-
-/* Close every handle still open (after the workers are gone). */
-void cntrfs_close_handles(struct cntrfs *fs);
-
-/* Whether a request of process pid (as the kernel reports it) may be
-   answered: always when unrestricted, otherwise only when the process is in
-   the allowed mount namespace. */
-bool cntrfs_caller_allowed(const struct cntrfs *fs, pid_t pid);
 
 #endif

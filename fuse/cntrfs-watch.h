@@ -19,23 +19,34 @@
 
 #include <stdbool.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
-struct cntrfs;
 struct cntrfs_inode;
 struct cntrfs_watch;
+struct fuse_session;
+struct inode_table;
 
 /* How long the kernel may trust entries and attributes of a watched file
    system: a safety net should an event go missing, not a staleness users
    are expected to see. */
 #define CNTRFS_WATCHED_TIMEOUT 30.0
 
-/* NULL when fanotify is not available (errno says why).  Directories are
-   marked only from delay_ms on; until then everything keeps
-   CNTRFS_TIMEOUT. */
-struct cntrfs_watch *cntrfs_watch_new(unsigned delay_ms);
+/* Whether thread tid is one of the server's workers (whose changes to the
+   layer the kernel asked for, and so knows of). */
+typedef bool (*cntrfs_watch_is_worker_fn)(void *arg, pid_t tid);
 
-/* Start the event thread, reporting to fs's session. */
-int cntrfs_watch_start(struct cntrfs_watch *w, struct cntrfs *fs);
+/* A watcher of the directories of inodes (an inode table whose entries it
+   marks, and whose root it marks once armed).  NULL when fanotify is not
+   available (errno says why).  Directories are marked only from delay_ms
+   on; until then everything keeps CNTRFS_TIMEOUT. */
+struct cntrfs_watch *cntrfs_watch_new(unsigned delay_ms, struct inode_table *inodes,
+                                      struct cntrfs_inode *root);
+
+/* Start the event thread, reporting to session se and ignoring the events
+   of the threads is_worker(arg, tid) names.  NULL is fine (nothing to
+   start).  0, or a negative errno. */
+int cntrfs_watch_start(struct cntrfs_watch *w, struct fuse_session *se,
+                       cntrfs_watch_is_worker_fn is_worker, void *arg);
 
 /* Stop and join the event thread: before the workers stop, since an
    invalidation may wait for them.  NULL, or stopping twice, is fine. */
@@ -49,7 +60,7 @@ void cntrfs_watch_free(struct cntrfs_watch *w);
    are reported, unless it is marked already, its file system cannot be
    watched, or the limit of marks (each keeps the directory's fd open) is
    reached, or it is too early (delay_ms).  Whether it is marked.  The
-   first call after the delay also marks the root. */
-bool cntrfs_watch_dir(struct cntrfs *fs, struct cntrfs_inode *dir, const struct stat *st);
+   first call after the delay also marks the root.  w NULL: false. */
+bool cntrfs_watch_dir(struct cntrfs_watch *w, struct cntrfs_inode *dir, const struct stat *st);
 
 #endif

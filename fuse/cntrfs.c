@@ -22,6 +22,7 @@
    leaves its loop and, unless we are stopping, records "ended" and wakes
    cntrfs_wait. */
 #include "cntrfs-internal.h"
+#include "cntrfs-ops.h"
 #include "cleanup.h"
 #include "syscalls.h"
 
@@ -35,11 +36,32 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+/* Worker threads when cntrfs_config.max_threads is 0: enough for a few
+   requests blocked at once (flock waits, slow disks) without stalling the
+   rest. */
 #define DEFAULT_MAX_THREADS 16
+
+/* Idle inode fds to keep open (raise_nofile_limit): a share of
+   RLIMIT_NOFILE, at least IDLE_FDS_MIN, counted from at most NOFILE_CAP;
+   IDLE_FDS_UNKNOWN when the limit cannot be read. */
+#define IDLE_FDS_SHARE 4
+#define IDLE_FDS_MIN 16
+#define IDLE_FDS_UNKNOWN 256
+#define NOFILE_CAP (1 << 20)
+
+/* How often cntrfs_stop signals workers that have not left their loop. */
+#define STOP_RESEND_MS 20
+
+/* libfuse's command line: the program name, "-o" and the mount options,
+   "-d". */
+#define SESSION_ARGS_MAX 4
+
+#define MS_PER_S 1000
+#define NS_PER_MS 1000000L
+#define NS_PER_S 1000000000L
 
 struct cntrfs_worker
 {
@@ -50,9 +72,12 @@ struct cntrfs_worker
   struct cntrfs_worker *next;
 };
 
-bool
-cntrfs_is_worker(struct cntrfs *fs, pid_t tid)
+/* For the watcher (cntrfs_watch_is_worker_fn): whether tid is one of fs's
+   worker threads. */
+static bool
+is_worker(void *arg, pid_t tid)
 {
+  struct cntrfs *fs = arg;
   bool found = false;
 
   pthread_mutex_lock(&fs->lock);
@@ -98,6 +123,63 @@ dup_prefix(const char *s, size_t *len, bool *failed)
   return d;
 }
 
+static void
+options_free(struct cntrfs_options *o)
+{
+  free(o->symlink_prefix);
+  free(o->interp_from);
+  free(o->interp_to);
+  free(o->synthetic_name);
+  free(o->link_dir_name);
+  free(o->link_dir_target);
+  free(o->exec_script_prefix);
+  memset(o, 0, sizeof *o);
+}
+
+/* The server's copy of a validated config: 0, or -ENOMEM with nothing
+   left to free. */
+static int
+options_copy(struct cntrfs_options *o, const struct cntrfs_config *c)
+{
+  bool failed = false;
+
+  memset(o, 0, sizeof *o);
+  o->read_only = c->read_only;
+  o->debug = c->debug;
+  o->max_threads = c->max_threads ? c->max_threads : DEFAULT_MAX_THREADS;
+  /* A trailing slash of the prefix would double the target's leading one;
+     "/" becomes the empty prefix. */
+  o->symlink_prefix = dup_prefix(c->symlink_prefix, &o->symlink_prefix_len, &failed);
+  /* For scripts, the empty prefix means "off". */
+  o->exec_script_prefix = dup_prefix(c->exec_script_prefix, &o->exec_script_prefix_len, &failed);
+  if (o->exec_script_prefix != NULL && o->exec_script_prefix_len == 0)
+    {
+      free(o->exec_script_prefix);
+      o->exec_script_prefix = NULL;
+    }
+  o->interp_from = dup_opt(c->interp_from, &failed);
+  o->interp_to = dup_opt(c->interp_to, &failed);
+  if (o->interp_from != NULL)
+    {
+      o->interp_from_len = strlen(o->interp_from);
+      o->interp_to_len = strlen(o->interp_to);
+    }
+  o->synthetic_name = dup_opt(c->synthetic.name, &failed);
+  o->synthetic_data = c->synthetic.data;
+  o->synthetic_size = c->synthetic.size;
+  o->synthetic_mode = c->synthetic.mode;
+  o->link_dir_name = dup_opt(c->link_dir_name, &failed);
+  o->link_dir_target = dup_opt(c->link_dir_target, &failed);
+  if (o->link_dir_target != NULL)
+    o->link_dir_target_len = strlen(o->link_dir_target);
+  if (failed)
+    {
+      options_free(o);
+      return -ENOMEM;
+    }
+  return 0;
+}
+
 /* Raise the soft limit on open files to the hard one, and return how many
    idle inode fds to keep open: a quarter of it, leaving the rest to files
    the kernel has open and to what the process shares the table with. */
@@ -107,7 +189,7 @@ raise_nofile_limit(void)
   struct rlimit rl;
 
   if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-    return 256;
+    return IDLE_FDS_UNKNOWN;
   if (rl.rlim_cur < rl.rlim_max)
     {
       rl.rlim_cur = rl.rlim_max;
@@ -117,9 +199,10 @@ raise_nofile_limit(void)
           getrlimit(RLIMIT_NOFILE, &rl);
         }
     }
-  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1 << 20)
-    return (1 << 20) / 4;
-  return rl.rlim_cur / 4 > 16 ? (size_t)(rl.rlim_cur / 4) : 16;
+  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > NOFILE_CAP)
+    return NOFILE_CAP / IDLE_FDS_SHARE;
+  return rl.rlim_cur / IDLE_FDS_SHARE > IDLE_FDS_MIN ? (size_t)(rl.rlim_cur / IDLE_FDS_SHARE)
+                                                     : IDLE_FDS_MIN;
 }
 
 static bool
@@ -129,32 +212,35 @@ valid_name(const char *n)
          && strlen(n) <= NAME_MAX;
 }
 
-static int
-validate_config(const struct cntrfs_config *c)
+/* Whether the config is one cntrfs_new accepts (cntrfs.h): true, or false
+   for EINVAL. */
+static bool
+valid_config(const struct cntrfs_config *c)
 {
   const char *n = c->synthetic.name;
   const char *l = c->link_dir_name;
 
   if (c->source_fd < 0)
-    return -1;
+    return false;
   if ((c->interp_from == NULL) != (c->interp_to == NULL))
-    return -1;
+    return false;
   if (c->interp_from != NULL
       && (c->interp_from[0] == '\0' || strlen(c->interp_to) > strlen(c->interp_from)))
-    return -1;
+    return false;
   if (n != NULL && !valid_name(n))
-    return -1;
+    return false;
   if (n != NULL && c->synthetic.size > 0 && c->synthetic.data == NULL)
-    return -1;
+    return false;
   if ((l == NULL) != (c->link_dir_target == NULL))
-    return -1;
+    return false;
   if (l != NULL
       && (!valid_name(l) || (n != NULL && strcmp(l, n) == 0) || c->link_dir_target[0] == '\0'
           || strlen(c->link_dir_target) >= PATH_MAX))
-    return -1;
-  return 0;
+    return false;
+  return true;
 }
 
+/* 0, or a negative errno. */
 static int
 save_server_creds(struct cntrfs *fs)
 {
@@ -165,14 +251,44 @@ save_server_creds(struct cntrfs *fs)
   fs->server_fsgid = sys_setfsgid_thread((gid_t)-1);
   n = getgroups(0, NULL);
   if (n < 0)
-    return -1;
+    return neg_errno();
   fs->server_groups = calloc((size_t)n + 1, sizeof(gid_t));
   if (fs->server_groups == NULL)
-    return -1;
+    return -ENOMEM;
   n = getgroups(n, fs->server_groups);
   if (n < 0)
-    return -1;
+    return neg_errno();
   fs->server_ngroups = n;
+  return 0;
+}
+
+/* The locks and the condition variable: 0, or a negative errno with none
+   of them left initialised. */
+static int
+init_sync(struct cntrfs *fs)
+{
+  pthread_condattr_t ca;
+  int err;
+
+  err = pthread_mutex_init(&fs->handles_lock, NULL);
+  if (err != 0)
+    return -err;
+  err = pthread_mutex_init(&fs->lock, NULL);
+  if (err != 0)
+    {
+      pthread_mutex_destroy(&fs->handles_lock);
+      return -err;
+    }
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  err = pthread_cond_init(&fs->cond, &ca);
+  pthread_condattr_destroy(&ca);
+  if (err != 0)
+    {
+      pthread_mutex_destroy(&fs->lock);
+      pthread_mutex_destroy(&fs->handles_lock);
+      return -err;
+    }
   return 0;
 }
 
@@ -182,11 +298,9 @@ cntrfs_new(const struct cntrfs_config *config)
   cleanup_close int root_fd = -1;
   struct cntrfs *fs;
   struct stat st;
-  pthread_condattr_t ca;
-  bool failed = false;
   int err;
 
-  if (config == NULL || validate_config(config) < 0)
+  if (config == NULL || !valid_config(config))
     {
       errno = EINVAL;
       return NULL;
@@ -203,112 +317,50 @@ cntrfs_new(const struct cntrfs_config *config)
     return NULL;
   fs->proc_fd = -1;
   fs->ns_proc_fd = -1;
-  fs->synthetic.fd = -1;
-  fs->synthetic.pinned = true;
-  fs->link_dir.fd = -1;
-  fs->link_dir.pinned = true;
-  fs->link.fd = -1;
-  fs->link.pinned = true;
   fs->handles.next = &fs->handles;
   fs->handles.prev = &fs->handles;
-  fs->read_only = config->read_only;
-  fs->debug = config->debug;
-  fs->max_threads = config->max_threads ? config->max_threads : DEFAULT_MAX_THREADS;
   fs->root_mode = st.st_mode;
-
-  /* A trailing slash of the prefix would double the target's leading one;
-     "/" becomes the empty prefix. */
-  fs->symlink_prefix = dup_prefix(config->symlink_prefix, &fs->symlink_prefix_len, &failed);
-  /* For scripts, the empty prefix means "off". */
-  fs->exec_script_prefix
-      = dup_prefix(config->exec_script_prefix, &fs->exec_script_prefix_len, &failed);
-  if (fs->exec_script_prefix != NULL && fs->exec_script_prefix_len == 0)
-    {
-      free(fs->exec_script_prefix);
-      fs->exec_script_prefix = NULL;
-    }
-  fs->interp_from = dup_opt(config->interp_from, &failed);
-  fs->interp_to = dup_opt(config->interp_to, &failed);
-  if (fs->interp_from != NULL)
-    {
-      fs->interp_from_len = strlen(fs->interp_from);
-      fs->interp_to_len = strlen(fs->interp_to);
-    }
-  fs->synthetic_name = dup_opt(config->synthetic.name, &failed);
-  fs->synthetic_data = config->synthetic.data;
-  fs->synthetic_size = config->synthetic.size;
-  fs->synthetic_mode = config->synthetic.mode;
-  clock_gettime(CLOCK_REALTIME, &fs->synthetic_time);
-  fs->link_dir_name = dup_opt(config->link_dir_name, &failed);
-  fs->link_dir_target = dup_opt(config->link_dir_target, &failed);
-  if (fs->link_dir_target != NULL)
-    fs->link_dir_target_len = strlen(fs->link_dir_target);
-  if (failed)
+  virtual_init(fs);
+  err = options_copy(&fs->opt, config);
+  if (err < 0)
     goto fail;
-
-  if (save_server_creds(fs) < 0)
+  err = save_server_creds(fs);
+  if (err < 0)
     goto fail;
 
   fs->proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fs->proc_fd < 0)
-    goto fail;
+    goto fail_errno;
 
   if (inode_table_init(&fs->inodes, raise_nofile_limit()) < 0)
-    goto fail;
+    goto fail_errno;
   fs->root = inode_table_insert_pinned(&fs->inodes, &root_fd, &st);
   if (fs->root == NULL)
-    goto fail;
+    goto fail_errno;
   /* Not being able to watch only shortens how long the kernel may cache. */
-  fs->watch = config->no_watch ? NULL : cntrfs_watch_new(config->watch_delay_ms);
-  if (cntrfs_watch_dir(fs, fs->root, &st))
+  fs->watch
+      = config->no_watch ? NULL : cntrfs_watch_new(config->watch_delay_ms, &fs->inodes, fs->root);
+  if (cntrfs_watch_dir(fs->watch, fs->root, &st))
     inode_table_set_watched(&fs->inodes, fs->root);
 
-  err = pthread_mutex_init(&fs->handles_lock, NULL);
-  if (err != 0)
-    {
-      errno = err;
-      goto fail;
-    }
-  err = pthread_mutex_init(&fs->lock, NULL);
-  if (err != 0)
-    pthread_mutex_destroy(&fs->handles_lock);
-  else
-    {
-      pthread_condattr_init(&ca);
-      pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-      err = pthread_cond_init(&fs->cond, &ca);
-      pthread_condattr_destroy(&ca);
-      if (err != 0)
-        {
-          pthread_mutex_destroy(&fs->lock);
-          pthread_mutex_destroy(&fs->handles_lock);
-        }
-    }
-  if (err != 0)
-    {
-      errno = err;
-      goto fail;
-    }
-
+  err = init_sync(fs);
+  if (err < 0)
+    goto fail;
   return fs;
 
+fail_errno:
+  /* The inode table reports ENOMEM through errno. */
+  err = errno > 0 ? -errno : -ENOMEM;
 fail:
-  err = errno;
   cntrfs_watch_free(fs->watch);
   if (fs->inodes.buckets != NULL)
     inode_table_destroy(&fs->inodes);
   if (fs->proc_fd >= 0)
     close(fs->proc_fd);
   free(fs->server_groups);
-  free(fs->symlink_prefix);
-  free(fs->interp_from);
-  free(fs->interp_to);
-  free(fs->synthetic_name);
-  free(fs->link_dir_name);
-  free(fs->link_dir_target);
-  free(fs->exec_script_prefix);
+  options_free(&fs->opt);
   free(fs);
-  errno = err ? err : ENOMEM;
+  errno = -err;
   return NULL;
 }
 
@@ -347,7 +399,7 @@ install_wake_handler(void)
   sa.sa_handler = wake_handler;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0; /* no SA_RESTART: the blocked call must fail with EINTR */
-  return sigaction(CNTRFS_WAKE_SIGNAL, &sa, NULL);
+  return sigaction(CNTRFS_WAKE_SIGNAL, &sa, NULL) < 0 ? neg_errno() : 0;
 }
 
 static int spawn_worker_locked(struct cntrfs *fs);
@@ -403,7 +455,7 @@ worker_main(void *arg)
 
       pthread_mutex_lock(&fs->lock);
       fs->nidle--;
-      if (fs->nidle == 0 && fs->nworkers < fs->max_threads && !fs->stopping)
+      if (fs->nidle == 0 && fs->nworkers < fs->opt.max_threads && !fs->stopping)
         spawn_worker_locked(fs);
       pthread_mutex_unlock(&fs->lock);
 
@@ -424,9 +476,9 @@ worker_main(void *arg)
   return NULL;
 }
 
-/* Called with fs->lock held.  Workers start with every signal blocked (so
-   the process's signals go to the caller's threads), and unblock only the
-   wake signal. */
+/* Called with fs->lock held: 0, or a negative errno.  Workers start with
+   every signal blocked (so the process's signals go to the caller's
+   threads), and unblock only the wake signal. */
 static int
 spawn_worker_locked(struct cntrfs *fs)
 {
@@ -436,7 +488,7 @@ spawn_worker_locked(struct cntrfs *fs)
 
   w = calloc(1, sizeof *w);
   if (w == NULL)
-    return -1;
+    return -ENOMEM;
   w->fs = fs;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -446,8 +498,7 @@ spawn_worker_locked(struct cntrfs *fs)
     {
       free(w);
       log_error("starting a worker thread", err);
-      errno = err;
-      return -1;
+      return -err;
     }
   w->next = fs->workers;
   fs->workers = w;
@@ -456,10 +507,47 @@ spawn_worker_locked(struct cntrfs *fs)
   return 0;
 }
 
+void
+cntrfs_op_init(void *userdata, struct fuse_conn_info *conn)
+{
+  (void)userdata;
+  /* What we want when the kernel offers it.  Splice moves request and reply
+     data between the pipe and the file without copying through us.
+     FLOCK_LOCKS forwards flock(2) so that it works between processes on the
+     mount and the layer's own users.  CACHE_SYMLINKS keeps readlink results
+     (they change only when the link is replaced, which is a new inode). */
+  const unsigned want = FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_AUTO_INVAL_DATA
+                        | FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE
+                        | FUSE_CAP_SPLICE_MOVE | FUSE_CAP_FLOCK_LOCKS | FUSE_CAP_READDIRPLUS
+                        | FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_ASYNC_DIO | FUSE_CAP_CACHE_SYMLINKS
+                        | FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
+  /* POSIX_ACL: the kernel enforces the layer's ACLs in its permission
+     checks (without it, default_permissions looks at the mode bits only,
+     and an ACL's grants and denials are lost) and caches them, so that
+     ls -l does not ask for system.posix_acl_* of every file.  The file
+     system below keeps the mode in step with the ACL and applies default
+     ACLs; for that it needs the caller's umask unapplied: DONT_MASK (see
+     creds_enter).
+     What we never want, even where libfuse defaults to it:
+     - EXPORT_SUPPORT: no lookups of "." / ".." (would need them to stay
+       inside the layer, and NFS export is not a use case);
+     - HANDLE_KILLPRIV: we write as root, and root's writes do not clear
+       setuid bits, so the kernel must do it;
+     - WRITEBACK_CACHE: the kernel would trust its own size and mtime of
+       regular files over the layer's, so a file that grows on the host
+       (a log) would not grow in the session;
+     - POSIX_LOCKS: without getlk/setlk handlers the kernel keeps POSIX
+       locks itself, which is right for processes sharing this mount. */
+  const unsigned never = FUSE_CAP_EXPORT_SUPPORT | FUSE_CAP_HANDLE_KILLPRIV
+                         | FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_POSIX_LOCKS;
+
+  conn->want = ((conn->want & ~never) | (want & conn->capable)) & conn->capable;
+}
+
 static struct fuse_session *
 new_session(struct cntrfs *fs, const char *mount_options)
 {
-  const char *argv[4];
+  const char *argv[SESSION_ARGS_MAX];
   struct fuse_args args;
   struct fuse_session *se;
   int argc = 0;
@@ -470,7 +558,7 @@ new_session(struct cntrfs *fs, const char *mount_options)
       argv[argc++] = "-o";
       argv[argc++] = mount_options;
     }
-  if (fs->debug)
+  if (fs->opt.debug)
     argv[argc++] = "-d";
   args.argc = argc;
   args.argv = (char **)argv;
@@ -487,10 +575,12 @@ start_workers(struct cntrfs *fs)
 {
   int res;
 
-  if (install_wake_handler() < 0)
-    return -1;
-  if (cntrfs_watch_start(fs->watch, fs) < 0)
-    return -1;
+  res = install_wake_handler();
+  if (res < 0)
+    return res;
+  res = cntrfs_watch_start(fs->watch, fs->se, is_worker, fs);
+  if (res < 0)
+    return res;
   pthread_mutex_lock(&fs->lock);
   res = spawn_worker_locked(fs);
   pthread_mutex_unlock(&fs->lock);
@@ -500,7 +590,8 @@ start_workers(struct cntrfs *fs)
 int
 cntrfs_start(struct cntrfs *fs, int fuse_fd)
 {
-  char path[32];
+  char path[FD_PATH_SIZE];
+  int err;
 
   if (fs == NULL || fuse_fd < 0 || fs->started)
     {
@@ -528,11 +619,11 @@ cntrfs_start(struct cntrfs *fs, int fuse_fd)
       errno = EBADF;
       return -1;
     }
-  if (start_workers(fs) < 0)
+  err = start_workers(fs);
+  if (err < 0)
     {
-      int err = errno;
       cntrfs_stop(fs);
-      errno = err;
+      errno = -err;
       return -1;
     }
   return 0;
@@ -543,6 +634,7 @@ cntrfs_mount(struct cntrfs *fs, const char *mountpoint, const char *extra_option
 {
   cleanup_free char *opts = NULL;
   const char *base = "allow_other,default_permissions,fsname=cntr,subtype=cntr";
+  int err;
 
   if (fs == NULL || mountpoint == NULL || fs->started)
     {
@@ -565,20 +657,34 @@ cntrfs_mount(struct cntrfs *fs, const char *mountpoint, const char *extra_option
   errno = 0;
   if (fuse_session_mount(fs->se, mountpoint) != 0)
     {
-      int err = errno ? errno : EIO;
+      err = errno ? errno : EIO;
       fuse_session_destroy(fs->se);
       fs->se = NULL;
       errno = err;
       return -1;
     }
-  if (start_workers(fs) < 0)
+  err = start_workers(fs);
+  if (err < 0)
     {
-      int err = errno;
       cntrfs_stop(fs);
-      errno = err;
+      errno = -err;
       return -1;
     }
   return 0;
+}
+
+/* CLOCK_MONOTONIC (the clock of fs->cond) ms milliseconds from now. */
+static void
+deadline_after_ms(struct timespec *t, long ms)
+{
+  clock_gettime(CLOCK_MONOTONIC, t);
+  t->tv_sec += ms / MS_PER_S;
+  t->tv_nsec += (ms % MS_PER_S) * NS_PER_MS;
+  if (t->tv_nsec >= NS_PER_S)
+    {
+      t->tv_sec++;
+      t->tv_nsec -= NS_PER_S;
+    }
 }
 
 int
@@ -590,16 +696,7 @@ cntrfs_wait(struct cntrfs *fs, int timeout_ms)
   if (fs == NULL)
     return 1;
   if (timeout_ms >= 0)
-    {
-      clock_gettime(CLOCK_MONOTONIC, &deadline);
-      deadline.tv_sec += timeout_ms / 1000;
-      deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-      if (deadline.tv_nsec >= 1000000000L)
-        {
-          deadline.tv_sec++;
-          deadline.tv_nsec -= 1000000000L;
-        }
-    }
+    deadline_after_ms(&deadline, timeout_ms);
   pthread_mutex_lock(&fs->lock);
   while (!fs->ended)
     {
@@ -651,13 +748,7 @@ cntrfs_stop(struct cntrfs *fs)
       for (struct cntrfs_worker *w = fs->workers; w; w = w->next)
         if (!w->done)
           pthread_kill(w->thread, CNTRFS_WAKE_SIGNAL);
-      clock_gettime(CLOCK_MONOTONIC, &t);
-      t.tv_nsec += 20 * 1000000L;
-      if (t.tv_nsec >= 1000000000L)
-        {
-          t.tv_sec++;
-          t.tv_nsec -= 1000000000L;
-        }
+      deadline_after_ms(&t, STOP_RESEND_MS);
       pthread_cond_timedwait(&fs->cond, &fs->lock, &t);
     }
   workers = fs->workers;
@@ -708,12 +799,6 @@ cntrfs_free(struct cntrfs *fs)
   pthread_cond_destroy(&fs->cond);
   pthread_mutex_destroy(&fs->lock);
   free(fs->server_groups);
-  free(fs->symlink_prefix);
-  free(fs->interp_from);
-  free(fs->interp_to);
-  free(fs->synthetic_name);
-  free(fs->link_dir_name);
-  free(fs->link_dir_target);
-  free(fs->exec_script_prefix);
+  options_free(&fs->opt);
   free(fs);
 }

@@ -81,16 +81,15 @@ struct cntrfs *cntrfs_new(const struct cntrfs_config *config);
 
 /* Answer only processes of one mount namespace: (dev, ino) are st_dev and
    st_ino of stat(2) of /proc/PID/ns/mnt of a process in it.  From then on,
-   a request that names or opens a file (lookup, getattr, setattr, readlink,
-   mknod, mkdir, unlink, rmdir, symlink, rename, link, open, opendir,
-   create, statfs, the xattr calls, access) from a process in any other
-   mount namespace answers EACCES, as does one whose process is gone or not
-   visible (pid 0).
-   Not checked: requests on open handles (read, write, readdir, flush,
-   release, and getattr/setattr that carry a handle: the size refresh of a
-   read, ftruncate - fstat carries none), since the open was checked and a
-   process may hand its files on; and those the kernel sends for itself
-   (forget, interrupt, init, destroy).
+   a request that names or opens a file from a process in any other mount
+   namespace answers EACCES, as does one whose process is gone or not
+   visible (pid 0).  Which requests: those whose policy has OP_CHECK_CALLER
+   in the table of the request prologue (cntrfs_op_policy, fuse/ops.c).
+   Not checked: requests on open handles (among them getattr/setattr that
+   carry a handle: the size refresh of a read, ftruncate - fstat carries
+   none), since the open was checked and a process may hand its files on;
+   and those the kernel sends for itself (forget, interrupt, init,
+   destroy).
    A refused LOOKUP of a name whose inode the kernel holds answers ENOMEM
    rather than EACCES: on any other error a revalidating kernel drops the
    dentry, which detaches whatever is mounted on it, in every namespace.

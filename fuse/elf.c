@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MIT */
+/* The PT_INTERP rewrite (cntrfs-elf.h): the parser that finds the string,
+   and the open/read of a file that presents it rewritten. */
 #include "cntrfs-elf.h"
+#include "io.h"
 
 #include <elf.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Fields are decoded by hand rather than through Elf64_Ehdr casts so that
    both byte orders work and nothing depends on the buffer's alignment. */
@@ -195,4 +200,56 @@ elf_find_interp_buf(const void *buf, size_t size, struct elf_interp *out)
 {
   struct buf_ctx b = { buf, size };
   return elf_find_interp(buf_read, &b, size, out);
+}
+
+/* ---- serving a rewritten file ------------------------------------------ */
+
+static ssize_t
+pread_cb(void *ctx, void *buf, size_t size, uint64_t offset)
+{
+  return pread(*(int *)ctx, buf, size, (off_t)offset);
+}
+
+int
+elf_interp_open(int fd, const char *from, size_t from_len, const char *to, size_t to_len,
+                struct elf_interp_patch *p)
+{
+  struct elf_interp ei;
+  struct stat st;
+
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+    return 0;
+  if (elf_find_interp(pread_cb, &fd, (uint64_t)st.st_size, &ei) != 1)
+    return 0;
+  if (ei.len != from_len || memcmp(ei.path, from, ei.len) != 0)
+    return 0;
+  p->offset = ei.offset;
+  p->len = ei.len + 1;
+  p->to = to;
+  p->to_len = to_len;
+  return 1;
+}
+
+bool
+elf_interp_covers(const struct elf_interp_patch *p, uint64_t off, size_t size)
+{
+  return off < p->offset + p->len && off + size > p->offset;
+}
+
+ssize_t
+elf_interp_read(const struct elf_interp_patch *p, int fd, void *buf, size_t size, uint64_t off)
+{
+  char *out = buf;
+  ssize_t got = pread_full(fd, buf, size, (off_t)off);
+
+  if (got < 0)
+    return errno > 0 ? -errno : -EIO;
+  for (uint64_t at = off; at < off + (uint64_t)got; at++)
+    {
+      if (at < p->offset || at >= p->offset + p->len)
+        continue;
+      size_t i = (size_t)(at - p->offset);
+      out[at - off] = i < p->to_len ? p->to[i] : '\0';
+    }
+  return got;
 }

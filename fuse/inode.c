@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/* The inode table (cntrfs-inode.h): entries deduplicated on (st_dev,
+   st_ino), their lookup counts, their file handles and the mounts those
+   belong to, and the cache of idle O_PATH fds. */
 #include "cntrfs-inode.h"
 
 #include <errno.h>
@@ -164,7 +167,7 @@ mark_idle(struct inode_table *t, struct cntrfs_inode *in)
 int
 inode_open_mount_fd(int fd, mode_t mode)
 {
-  char path[32];
+  char path[FD_PATH_SIZE];
   int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 
   if (S_ISDIR(mode))
@@ -174,7 +177,7 @@ inode_open_mount_fd(int fd, mode_t mode)
       errno = EOPNOTSUPP;
       return -1;
     }
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  fd_path(path, fd);
   return open(path, flags);
 }
 

@@ -1,6 +1,15 @@
 /* SPDX-License-Identifier: MIT */
+/* The watcher (cntrfs-watch.h): fanotify marks on the directories of the
+   inode table, and the invalidations its events become.  It knows the
+   table, the session it reports to and who the workers are, nothing else
+   of the server. */
 #include "cntrfs-watch.h"
-#include "cntrfs-internal.h"
+#include "cntrfs-inode.h"
+#include "cntrfs-lowlevel.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +32,13 @@
 #define CONTENT_EVENTS (FAN_MODIFY | FAN_CLOSE_WRITE)
 #define WATCH_MASK (DIRENT_EVENTS | CONTENT_EVENTS | FAN_ATTRIB | FAN_ONDIR | FAN_EVENT_ON_CHILD)
 
+/* One read of the fanotify fd: many events, each a few hundred bytes at
+   most (metadata, two file handles and a name). */
+#define EVENT_BUF_SIZE 32768
+
+#define MS_PER_S 1000
+#define NS_PER_MS 1000000L
+
 /* A file system seen by the server: whether its directories can be
    watched, and for those what reopening its handles needs. */
 struct watched_fs
@@ -37,7 +53,11 @@ struct cntrfs_watch
 {
   int fan_fd;
   int stop_fd; /* eventfd: the thread's poll wakes on it */
-  struct cntrfs *fs;
+  struct inode_table *inodes;
+  struct cntrfs_inode *root;
+  struct fuse_session *se;
+  cntrfs_watch_is_worker_fn is_worker;
+  void *is_worker_arg;
   pthread_t thread;
   bool running;
   pthread_mutex_t lock; /* guards fss and armed */
@@ -52,13 +72,15 @@ struct cntrfs_watch
 };
 
 struct cntrfs_watch *
-cntrfs_watch_new(unsigned delay_ms)
+cntrfs_watch_new(unsigned delay_ms, struct inode_table *inodes, struct cntrfs_inode *root)
 {
   struct cntrfs_watch *w = calloc(1, sizeof *w);
   int err;
 
   if (w == NULL)
     return NULL;
+  w->inodes = inodes;
+  w->root = root;
   w->stop_fd = -1;
   clock_gettime(CLOCK_MONOTONIC, &w->start);
   w->delay_ms = delay_ms;
@@ -169,9 +191,9 @@ fs_watchable(struct cntrfs_watch *w, int fd, const struct stat *st)
 static int
 mark_fd(struct cntrfs_watch *w, unsigned flags, int fd)
 {
-  char path[32];
+  char path[FD_PATH_SIZE];
 
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  fd_path(path, fd);
   return fanotify_mark(w->fan_fd, flags, WATCH_MASK, AT_FDCWD, path);
 }
 
@@ -181,14 +203,13 @@ unmark_fd(void *arg, int fd)
   (void)mark_fd(arg, FAN_MARK_REMOVE, fd);
 }
 
-static bool mark_dir(struct cntrfs *fs, struct cntrfs_inode *dir, const struct stat *st);
+static bool mark_dir(struct cntrfs_watch *w, struct cntrfs_inode *dir, const struct stat *st);
 
 /* Whether marks may be placed yet; the first time they may, the root is
    marked (it is never looked up again). */
 static bool
-armed(struct cntrfs *fs)
+armed(struct cntrfs_watch *w)
 {
-  struct cntrfs_watch *w = fs->watch;
   struct timespec now;
   struct stat st;
   bool arm = false, is_armed;
@@ -197,38 +218,37 @@ armed(struct cntrfs *fs)
   if (!w->armed)
     {
       clock_gettime(CLOCK_MONOTONIC, &now);
-      if ((now.tv_sec - w->start.tv_sec) * 1000 + (now.tv_nsec - w->start.tv_nsec) / 1000000
+      if ((now.tv_sec - w->start.tv_sec) * MS_PER_S + (now.tv_nsec - w->start.tv_nsec) / NS_PER_MS
           >= (long)w->delay_ms)
         w->armed = arm = true;
     }
   is_armed = w->armed;
   pthread_mutex_unlock(&w->lock);
-  if (arm && fstat(fs->root->fd, &st) == 0 && mark_dir(fs, fs->root, &st))
-    inode_table_set_watched(&fs->inodes, fs->root);
+  if (arm && fstat(w->root->fd, &st) == 0 && mark_dir(w, w->root, &st))
+    inode_table_set_watched(w->inodes, w->root);
   return is_armed;
 }
 
 bool
-cntrfs_watch_dir(struct cntrfs *fs, struct cntrfs_inode *dir, const struct stat *st)
+cntrfs_watch_dir(struct cntrfs_watch *w, struct cntrfs_inode *dir, const struct stat *st)
 {
-  if (fs->watch == NULL || !S_ISDIR(st->st_mode) || !armed(fs))
+  if (w == NULL || !S_ISDIR(st->st_mode) || !armed(w))
     return false;
-  return mark_dir(fs, dir, st);
+  return mark_dir(w, dir, st);
 }
 
 static bool
-mark_dir(struct cntrfs *fs, struct cntrfs_inode *dir, const struct stat *st)
+mark_dir(struct cntrfs_watch *w, struct cntrfs_inode *dir, const struct stat *st)
 {
-  struct cntrfs_watch *w = fs->watch;
   struct inode_fd b = INODE_FD_INIT;
   bool marked;
 
-  if (!inode_table_claim_mark(&fs->inodes, dir))
-    return inode_table_is_marked(&fs->inodes, dir);
-  marked = inode_fd_get(&fs->inodes, dir, &b) >= 0 && fs_watchable(w, b.fd, st)
+  if (!inode_table_claim_mark(w->inodes, dir))
+    return inode_table_is_marked(w->inodes, dir);
+  marked = inode_fd_get(w->inodes, dir, &b) >= 0 && fs_watchable(w, b.fd, st)
            && mark_fd(w, FAN_MARK_ADD, b.fd) == 0;
   if (!marked)
-    inode_table_unclaim_mark(&fs->inodes, dir);
+    inode_table_unclaim_mark(w->inodes, dir);
   inode_fd_put(&b);
   return marked;
 }
@@ -282,10 +302,10 @@ ino_of_handle(struct cntrfs_watch *w, const char *rec, size_t len)
       return 0;
     }
   close(fd);
-  inode = inode_table_find(&w->fs->inodes, &st);
+  inode = inode_table_find(w->inodes, &st);
   if (inode == NULL)
     return 0;
-  return inode == w->fs->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)inode;
+  return inode == w->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)inode;
 }
 
 static void
@@ -295,9 +315,8 @@ expire_entry(struct cntrfs_watch *w, fuse_ino_t parent, const char *name)
 
   /* Expire rather than invalidate where the kernel can: invalidating
      would detach whatever is mounted on the entry. */
-  if (fuse_lowlevel_notify_expire_entry(w->fs->se, parent, name, len, FUSE_LL_EXPIRE_ONLY)
-      == -ENOSYS)
-    fuse_lowlevel_notify_inval_entry(w->fs->se, parent, name, len);
+  if (fuse_lowlevel_notify_expire_entry(w->se, parent, name, len, FUSE_LL_EXPIRE_ONLY) == -ENOSYS)
+    fuse_lowlevel_notify_inval_entry(w->se, parent, name, len);
 }
 
 /* One event: m is its metadata (copied), ev its bytes in the buffer. */
@@ -345,14 +364,14 @@ handle_event(struct cntrfs_watch *w, const struct fanotify_event_metadata *m, co
         {
           expire_entry(w, ino, name);
           /* The directory's mtime, and its cached listing. */
-          fuse_lowlevel_notify_inval_inode(w->fs->se, ino, 0, 0);
+          fuse_lowlevel_notify_inval_inode(w->se, ino, 0, 0);
         }
     }
   if (obj != NULL && (m->mask & (FAN_ATTRIB | CONTENT_EVENTS)))
     {
       ino = ino_of_handle(w, obj, obj_len);
       if (ino != 0)
-        fuse_lowlevel_notify_inval_inode(w->fs->se, ino, (m->mask & CONTENT_EVENTS) ? 0 : -1, 0);
+        fuse_lowlevel_notify_inval_inode(w->se, ino, (m->mask & CONTENT_EVENTS) ? 0 : -1, 0);
     }
 }
 
@@ -360,7 +379,7 @@ static void *
 watch_main(void *arg)
 {
   struct cntrfs_watch *w = arg;
-  char buf[32768];
+  char buf[EVENT_BUF_SIZE];
 
   for (;;)
     {
@@ -394,7 +413,7 @@ watch_main(void *arg)
             break;
           /* The server's own changes (FAN_REPORT_TID: m.pid is the thread):
              the kernel asked for them, and already knows. */
-          if (!(m.mask & FAN_Q_OVERFLOW) && !cntrfs_is_worker(w->fs, m.pid))
+          if (!(m.mask & FAN_Q_OVERFLOW) && !w->is_worker(w->is_worker_arg, m.pid))
             handle_event(w, &m, buf + off);
           off += m.event_len;
         }
@@ -403,18 +422,21 @@ watch_main(void *arg)
 }
 
 int
-cntrfs_watch_start(struct cntrfs_watch *w, struct cntrfs *fs)
+cntrfs_watch_start(struct cntrfs_watch *w, struct fuse_session *se,
+                   cntrfs_watch_is_worker_fn is_worker, void *arg)
 {
   sigset_t all, old;
   int err;
 
   if (w == NULL)
     return 0;
-  w->fs = fs;
-  pthread_mutex_lock(&fs->inodes.lock);
-  fs->inodes.unmark = unmark_fd;
-  fs->inodes.unmark_arg = w;
-  pthread_mutex_unlock(&fs->inodes.lock);
+  w->se = se;
+  w->is_worker = is_worker;
+  w->is_worker_arg = arg;
+  pthread_mutex_lock(&w->inodes->lock);
+  w->inodes->unmark = unmark_fd;
+  w->inodes->unmark_arg = w;
+  pthread_mutex_unlock(&w->inodes->lock);
   /* The thread takes no signals: the process's handlers stay where they
      are meant to run. */
   sigfillset(&all);
@@ -422,10 +444,7 @@ cntrfs_watch_start(struct cntrfs_watch *w, struct cntrfs *fs)
   err = pthread_create(&w->thread, NULL, watch_main, w);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (err != 0)
-    {
-      errno = err;
-      return -1;
-    }
+    return -err;
   w->running = true;
   return 0;
 }
@@ -449,12 +468,12 @@ cntrfs_watch_free(struct cntrfs_watch *w)
   if (w == NULL)
     return;
   cntrfs_watch_stop(w);
-  if (w->fs != NULL)
+  if (w->se != NULL)
     {
       /* Closing the fanotify fd below removes every mark at once. */
-      pthread_mutex_lock(&w->fs->inodes.lock);
-      w->fs->inodes.unmark = NULL;
-      pthread_mutex_unlock(&w->fs->inodes.lock);
+      pthread_mutex_lock(&w->inodes->lock);
+      w->inodes->unmark = NULL;
+      pthread_mutex_unlock(&w->inodes->lock);
     }
   for (size_t i = 0; i < w->nfss; i++)
     if (w->fss[i].mount_fd >= 0)

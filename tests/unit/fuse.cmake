@@ -5,4 +5,5 @@ cntr_unit_test(test_elf SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_elf.c LIBS cntrfs
 cntr_unit_test(test_fuse_inode SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_fuse_inode.c LIBS cntrfs)
 cntr_unit_test(test_fuse_script SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_fuse_script.c LIBS cntrfs)
 cntr_unit_test(test_fuse_check SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_fuse_check.c LIBS cntrfs)
+cntr_unit_test(test_fuse_virtual SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_fuse_virtual.c LIBS cntrfs)
 cntr_unit_test(test_fuse_policy SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_fuse_policy.c ${PROJECT_SOURCE_DIR}/fuse/policy.c)

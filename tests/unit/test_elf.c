@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The PT_INTERP finder on hand-built ELF images: well-formed ones of every
    class and byte order, and hostile ones that must be rejected (never read
-   out of bounds: run under ASan). */
+   out of bounds: run under ASan); and the open/read of a file served with
+   its interpreter rewritten. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -400,6 +402,87 @@ test_real_binary(void **state)
   close(fd);
 }
 
+/* A memfd holding the image, with the given mode. */
+static int
+image_fd(const struct image *im, mode_t mode)
+{
+  int fd = memfd_create("elf", MFD_CLOEXEC);
+
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, im->data, im->size), (ssize_t)im->size);
+  assert_int_equal(fchmod(fd, mode), 0);
+  return fd;
+}
+
+#define SHORT "/var/lib/cntr/.i"
+
+static void
+test_interp_open(void **state)
+{
+  struct elf_interp_patch p;
+  struct image im;
+  size_t off = build(&im, true, false, INTERP);
+  int fd;
+
+  (void)state;
+  fd = image_fd(&im, 0755);
+  assert_int_equal(elf_interp_open(fd, INTERP, strlen(INTERP), SHORT, strlen(SHORT), &p), 1);
+  assert_int_equal(p.offset, off);
+  assert_int_equal(p.len, strlen(INTERP) + 1);
+  assert_ptr_equal(p.to, SHORT);
+  assert_int_equal(p.to_len, strlen(SHORT));
+  /* Another interpreter is left alone. */
+  assert_int_equal(elf_interp_open(fd, "/lib/ld.so", 10, SHORT, strlen(SHORT), &p), 0);
+  close(fd);
+
+  /* Not executable, or not an ELF: served as they are. */
+  fd = image_fd(&im, 0644);
+  assert_int_equal(elf_interp_open(fd, INTERP, strlen(INTERP), SHORT, strlen(SHORT), &p), 0);
+  close(fd);
+  im.data[0] = 'x';
+  fd = image_fd(&im, 0755);
+  assert_int_equal(elf_interp_open(fd, INTERP, strlen(INTERP), SHORT, strlen(SHORT), &p), 0);
+  close(fd);
+}
+
+static void
+test_interp_read(void **state)
+{
+  struct elf_interp_patch p;
+  struct image im, want;
+  size_t off = build(&im, true, false, INTERP);
+  char buf[sizeof im.data];
+  int fd;
+
+  (void)state;
+  want = im;
+  memset(want.data + off, 0, strlen(INTERP) + 1);
+  memcpy(want.data + off, SHORT, strlen(SHORT));
+  fd = image_fd(&im, 0755);
+  assert_int_equal(elf_interp_open(fd, INTERP, strlen(INTERP), SHORT, strlen(SHORT), &p), 1);
+
+  /* Which reads touch the string: [off, off + len). */
+  assert_false(elf_interp_covers(&p, 0, off));
+  assert_true(elf_interp_covers(&p, 0, off + 1));
+  assert_true(elf_interp_covers(&p, off + p.len - 1, 1));
+  assert_false(elf_interp_covers(&p, off + p.len, 4096));
+
+  /* The whole file, and every split of it around the string, reads as
+     the rewritten image; a read past the end is short. */
+  assert_int_equal(elf_interp_read(&p, fd, buf, sizeof buf, 0), (ssize_t)im.size);
+  assert_memory_equal(buf, want.data, im.size);
+  for (size_t at = off - 3; at <= off + p.len + 3; at++)
+    {
+      assert_int_equal(elf_interp_read(&p, fd, buf, 5, at), 5);
+      assert_memory_equal(buf, want.data + at, 5);
+    }
+  assert_int_equal(elf_interp_read(&p, fd, buf, 64, im.size - 2), 2);
+  close(fd);
+
+  /* A read failing: a negative errno. */
+  assert_int_equal(elf_interp_read(&p, -1, buf, 8, off), -EBADF);
+}
+
 int
 main(void)
 {
@@ -420,6 +503,8 @@ main(void)
     cmocka_unit_test(test_read_error),
     cmocka_unit_test(test_mutations),
     cmocka_unit_test(test_real_binary),
+    cmocka_unit_test(test_interp_open),
+    cmocka_unit_test(test_interp_read),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

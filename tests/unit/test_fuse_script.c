@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* The "#!" line rewrite for execve(2): what is rewritten, how, and every
-   case left alone. */
+   case left alone; and the open/read of a file served with it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "cntrfs-script.h"
 
@@ -110,13 +113,87 @@ test_sizes(void **state)
   assert_int_equal(script_rewrite_head("#!/bin/sh\n", 10, "", 0, out, &orig), 0);
 }
 
+/* A memfd holding content. */
+static int
+content_fd(const char *content)
+{
+  int fd = memfd_create("script", MFD_CLOEXEC);
+
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+  return fd;
+}
+
+#define BODY "echo hi\nexit 0\n"
+
+static void
+test_head_open(void **state)
+{
+  struct script_head h;
+  int fd;
+
+  (void)state;
+  fd = content_fd("#!/bin/sh -e\n" BODY);
+  assert_int_equal(script_head_open(fd, PFX, strlen(PFX), &h), 1);
+  assert_int_equal(h.head_len, strlen("#!" PFX "/bin/sh -e\n"));
+  assert_memory_equal(h.head, "#!" PFX "/bin/sh -e\n", h.head_len);
+  assert_int_equal(h.orig_len, strlen("#!/bin/sh -e\n"));
+  script_head_close(&h);
+  assert_null(h.head);
+  close(fd);
+
+  /* Left alone: no "#!" line, an empty file, a file that cannot be read. */
+  fd = content_fd(BODY);
+  assert_int_equal(script_head_open(fd, PFX, strlen(PFX), &h), 0);
+  close(fd);
+  fd = content_fd("");
+  assert_int_equal(script_head_open(fd, PFX, strlen(PFX), &h), 0);
+  close(fd);
+  assert_int_equal(script_head_open(-1, PFX, strlen(PFX), &h), 0);
+}
+
+static void
+test_head_read(void **state)
+{
+  const char *orig = "#!/bin/sh\n" BODY;
+  const char *want = "#!" PFX "/bin/sh\n" BODY;
+  size_t want_len = strlen(want);
+  struct script_head h;
+  char buf[128];
+  int fd;
+
+  (void)state;
+  fd = content_fd(orig);
+  assert_int_equal(script_head_open(fd, PFX, strlen(PFX), &h), 1);
+  assert_int_equal(script_head_size(&h, (off_t)strlen(orig)), (off_t)want_len);
+
+  /* Reads that start in the new line are built; later ones are the file's
+     own bytes, shifted. */
+  assert_true(script_head_covers(&h, 0));
+  assert_true(script_head_covers(&h, h.head_len - 1));
+  assert_false(script_head_covers(&h, h.head_len));
+  assert_int_equal(script_head_file_offset(&h, h.head_len), h.orig_len);
+  assert_int_equal(script_head_file_offset(&h, h.head_len + 3), h.orig_len + 3);
+
+  assert_int_equal(script_head_read(&h, fd, buf, sizeof buf, 0), (ssize_t)want_len);
+  assert_memory_equal(buf, want, want_len);
+  for (size_t at = 0; at < h.head_len; at++)
+    {
+      assert_int_equal(script_head_read(&h, fd, buf, 4, at), 4);
+      assert_memory_equal(buf, want + at, 4);
+    }
+  assert_int_equal(script_head_read(&h, -1, buf, sizeof buf, 0), -EBADF);
+  script_head_close(&h);
+  close(fd);
+}
+
 int
 main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_rewrites),
-    cmocka_unit_test(test_left_alone),
-    cmocka_unit_test(test_sizes),
+    cmocka_unit_test(test_rewrites),  cmocka_unit_test(test_left_alone),
+    cmocka_unit_test(test_sizes),     cmocka_unit_test(test_head_open),
+    cmocka_unit_test(test_head_read),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

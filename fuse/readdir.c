@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/* Open directories: opendir, the listing (readdir, and readdirplus with
+   its lookup accounting: every entry it returns with attributes counts as
+   a lookup, and one that did not fit in the reply is undone), releasedir
+   and fsyncdir.  A virtual directory's listing is its entry's. */
+#include "cntrfs-ops.h"
+#include "cntrfs-handle.h"
+#include "cntrfs-internal.h"
+#include "cntrfs-virtual.h"
+#include "cleanup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void
+cntrfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *inode = inode_of(fs, ino);
+  cleanup_free struct cntrfs_dir *d = NULL;
+  struct cntrfs_request r = { .inode = inode, .fi = fi };
+  int fd;
+
+  if (cntrfs_prologue(req, CNTRFS_OP_OPENDIR, &r))
+    return;
+  d = dir_new();
+  if (d == NULL)
+    {
+      fuse_reply_err(req, ENOMEM);
+      return;
+    }
+  fd = reopen_inode(fs, inode, O_RDONLY | O_DIRECTORY);
+  if (fd < 0)
+    {
+      reply_err(req, fd);
+      return;
+    }
+  d->dp = fdopendir(fd);
+  if (d->dp == NULL)
+    {
+      int res = neg_errno();
+      close(fd);
+      reply_err(req, res);
+      return;
+    }
+  /* The kernel may cache the listing: it drops it itself when the
+     directory changes through the mount, and when its mtime changes on the
+     next attribute fetch otherwise. */
+  fi->keep_cache = 1;
+  fi->cache_readdir = 1;
+  reply_open_handle(req, fs, fi, &d->h, NULL);
+  d = NULL;
+}
+
+static bool
+is_dot_or_dotdot(const char *name)
+{
+  return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
+static void
+do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fuse_file_info *fi,
+           bool plus)
+{
+  struct cntrfs_request r = { .fi = fi };
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *dir_inode = inode_of(fs, ino);
+  struct cntrfs_dir *d = dir_of(fi);
+  cleanup_free char *buf = NULL;
+  size_t used = 0;
+  int err = 0;
+
+  if (cntrfs_prologue(req, plus ? CNTRFS_OP_READDIRPLUS : CNTRFS_OP_READDIR, &r))
+    return;
+  if (d->node != NULL)
+    {
+      virtual_readdir(req, fs, d->node, size, offset, plus);
+      return;
+    }
+  buf = malloc(size ? size : 1);
+  if (buf == NULL)
+    {
+      fuse_reply_err(req, ENOMEM);
+      return;
+    }
+  if (offset != d->offset)
+    {
+      seekdir(d->dp, offset);
+      d->entry = NULL;
+      d->offset = offset;
+    }
+
+  for (;;)
+    {
+      struct fuse_entry_param e;
+      const char *name;
+      off_t next;
+      size_t entsize;
+
+      if (d->entry == NULL)
+        {
+          errno = 0;
+          d->entry = readdir(d->dp);
+          if (d->entry == NULL)
+            {
+              err = errno;
+              break;
+            }
+        }
+      name = d->entry->d_name;
+      next = d->entry->d_off;
+      /* The virtual entries shadow real entries of their names, and are
+         themselves not listed: skip those so readdirplus does not bind the
+         names to the real files. */
+      if (virtual_by_name(fs, dir_inode, name) != NULL)
+        {
+          d->entry = NULL;
+          d->offset = next;
+          continue;
+        }
+
+      if (plus)
+        {
+          /* The open directory is the parent: no fd to borrow. */
+          int lres
+              = is_dot_or_dotdot(name) ? -ENOENT : lookup_at(fs, dir_inode, dirfd(d->dp), name, &e);
+          if (lres < 0)
+            {
+              /* Dot entries, and entries gone since readdir: a name without
+                 attributes (nodeid 0 makes the kernel skip the entry's
+                 dentry, not the name). */
+              memset(&e, 0, sizeof e);
+              e.attr.st_ino = d->entry->d_ino;
+              e.attr.st_mode = (mode_t)DTTOIF(d->entry->d_type);
+            }
+          entsize = fuse_add_direntry_plus(req, buf + used, size - used, name, &e, next);
+          if (entsize > size - used)
+            {
+              /* Did not fit: the kernel will not learn of this lookup. */
+              unref_entry(fs, e.ino, 1);
+              break;
+            }
+        }
+      else
+        {
+          struct stat st
+              = { .st_ino = d->entry->d_ino, .st_mode = (mode_t)DTTOIF(d->entry->d_type) };
+          entsize = fuse_add_direntry(req, buf + used, size - used, name, &st, next);
+          if (entsize > size - used)
+            break;
+        }
+      used += entsize;
+      d->entry = NULL;
+      d->offset = next;
+    }
+
+  /* An error after some entries: return those, the next call reports it. */
+  if (err != 0 && used == 0)
+    fuse_reply_err(req, err);
+  else
+    fuse_reply_buf(req, buf, used);
+}
+
+void
+cntrfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
+                  struct fuse_file_info *fi)
+{
+  do_readdir(req, ino, size, offset, fi, false);
+}
+
+void
+cntrfs_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
+                      struct fuse_file_info *fi)
+{
+  do_readdir(req, ino, size, offset, fi, true);
+}
+
+void
+cntrfs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+  struct cntrfs_request r = { .fi = fi };
+  struct cntrfs_dir *d = dir_of(fi);
+
+  (void)ino;
+  if (cntrfs_prologue(req, CNTRFS_OP_FSYNCDIR, &r))
+    return;
+  reply_sync(req, d->dp != NULL ? dirfd(d->dp) : -1, datasync);
+}
