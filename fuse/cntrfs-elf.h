@@ -68,4 +68,14 @@ bool elf_interp_covers(const struct elf_interp_patch *p, uint64_t off, size_t si
 ssize_t elf_interp_read(const struct elf_interp_patch *p, int fd, void *buf, size_t size,
                         uint64_t off);
 
+/* The string (NUL-terminated, not empty) of a file, where it starts after
+   a NUL, to read as an empty string: its first byte as NUL.  Fills *p and
+   returns 1 when the file (at most ELF_MASK_FILE_MAX bytes) has it, 0 when
+   not, a negative errno when reading failed. */
+#define ELF_MASK_FILE_MAX (16u << 20)
+int elf_mask_string_find(int fd, const char *string, struct elf_interp_patch *p);
+/* Whether the string is still where p says (the file may have been
+   replaced). */
+bool elf_mask_string_still(int fd, const char *string, const struct elf_interp_patch *p);
+
 #endif

@@ -66,6 +66,7 @@ struct cntrfs_dir
   const struct virtual_node *node; /* the virtual directory, or NULL */
   struct dirent *entry;            /* read but not yet returned to the kernel */
   off_t offset;                    /* telldir position of entry */
+  bool sealed;                     /* the host policy's: lists nothing */
 };
 
 static inline struct cntrfs_file *

@@ -16,6 +16,8 @@
 #ifndef CNTR_FUSE_INODE_H
 #define CNTR_FUSE_INODE_H
 
+#include "cntrfs-policy.h"
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -45,6 +47,10 @@ struct cntrfs_inode
   /* Changes to the file are reported by the watcher (it was looked up in
      a marked directory, or is one); guarded by the table lock. */
   bool watched;
+  /* What the host policy says of it (cntrfs-policy.h), made by its first
+     lookup. */
+  bool has_marks;
+  struct policy_marks marks;
   /* The file handle, when it has one: mount is an index into the table's
      mounts, handle_type and handle[handle_bytes] what name_to_handle_at
      gave. */

@@ -17,6 +17,8 @@
 #include "cntrfs.h"
 #include "cntrfs-inode.h"
 #include "cntrfs-caller.h"
+#include "cntrfs-elf.h"
+#include "cntrfs-policy.h"
 #include "cntrfs-handle.h"
 #include "cntrfs-virtual.h"
 #include "cntrfs-watch.h"
@@ -70,10 +72,14 @@ struct cntrfs_options
   size_t interp_from_len;
   char *interp_to;
   size_t interp_to_len;
-  char *synthetic_name; /* NULL for none */
-  const void *synthetic_data;
-  size_t synthetic_size;
-  mode_t synthetic_mode;
+  /* The synthetic file, then more_files: name NULL for none. */
+  struct cntrfs_memory_file
+  {
+    char *name;
+    const void *data;
+    size_t size;
+    mode_t mode;
+  } files[1 + CNTRFS_MORE_FILES];
   char *link_dir_name; /* NULL for none */
   char *link_dir_target;
   size_t link_dir_target_len;
@@ -119,6 +125,15 @@ struct cntrfs
   bool stopping; /* cntrfs_stop runs or ran: no new workers */
   bool stopped;
   bool ended; /* the connection is over (kernel ended it, or we stopped) */
+
+  /* The host policy (config.host_policy), and the tools' loader whose
+     ld.so.preload string reads as "" (dev 0: none), at loader_mask.offset
+     as last found. */
+  struct cntrfs_policy policy;
+  dev_t loader_dev;
+  ino_t loader_ino;
+  pthread_mutex_t loader_lock;
+  struct elf_interp_patch loader_mask;
 
   /* Last: it holds inodes, which end in a flexible array member. */
   struct virtual_set virt;

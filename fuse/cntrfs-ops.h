@@ -161,6 +161,17 @@ opens_for_write(int flags)
   return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
 }
 
+/* Whether the host policy seals inode (NULL: no). */
+static inline bool
+inode_sealed(const struct cntrfs *fs, const struct cntrfs_inode *inode)
+{
+  return fs->policy.enabled && inode != NULL && inode->has_marks && inode->marks.sealed;
+}
+
+/* What the host policy says of opening inode for mask (R_OK, X_OK): 0 or
+   a negative errno. */
+int host_policy_open(struct cntrfs *fs, struct cntrfs_inode *inode, int mask);
+
 /* The timeouts of an entry the server does not know the watcher covers. */
 void entry_init(struct fuse_entry_param *e);
 

@@ -29,6 +29,9 @@ enum virtual_id
   VIRTUAL_SYNTHETIC, /* cntrfs_config.synthetic: a regular file in the root */
   VIRTUAL_LINK_DIR,  /* cntrfs_config.link_dir_name: a directory in the root */
   VIRTUAL_LINK,      /* every name in the link directory: one symlink */
+  VIRTUAL_FILE1,     /* cntrfs_config.more_files: regular files in the root */
+  VIRTUAL_FILE2,
+  VIRTUAL_FILE3,
   VIRTUAL_COUNT
 };
 
@@ -36,6 +39,7 @@ enum virtual_id
 struct virtual_node
 {
   const struct virtual_entry *entry;
+  unsigned file;             /* memory files: which of cntrfs_options.files it serves */
   struct cntrfs_inode inode; /* last: it ends in a flexible array member */
 };
 

@@ -129,7 +129,8 @@ options_free(struct cntrfs_options *o)
   free(o->symlink_prefix);
   free(o->interp_from);
   free(o->interp_to);
-  free(o->synthetic_name);
+  for (size_t i = 0; i < 1 + CNTRFS_MORE_FILES; i++)
+    free(o->files[i].name);
   free(o->link_dir_name);
   free(o->link_dir_target);
   free(o->exec_script_prefix);
@@ -164,10 +165,13 @@ options_copy(struct cntrfs_options *o, const struct cntrfs_config *c)
       o->interp_from_len = strlen(o->interp_from);
       o->interp_to_len = strlen(o->interp_to);
     }
-  o->synthetic_name = dup_opt(c->synthetic.name, &failed);
-  o->synthetic_data = c->synthetic.data;
-  o->synthetic_size = c->synthetic.size;
-  o->synthetic_mode = c->synthetic.mode;
+  for (size_t i = 0; i < 1 + CNTRFS_MORE_FILES; i++)
+    {
+      const struct cntrfs_synthetic *f = i == 0 ? &c->synthetic : &c->more_files[i - 1];
+      o->files[i] = (struct cntrfs_memory_file){
+        .name = dup_opt(f->name, &failed), .data = f->data, .size = f->size, .mode = f->mode
+      };
+    }
   o->link_dir_name = dup_opt(c->link_dir_name, &failed);
   o->link_dir_target = dup_opt(c->link_dir_target, &failed);
   if (o->link_dir_target != NULL)
@@ -231,6 +235,19 @@ valid_config(const struct cntrfs_config *c)
     return false;
   if (n != NULL && c->synthetic.size > 0 && c->synthetic.data == NULL)
     return false;
+  /* The more files: valid names, each distinct from every other one. */
+  for (size_t i = 0; i < CNTRFS_MORE_FILES; i++)
+    {
+      const struct cntrfs_synthetic *f = &c->more_files[i];
+      if (f->name == NULL)
+        continue;
+      if (!valid_name(f->name) || (f->size > 0 && f->data == NULL)
+          || (n != NULL && strcmp(f->name, n) == 0) || (l != NULL && strcmp(f->name, l) == 0))
+        return false;
+      for (size_t j = 0; j < i; j++)
+        if (c->more_files[j].name != NULL && strcmp(c->more_files[j].name, f->name) == 0)
+          return false;
+    }
   if ((l == NULL) != (c->link_dir_target == NULL))
     return false;
   if (l != NULL
@@ -292,6 +309,49 @@ init_sync(struct cntrfs *fs)
   return 0;
 }
 
+/* The root's fd, for looking paths up in the layer at start. */
+static int
+root_fd_copy(struct cntrfs *fs)
+{
+  return fs->root->fd;
+}
+
+/* The host policy and the loader to mask (cntrfs.h: host_policy, loader):
+   0, or a negative errno. */
+static int
+init_policy(struct cntrfs *fs, const struct cntrfs_config *c, int root_fd, const struct stat *root)
+{
+  struct stat home;
+  bool have_home = false;
+
+  if (c->host_policy && c->home != NULL)
+    {
+      const char *rel = c->home;
+      while (*rel == '/')
+        rel++;
+      have_home = fstatat(root_fd, *rel ? rel : ".", &home, AT_SYMLINK_NOFOLLOW) == 0
+                  && S_ISDIR(home.st_mode);
+    }
+  int err = policy_init(&fs->policy, c->host_policy, have_home ? &home : NULL, c->home_denied);
+  if (err < 0)
+    return err;
+  fs->root->marks = policy_root_marks(&fs->policy, root);
+  fs->root->has_marks = true;
+  if (c->loader != NULL)
+    {
+      const char *rel = c->loader;
+      struct stat st;
+      while (*rel == '/')
+        rel++;
+      if (fstatat(root_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+        {
+          fs->loader_dev = st.st_dev;
+          fs->loader_ino = st.st_ino;
+        }
+    }
+  return -pthread_mutex_init(&fs->loader_lock, NULL);
+}
+
 struct cntrfs *
 cntrfs_new(const struct cntrfs_config *config)
 {
@@ -343,6 +403,9 @@ cntrfs_new(const struct cntrfs_config *config)
   if (cntrfs_watch_dir(fs->watch, fs->root, &st))
     inode_table_set_watched(&fs->inodes, fs->root);
 
+  err = init_policy(fs, config, root_fd_copy(fs), &st);
+  if (err < 0)
+    goto fail;
   err = init_sync(fs);
   if (err < 0)
     goto fail;
@@ -352,6 +415,7 @@ fail_errno:
   /* The inode table reports ENOMEM through errno. */
   err = errno > 0 ? -errno : -ENOMEM;
 fail:
+  policy_free(&fs->policy);
   cntrfs_watch_free(fs->watch);
   if (fs->inodes.buckets != NULL)
     inode_table_destroy(&fs->inodes);
@@ -798,6 +862,8 @@ cntrfs_free(struct cntrfs *fs)
     close(fs->ns_proc_fd);
   pthread_cond_destroy(&fs->cond);
   pthread_mutex_destroy(&fs->lock);
+  pthread_mutex_destroy(&fs->loader_lock);
+  policy_free(&fs->policy);
   free(fs->server_groups);
   options_free(&fs->opt);
   free(fs);

@@ -21,6 +21,8 @@ struct cntrfs_synthetic
   mode_t mode; /* permission bits, e.g. 0555 */
 };
 
+#define CNTRFS_MORE_FILES 3
+
 struct cntrfs_config
 {
   /* The directory to serve; cntrfs dups it, the caller keeps its own fd. */
@@ -38,6 +40,9 @@ struct cntrfs_config
   const char *interp_from;
   const char *interp_to;
   struct cntrfs_synthetic synthetic;
+  /* More files like it (names NULL for none): the session's shell startup
+     files. */
+  struct cntrfs_synthetic more_files[CNTRFS_MORE_FILES];
   /* A directory in the root (not listed by readdir, found by lookup, wins
      over a real entry of that name; mode 0555, owner root, empty listing) in
      which every name is a symlink to link_dir_target: "<name>/ps" -> target,
@@ -72,6 +77,21 @@ struct cntrfs_config
   unsigned max_threads;
   /* libfuse debug output to stderr. */
   bool debug;
+  /* The layer is the host's own tree (the tools): serve what an
+     unprivileged host user could read, plus home (a directory, as a path
+     relative to the layer's root; NULL for none) with its owner's rights
+     there, less home_denied (NULL-terminated paths relative to home: the
+     credential stores); never what is below a mount of a kernel pseudo file
+     system or the root's dev, proc, sys and run (they look empty).  EACCES
+     for the rest.  cntrfs-policy.h has the details. */
+  bool host_policy;
+  const char *home;
+  const char *const *home_denied;
+  /* The tools' dynamic loader (a path relative to the layer's root, without
+     symlinks; NULL for none): its string "/etc/ld.so.preload" reads as an
+     empty one, so that it never loads the libraries a target lists in its
+     own file of that name. */
+  const char *loader;
 };
 
 struct cntrfs;

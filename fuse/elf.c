@@ -2,6 +2,7 @@
 /* The PT_INTERP rewrite (cntrfs-elf.h): the parser that finds the string,
    and the open/read of a file that presents it rewritten. */
 #include "cntrfs-elf.h"
+#include "cleanup.h"
 #include "io.h"
 
 #include <elf.h>
@@ -252,4 +253,44 @@ elf_interp_read(const struct elf_interp_patch *p, int fd, void *buf, size_t size
       out[at - off] = i < p->to_len ? p->to[i] : '\0';
     }
   return got;
+}
+
+int
+elf_mask_string_find(int fd, const char *string, struct elf_interp_patch *p)
+{
+  struct stat st;
+  size_t len = strlen(string);
+
+  if (fstat(fd, &st) < 0)
+    return errno > 0 ? -errno : -EIO;
+  if (!S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > ELF_MASK_FILE_MAX)
+    return 0;
+  cleanup_free char *buf = malloc((size_t)st.st_size);
+  if (buf == NULL)
+    return -ENOMEM;
+  ssize_t n = pread_full(fd, buf, (size_t)st.st_size, 0);
+  if (n < 0)
+    return errno > 0 ? -errno : -EIO;
+  /* "\0string\0": the string itself, not the tail of a longer one. */
+  for (const char *at = buf; (at = memmem(at, (size_t)(buf + n - at), string, len + 1)) != NULL;
+       at++)
+    if (at > buf && at[-1] == '\0')
+      {
+        *p = (struct elf_interp_patch){
+          .offset = (uint64_t)(at - buf), .len = 1, .to = "", .to_len = 0
+        };
+        return 1;
+      }
+  return 0;
+}
+
+bool
+elf_mask_string_still(int fd, const char *string, const struct elf_interp_patch *p)
+{
+  size_t len = strlen(string) + 1;
+  char buf[256];
+
+  if (p->len == 0 || len > sizeof buf)
+    return false;
+  return pread_full(fd, buf, len, (off_t)p->offset) == (ssize_t)len && !memcmp(buf, string, len);
 }

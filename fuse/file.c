@@ -30,19 +30,37 @@
 static bool
 is_pseudo_file(int fd)
 {
-  static const unsigned long pseudo[] = {
-    PROC_SUPER_MAGIC,    SYSFS_MAGIC,   CGROUP_SUPER_MAGIC,
-    CGROUP2_SUPER_MAGIC, DEBUGFS_MAGIC, TRACEFS_MAGIC,
-    SECURITYFS_MAGIC,    BPF_FS_MAGIC,  0x62656570 /* configfs */,
-    EFIVARFS_MAGIC,
-  };
   struct statfs sf;
-  if (fstatfs(fd, &sf) < 0)
-    return false;
-  for (size_t i = 0; i < sizeof pseudo / sizeof *pseudo; i++)
-    if ((unsigned long)sf.f_type == pseudo[i])
-      return true;
-  return false;
+  return fstatfs(fd, &sf) == 0 && policy_is_pseudo_fs((unsigned long)sf.f_type);
+}
+
+/* The string of the tools' loader that names the file of libraries to
+   preload, which in a session would be the target's. */
+#define LOADER_PRELOAD_FILE "/etc/ld.so.preload"
+
+static bool
+is_loader(const struct cntrfs *fs, const struct cntrfs_inode *inode)
+{
+  return fs->loader_dev != 0 && inode->dev == fs->loader_dev && inode->ino == fs->loader_ino;
+}
+
+/* Where the loader's preload file name is, found once and checked at each
+   open (the loader may be replaced by an upgrade); whether it has one. */
+static bool
+loader_mask(struct cntrfs *fs, int fd, struct elf_interp_patch *out)
+{
+  bool found = true;
+
+  pthread_mutex_lock(&fs->loader_lock);
+  if (!elf_mask_string_still(fd, LOADER_PRELOAD_FILE, &fs->loader_mask)
+      && elf_mask_string_find(fd, LOADER_PRELOAD_FILE, &fs->loader_mask) != 1)
+    {
+      fs->loader_mask.len = 0;
+      found = false;
+    }
+  *out = fs->loader_mask;
+  pthread_mutex_unlock(&fs->loader_lock);
+  return found;
 }
 
 void
@@ -57,6 +75,14 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
   if (cntrfs_prologue(req, CNTRFS_OP_OPEN, &r))
     return;
+  /* An execve needs x (the kernel reads the file itself), other opens
+     read permission for what they read. */
+  int res = host_policy_open(fs, inode, exec ? X_OK : (flags & O_ACCMODE) != O_WRONLY ? R_OK : 0);
+  if (res < 0)
+    {
+      reply_err(req, res);
+      return;
+    }
   fh = file_new();
   if (fh == NULL)
     {
@@ -113,6 +139,10 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       && elf_interp_open(fh->fd, fs->opt.interp_from, fs->opt.interp_from_len, fs->opt.interp_to,
                          fs->opt.interp_to_len, &fh->u.interp)
              == 1)
+    fh->content = CONTENT_PATCHED_INTERP;
+  /* The tools' loader: its "/etc/ld.so.preload" would be the target's. */
+  else if ((flags & O_ACCMODE) != O_WRONLY && is_loader(fs, inode)
+           && loader_mask(fs, fh->fd, &fh->u.interp))
     fh->content = CONTENT_PATCHED_INTERP;
   /* Keep the page cache across opens.  Writes through the mount keep it
      current; a change made to the layer directly is reported by the

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 /* 0, or a negative errno. */
@@ -91,6 +92,40 @@ timeout_of(struct cntrfs *fs, struct cntrfs_inode *inode)
   return CNTRFS_WATCHED_TIMEOUT;
 }
 
+/* What the host policy says of name in parent (fd: the child, st its
+   stat): 0 with the child's marks, or a negative errno. */
+static int
+policy_lookup_at(struct cntrfs *fs, struct cntrfs_inode *parent, int parent_fd, const char *name,
+                 int fd, const struct stat *st, struct policy_marks *marks)
+{
+  struct policy_marks none = { 0 };
+  struct stat pst;
+  struct statfs sf = { 0 };
+
+  if (fstatat(parent_fd, "", &pst, AT_EMPTY_PATH) < 0)
+    return neg_errno();
+  /* Only a mount root can be a pseudo file system's. */
+  if (S_ISDIR(st->st_mode) && st->st_dev != pst.st_dev && fstatfs(fd, &sf) < 0)
+    return neg_errno();
+  return policy_lookup(&fs->policy, parent->has_marks ? &parent->marks : &none, &pst,
+                       parent == fs->root, name, st, (unsigned long)sf.f_type, marks);
+}
+
+int
+host_policy_open(struct cntrfs *fs, struct cntrfs_inode *inode, int mask)
+{
+  struct stat st;
+  struct policy_marks none = { 0 };
+  int res;
+
+  if (!fs->policy.enabled || virtual_of(fs, inode) != NULL)
+    return 0;
+  res = stat_inode(fs, inode, &st);
+  if (res < 0)
+    return res;
+  return policy_open(&fs->policy, inode->has_marks ? &inode->marks : &none, &st, mask);
+}
+
 /* Look up a name of the real directory parent, given an fd of it (O_PATH
    or open); as do_lookup.  A directory found gets a watch; a file found in
    a watched directory is watched through it (FAN_EVENT_ON_CHILD). */
@@ -102,13 +137,28 @@ lookup_at(struct cntrfs *fs, struct cntrfs_inode *parent, int parent_fd, const c
   struct cntrfs_inode *inode;
   struct stat st;
 
+  struct policy_marks marks = { 0 };
+
   entry_init(e);
+  if (fs->policy.enabled && parent->has_marks && parent->marks.sealed)
+    return -ENOENT;
   fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0 || fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
     return neg_errno();
+  if (fs->policy.enabled)
+    {
+      int res = policy_lookup_at(fs, parent, parent_fd, name, fd, &st, &marks);
+      if (res < 0)
+        return res;
+    }
   inode = inode_table_ref(&fs->inodes, &fd, &st);
   if (inode == NULL)
     return -ENOMEM;
+  if (fs->policy.enabled && !inode->has_marks)
+    {
+      inode->marks = marks;
+      inode->has_marks = true;
+    }
   /* Both: a directory needs its own mark for the names in it. */
   if (cntrfs_watch_dir(fs->watch, inode, &st) | inode_table_is_marked(&fs->inodes, parent))
     inode_table_set_watched(&fs->inodes, inode);
@@ -249,6 +299,13 @@ cntrfs_prologue(fuse_req_t req, enum cntrfs_op op, struct cntrfs_request *r)
     }
   if (p->virt != NULL && virtual_dispatch(req, fs, p->virt, r))
     return true;
+  /* Nothing is made in, or taken from, what the host policy seals. */
+  if ((p->flags & (OP_MUTATES | OP_MAY_WRITE))
+      && (inode_sealed(fs, r->parent) || inode_sealed(fs, r->parent2)))
+    {
+      fuse_reply_err(req, EACCES);
+      return true;
+    }
   if ((p->flags & OP_MAY_WRITE) && r->writes && fs->opt.read_only)
     {
       fuse_reply_err(req, EROFS);

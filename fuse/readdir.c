@@ -28,6 +28,12 @@ cntrfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
   if (cntrfs_prologue(req, CNTRFS_OP_OPENDIR, &r))
     return;
+  int res = host_policy_open(fs, inode, R_OK);
+  if (res < 0)
+    {
+      reply_err(req, res);
+      return;
+    }
   d = dir_new();
   if (d == NULL)
     {
@@ -40,10 +46,11 @@ cntrfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       reply_err(req, fd);
       return;
     }
+  d->sealed = inode_sealed(fs, inode);
   d->dp = fdopendir(fd);
   if (d->dp == NULL)
     {
-      int res = neg_errno();
+      res = neg_errno();
       close(fd);
       reply_err(req, res);
       return;
@@ -80,6 +87,11 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fus
   if (d->node != NULL)
     {
       virtual_readdir(req, fs, d->node, size, offset, plus);
+      return;
+    }
+  if (d->sealed)
+    {
+      fuse_reply_buf(req, NULL, 0);
       return;
     }
   buf = malloc(size ? size : 1);

@@ -23,6 +23,9 @@
 #define SYNTHETIC_INO ((ino_t)UINT64_MAX - 1)
 #define LINK_DIR_INO ((ino_t)UINT64_MAX - 2)
 #define LINK_INO ((ino_t)UINT64_MAX - 3)
+/* The more files' st_ino: SYNTHETIC_INO less a multiple of this, clear of
+   the others. */
+#define MEMORY_FILE_INO_STEP 16
 
 /* st_blksize of the virtual entries, and the unit of st_blocks. */
 #define VIRTUAL_BLKSIZE 4096
@@ -37,10 +40,10 @@ struct virtual_entry
 {
   /* Its name in the root directory; NULL (or no callback) when it has
      none: not configured, or reached only through another entry. */
-  const char *(*name)(const struct cntrfs *fs);
+  const char *(*name)(const struct cntrfs *fs, const struct virtual_node *v);
   /* Its attributes; the file type in st_mode decides what the operations
      without a callback of their own answer. */
-  void (*stat)(const struct cntrfs *fs, struct stat *st);
+  void (*stat)(const struct cntrfs *fs, const struct virtual_node *v, struct stat *st);
   /* Directories: look a name up in it (e was entry_init'ed; 0 or a
      negative errno), what a CREATE in it answers (a negative errno; no
      callback: -EROFS), its listing (replies). */
@@ -48,7 +51,7 @@ struct virtual_entry
   int (*create_in)(int flags);
   void (*readdir)(fuse_req_t req, struct cntrfs *fs, size_t size, off_t offset, bool plus);
   /* Regular files: what an open of it serves (fh->content and its data). */
-  void (*open)(const struct cntrfs *fs, struct cntrfs_file *fh);
+  void (*open)(const struct cntrfs *fs, const struct virtual_node *v, struct cntrfs_file *fh);
   /* Symbolic links: the target, returned verbatim. */
   const char *(*readlink)(const struct cntrfs *fs);
 };
@@ -77,42 +80,46 @@ entry_param(const struct cntrfs *fs, const struct virtual_node *v, struct fuse_e
   e->ino = (fuse_ino_t)(uintptr_t)&v->inode;
 }
 
-/* The synthetic file: the caller's bytes, served from memory. */
+/* The synthetic file and the more files: the caller's bytes, served from
+   memory. */
 
 static const char *
-synthetic_name(const struct cntrfs *fs)
+synthetic_name(const struct cntrfs *fs, const struct virtual_node *v)
 {
-  return fs->opt.synthetic_name;
+  return fs->opt.files[v->file].name;
 }
 
 static void
-synthetic_stat(const struct cntrfs *fs, struct stat *st)
+synthetic_stat(const struct cntrfs *fs, const struct virtual_node *v, struct stat *st)
 {
-  stat_init(fs, st, SYNTHETIC_INO, S_IFREG | (fs->opt.synthetic_mode & 07777), 1);
-  st->st_size = (off_t)fs->opt.synthetic_size;
-  st->st_blocks = (blkcnt_t)((fs->opt.synthetic_size + STAT_BLOCK_SIZE - 1) / STAT_BLOCK_SIZE);
+  const struct cntrfs_memory_file *f = &fs->opt.files[v->file];
+  stat_init(fs, st, SYNTHETIC_INO - v->file * MEMORY_FILE_INO_STEP, S_IFREG | (f->mode & 07777), 1);
+  st->st_size = (off_t)f->size;
+  st->st_blocks = (blkcnt_t)((f->size + STAT_BLOCK_SIZE - 1) / STAT_BLOCK_SIZE);
 }
 
 static void
-synthetic_open(const struct cntrfs *fs, struct cntrfs_file *fh)
+synthetic_open(const struct cntrfs *fs, const struct virtual_node *v, struct cntrfs_file *fh)
 {
   fh->content = CONTENT_MEMORY;
-  fh->u.memory.data = fs->opt.synthetic_data;
-  fh->u.memory.size = fs->opt.synthetic_size;
+  fh->u.memory.data = fs->opt.files[v->file].data;
+  fh->u.memory.size = fs->opt.files[v->file].size;
 }
 
 /* The link directory: every name in it is the one symlink (many dentries,
    one inode, as hard links); its listing is only the dots. */
 
 static const char *
-link_dir_name(const struct cntrfs *fs)
+link_dir_name(const struct cntrfs *fs, const struct virtual_node *v)
 {
+  (void)v;
   return fs->opt.link_dir_name;
 }
 
 static void
-link_dir_stat(const struct cntrfs *fs, struct stat *st)
+link_dir_stat(const struct cntrfs *fs, const struct virtual_node *v, struct stat *st)
 {
+  (void)v;
   stat_init(fs, st, LINK_DIR_INO, S_IFDIR | 0555, 2);
 }
 
@@ -179,8 +186,9 @@ link_dir_readdir(fuse_req_t req, struct cntrfs *fs, size_t size, off_t offset, b
 /* The links: already a path of the session, so no symlink_prefix. */
 
 static void
-link_stat(const struct cntrfs *fs, struct stat *st)
+link_stat(const struct cntrfs *fs, const struct virtual_node *v, struct stat *st)
 {
+  (void)v;
   stat_init(fs, st, LINK_INO, S_IFLNK | 0777, 1);
   st->st_size = (off_t)fs->opt.link_dir_target_len;
 }
@@ -191,12 +199,13 @@ link_readlink(const struct cntrfs *fs)
   return fs->opt.link_dir_target;
 }
 
+#define MEMORY_FILE_ENTRY                                                                          \
+  {                                                                                                \
+    .name = synthetic_name, .stat = synthetic_stat, .open = synthetic_open,                        \
+  }
+
 static const struct virtual_entry entries[VIRTUAL_COUNT] = {
-  [VIRTUAL_SYNTHETIC] = {
-    .name = synthetic_name,
-    .stat = synthetic_stat,
-    .open = synthetic_open,
-  },
+  [VIRTUAL_SYNTHETIC] = MEMORY_FILE_ENTRY,
   [VIRTUAL_LINK_DIR] = {
     .name = link_dir_name,
     .stat = link_dir_stat,
@@ -208,6 +217,9 @@ static const struct virtual_entry entries[VIRTUAL_COUNT] = {
     .stat = link_stat,
     .readlink = link_readlink,
   },
+  [VIRTUAL_FILE1] = MEMORY_FILE_ENTRY,
+  [VIRTUAL_FILE2] = MEMORY_FILE_ENTRY,
+  [VIRTUAL_FILE3] = MEMORY_FILE_ENTRY,
 };
 
 /* ---- finding them ------------------------------------------------------ */
@@ -219,6 +231,9 @@ virtual_init(struct cntrfs *fs)
   for (size_t i = 0; i < VIRTUAL_COUNT; i++)
     {
       fs->virt.node[i].entry = &entries[i];
+      fs->virt.node[i].file = i == VIRTUAL_SYNTHETIC ? 0
+                              : i >= VIRTUAL_FILE1   ? (unsigned)(i - VIRTUAL_FILE1 + 1)
+                                                     : 0;
       fs->virt.node[i].inode.fd = -1;
       fs->virt.node[i].inode.pinned = true;
     }
@@ -241,7 +256,7 @@ virtual_by_name(const struct cntrfs *fs, const struct cntrfs_inode *parent, cons
   for (size_t i = 0; i < VIRTUAL_COUNT; i++)
     {
       const struct virtual_entry *v = fs->virt.node[i].entry;
-      const char *n = v->name != NULL ? v->name(fs) : NULL;
+      const char *n = v->name != NULL ? v->name(fs, &fs->virt.node[i]) : NULL;
 
       if (n != NULL && strcmp(name, n) == 0)
         return &fs->virt.node[i];
@@ -252,7 +267,7 @@ virtual_by_name(const struct cntrfs *fs, const struct cntrfs_inode *parent, cons
 void
 virtual_stat(const struct cntrfs *fs, const struct virtual_node *v, struct stat *st)
 {
-  v->entry->stat(fs, st);
+  v->entry->stat(fs, v, st);
 }
 
 static mode_t
@@ -489,7 +504,7 @@ open_file(fuse_req_t req, struct cntrfs *fs, const struct virtual_node *v,
       fuse_reply_err(req, ENOMEM);
       return;
     }
-  v->entry->open(fs, fh);
+  v->entry->open(fs, v, fh);
   fi->keep_cache = 1;
   reply_open_handle(req, fs, fi, &fh->h, e);
 }

@@ -15,6 +15,7 @@
 #include "target.h"
 #include "tools-fs.h"
 #include "tools-source.h"
+#include "tools.h"
 #include "util.h"
 #include "view.h"
 #include "wire.h"
@@ -276,6 +277,28 @@ prepare_devices(struct session *s)
   return 0;
 }
 
+/* The invoking user's home in the tools tree (resolved there), whose files
+   the session may read: $HOME as cntr was started (sudo sets it to the
+   target user's), else the password entry's; NULL when the tools lack it. */
+static char *
+tools_home(int tools_fd)
+{
+  const char *env = getenv("HOME");
+  const struct passwd *pw = getpwuid(getuid());
+  const char *candidates[] = { env && env[0] == '/' && strcmp(env, "/") ? env : NULL,
+                               pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : NULL };
+  for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++)
+    {
+      if (!candidates[i])
+        continue;
+      char *home = tools_resolve(tools_fd, candidates[i]);
+      if (home)
+        return home;
+      cntr_error_clear();
+    }
+  return NULL;
+}
+
 /* The tools: their tree, the FUSE server, its mount options. */
 static int
 prepare_tools(struct session *s)
@@ -329,8 +352,20 @@ prepare(struct session *s)
         cntr_warn("--tools-rw: the session writes the tools tree %s, and what your shell's "
                   "startup files do writes it too",
                   o->tools.arg);
-      s->fs = tools_fs_new(s->tools_fd, o->base_dir, o->tools_rw, o->debug_fuse, &s->shim_image,
-                           &s->tools_alias);
+      if (o->host_secrets)
+        cntr_warn("--host-secrets: the session may read every file of the tools tree %s, "
+                  "credential stores included",
+                  o->tools.arg);
+      cleanup_free char *home = tools_home(s->tools_fd);
+      struct tools_fs_options fo = {
+        .tools_fd = s->tools_fd,
+        .base_dir = o->base_dir,
+        .writable = o->tools_rw,
+        .all_files = o->host_secrets,
+        .home = home,
+        .debug = o->debug_fuse,
+      };
+      s->fs = tools_fs_new(&fo, &s->shim_image, &s->tools_alias);
       if (!s->fs)
         return -1;
       if (cntrfs_kernel_options(s->fs, s->fuse_fd, s->fuse_options, sizeof s->fuse_options) < 0)

@@ -152,6 +152,7 @@ enum
   SESSION_TYPE,
   SESSION_TOOLS,
   SESSION_TOOLS_RW,
+  SESSION_HOST_SECRETS,
   SESSION_VOLUME,
   SESSION_VERBOSE,
   SESSION_HELP,
@@ -163,7 +164,8 @@ enum
 static bool
 attach_only(int id)
 {
-  return id == SESSION_TOOLS || id == SESSION_TOOLS_RW || id == SESSION_VOLUME;
+  return id == SESSION_TOOLS || id == SESSION_TOOLS_RW || id == SESSION_HOST_SECRETS
+         || id == SESSION_VOLUME;
 }
 
 static const struct cli_option session_options_table[SESSION_OPTION_COUNT + 1] = {
@@ -198,6 +200,9 @@ static const struct cli_option session_options_table[SESSION_OPTION_COUNT + 1] =
   [SESSION_TOOLS_RW] = { "tools-rw", 0, NULL,
                          "let the session write the tools tree (the host's / by default);\n"
                          "read-only otherwise" },
+  [SESSION_HOST_SECRETS] = { "host-secrets", 0, NULL,
+                             "let the session read every file of the tools tree: root's\n"
+                             "files and your credential stores too (see cntr-attach(1))" },
   [SESSION_VOLUME] = { "volume", 'v', "HOSTDIR:PATH[:ro]",
                        "the host's directory (or file) HOSTDIR at PATH in the session,\n"
                        "read-write unless :ro, nosuid, nodev; repeatable" },
@@ -382,6 +387,9 @@ parse_session(int argc, char **argv, const struct cli_io *io, bool exec, struct 
           break;
         case SESSION_TOOLS_RW:
           o->tools_rw = true;
+          break;
+        case SESSION_HOST_SECRETS:
+          o->host_secrets = true;
           break;
         case SESSION_VOLUME:
           if (o->nvolumes == ATTACH_MAX_VOLUMES)

@@ -6,6 +6,7 @@
 #include "cleanup.h"
 #include "env.h"
 #include "log.h"
+#include "startup.h"
 #include "tools.h"
 #include "util.h"
 
@@ -77,7 +78,7 @@ push_path_override(const struct command_inputs *in, char ***v, const char *name,
 }
 
 static int
-build_argv(const struct command_inputs *in, struct command_spec *out)
+build_argv(const struct command_inputs *in, struct command_spec *out, char ***shell_env)
 {
   if (in->command && in->command[0])
     {
@@ -86,8 +87,9 @@ build_argv(const struct command_inputs *in, struct command_spec *out)
           return cntr_fail(ENOMEM, "build the command");
       return 0;
     }
-  /* The user's own login shell, from the tools; /bin/sh of the tools or of
-     the target when the tools have none. */
+  /* The user's own shell, from the tools; /bin/sh of the tools or of the
+     target when the tools have none; started with cntr's startup files
+     (startup.h). */
   const struct passwd *pw = in->pw;
   const char *shell = pw && pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh";
   char *path = session_path_if_exists(in, shell);
@@ -98,10 +100,18 @@ build_argv(const struct command_inputs *in, struct command_spec *out)
   if (!path)
     return cntr_fail(ENOMEM, "build the command");
   out->exec_path = path;
-  /* Every candidate above is an absolute path. */
-  const char *name = strrchr(path, '/') + 1;
-  if (strv_push_take(&out->argv, xasprintf("-%s", name)) < 0)
-    return cntr_fail(ENOMEM, "build the command");
+  cleanup_free char *bash = session_path_if_exists(in, "/bin/bash");
+  cleanup_free char *sh = session_path_if_exists(in, "/bin/sh");
+  char *replacement = NULL;
+  if (startup_shell(path, in->base_dir, in->use_pty, bash, sh, &out->argv, shell_env, &replacement)
+      < 0)
+    return -1;
+  if (replacement)
+    {
+      cntr_debug("%s reads the target's startup files: the session runs %s", path, replacement);
+      free(out->exec_path);
+      out->exec_path = replacement;
+    }
   return 0;
 }
 
@@ -156,7 +166,7 @@ resolve_user_env(const char *const *entries, size_t n)
 }
 
 static int
-build_environment(const struct command_inputs *in, struct command_spec *out)
+build_environment(const struct command_inputs *in, struct command_spec *out, char *const *shell_env)
 {
   const struct passwd *pw = in->pw;
   cleanup_strv char **tool_paths = tools_path_dirs(in);
@@ -166,18 +176,37 @@ build_environment(const struct command_inputs *in, struct command_spec *out)
   /* Your dotfiles: $HOME as cntr was started (sudo sets it to the target
      user's), else the password entry's home, when the tools have it. */
   cleanup_free char *home = NULL;
+  const char *home_dir = NULL; /* as the tools tree has it */
   if (in->home && in->home[0] == '/' && strcmp(in->home, "/"))
-    home = session_path_if_exists(in, in->home);
+    home = session_path_if_exists(in, home_dir = in->home);
   if (!home && pw && pw->pw_dir && pw->pw_dir[0] == '/')
-    home = session_path_if_exists(in, pw->pw_dir);
+    home = session_path_if_exists(in, home_dir = pw->pw_dir);
+  if (!home)
+    home_dir = NULL;
+  /* readline's key bindings: the user's, the tools', or none; never the
+     target's /etc/inputrc. */
+  cleanup_free char *inputrc = NULL;
+  if (home_dir)
+    {
+      cleanup_free char *mine = xasprintf("%s/.inputrc", home_dir);
+      inputrc = mine ? session_path_if_exists(in, mine) : NULL;
+    }
+  if (!inputrc)
+    inputrc = session_path_if_exists(in, "/etc/inputrc");
+  if (!inputrc)
+    inputrc = xasprintf("%s/%s", in->base_dir, STARTUP_INPUTRC);
   if (push_override(&overrides, "HOME", home ? home : "/") < 0
       || push_override(&overrides, "SHELL", out->exec_path) < 0
+      || push_override(&overrides, "INPUTRC", inputrc) < 0
       || push_override(&overrides, "CNTR_BASE_DIR", in->base_dir) < 0
       || (in->use_pty && push_override(&overrides, "TERM", in->term ? in->term : "xterm") < 0))
     return -1;
   for (size_t i = 0; i < sizeof tools_path_vars / sizeof *tools_path_vars; i++)
     if (push_path_override(in, &overrides, tools_path_vars[i].name, tools_path_vars[i].paths) < 0)
       return -1;
+  for (size_t i = 0; shell_env && shell_env[i]; i++)
+    if (strv_push(&overrides, shell_env[i]) < 0)
+      return cntr_fail(ENOMEM, "build the environment");
   if (pw
       && (push_override(&overrides, "USER", pw->pw_name) < 0
           || push_override(&overrides, "LOGNAME", pw->pw_name) < 0))
@@ -202,7 +231,8 @@ int
 command_build(const struct command_inputs *in, struct command_spec *out)
 {
   memset(out, 0, sizeof *out);
-  if (build_argv(in, out) < 0 || build_environment(in, out) < 0)
+  cleanup_strv char **shell_env = NULL;
+  if (build_argv(in, out, &shell_env) < 0 || build_environment(in, out, shell_env) < 0)
     {
       command_spec_free(out);
       return -1;

@@ -4,6 +4,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "shim.h"
+#include "startup.h"
 #include "tools.h"
 #include "util.h"
 
@@ -18,10 +19,44 @@
    milliseconds). */
 #define TOOLS_WATCH_DELAY_MS 1000
 
+const char *const tools_home_denied[] = {
+  ".ssh",
+  ".gnupg",
+  ".aws",
+  ".azure",
+  ".kube",
+  ".docker/config.json",
+  ".config/gcloud",
+  ".config/gh/hosts.yml",
+  ".config/hub",
+  ".terraform.d/credentials.tfrc.json",
+  ".netrc",
+  ".git-credentials",
+  ".config/git/credentials",
+  ".pgpass",
+  ".my.cnf",
+  ".password-store",
+  ".vault-token",
+  ".npmrc",
+  ".pypirc",
+  ".gem/credentials",
+  ".cargo/credentials",
+  ".cargo/credentials.toml",
+  ".local/share/keyrings",
+  ".mozilla",
+  ".config/google-chrome",
+  ".config/chromium",
+  NULL,
+};
+
+_Static_assert(STARTUP_FILES == 3 && CNTRFS_MORE_FILES >= STARTUP_FILES,
+               "the startup files are the server's more files");
+
 struct cntrfs *
-tools_fs_new(int tools_fd, const char *base, bool writable, bool debug, void **shim_image,
-             bool *alias)
+tools_fs_new(const struct tools_fs_options *o, void **shim_image, bool *alias)
 {
+  int tools_fd = o->tools_fd;
+  const char *base = o->base_dir;
   *shim_image = NULL;
   const char *interp = shim_default_interp();
   cleanup_free char *interp_to = xasprintf("%s/%s", base, CNTR_SHIM_NAME);
@@ -78,7 +113,12 @@ tools_fs_new(int tools_fd, const char *base, bool writable, bool debug, void **s
   struct cntrfs_config config = {
     .source_fd = tools_fd,
     /* The session must not change the host: the tools tree is the host's. */
-    .read_only = !writable,
+    .read_only = !o->writable,
+    /* Nor read its secrets. */
+    .host_policy = !o->all_files,
+    .home = o->home,
+    .home_denied = tools_home_denied,
+    .loader = loader_rel,
     .symlink_prefix = base,
     .interp_from = rewrite ? interp : NULL,
     .interp_to = rewrite ? interp_to : NULL,
@@ -86,13 +126,18 @@ tools_fs_new(int tools_fd, const char *base, bool writable, bool debug, void **s
                    .data = *shim_image,
                    .size = shim_size,
                    .mode = 0555 },
+    .more_files = {
+      { startup_files[0].name, startup_files[0].content, strlen(startup_files[0].content), 0444 },
+      { startup_files[1].name, startup_files[1].content, strlen(startup_files[1].content), 0444 },
+      { startup_files[2].name, startup_files[2].content, strlen(startup_files[2].content), 0444 },
+    },
     .link_dir_name = rewrite ? CNTR_EXEC_DIR_NAME : NULL,
     .link_dir_target = loader,
     /* "#!/bin/sh" of a tools script names the target's /bin/sh (or
        nothing): the server makes exec see the tools' interpreter. */
     .exec_script_prefix = base,
     .watch_delay_ms = TOOLS_WATCH_DELAY_MS,
-    .debug = debug,
+    .debug = o->debug,
   };
   struct cntrfs *fs = cntrfs_new(&config);
   if (!fs)

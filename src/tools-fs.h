@@ -21,11 +21,24 @@ struct cntrfs;
    long for the shim's path to fit in the PT_INTERP it replaces. */
 #define CNTR_TOOLS_ALIAS "/.cntr"
 
+/* What the tools' server is asked for. */
+struct tools_fs_options
+{
+  int tools_fd;
+  const char *base_dir;
+  bool writable;    /* --tools-rw: the session may write the tools tree */
+  bool all_files;   /* --host-secrets: no host policy (cntrfs.h) */
+  const char *home; /* the invoking user's home in the tools, or NULL */
+  bool debug;
+};
+
+/* The credential stores of a home that a session does not read (relative
+   to the home; cntr-attach(1) lists them). */
+extern const char *const tools_home_denied[];
+
 /* *shim_image (freed by the caller after the server) holds the shim the
-   server serves; NULL when there is none.  writable: the session may write
-   the tools tree (--tools-rw); read-only otherwise.  *alias: the session
-   must show the tools at CNTR_TOOLS_ALIAS too. */
-struct cntrfs *tools_fs_new(int tools_fd, const char *base_dir, bool writable, bool debug,
-                            void **shim_image, bool *alias);
+   server serves; NULL when there is none.  *alias: the session must show
+   the tools at CNTR_TOOLS_ALIAS too. */
+struct cntrfs *tools_fs_new(const struct tools_fs_options *o, void **shim_image, bool *alias);
 
 #endif

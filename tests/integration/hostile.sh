@@ -17,7 +17,13 @@
 #     of the host's (it has a devpts of its own), and never one owned by
 #     the target's uid;
 #   - a default interactive session whose .bashrc writes into $HOME, as
-#     pyenv init does: the host's files stay as they were.
+#     pyenv init does: the host's files stay as they were;
+#   - a target whose /etc/ld.so.preload names its own library;
+#   - a target with its own /etc/profile, /etc/bash.bashrc and /etc/inputrc:
+#     a default session, interactive or scripted, runs none of them;
+#   - a root target reading the host's secrets through the tools: root-only
+#     files, the user's credential stores, the host's /proc (another
+#     process's environ) and /run; all readable with --host-secrets.
 # shellcheck disable=SC2016 # (sh -c scripts are single-quoted on purpose)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -183,5 +189,87 @@ if command -v tmux >/dev/null; then
     "$IT_WORK/home.before" "$IT_WORK/home.after"
   check_files_eq "the host's pyenv shim is byte-identical" "$IT_WORK/shim.before" "$HOME/.pyenv/shims/python3"
 fi
+
+# --- the tools' loader never reads the target's /etc/ld.so.preload
+if command -v gcc >/dev/null; then
+  plant_preload() {
+    printf '#include <unistd.h>\n__attribute__((constructor)) static void pwn(void) { write(2, "PWNED-ld.so.preload\\n", 20); }\n' >"$IT_WORK/preload.c"
+    gcc -shared -fPIC -o "$1/evil.so" "$IT_WORK/preload.c"
+    echo /evil.so >"$1/etc/ld.so.preload"
+  }
+  IT_ROOTFS_HOOK=plant_preload it_start_target scratch "it-hostile-preload-$$"
+  run_cntr -- attach "$TARGET_PID" -- ls /etc
+  check_run "a host tool runs in a target with an /etc/ld.so.preload" 0
+  check_contains "... listing the target's /etc" "ld.so.preload" "$OUT"
+  check_not_contains "... without loading the library it names" "PWNED" "$ERR"
+fi
+
+# --- the target's shell startup files are not the session's
+plant_profile() {
+  printf 'echo PWNED-etc-profile\n' >"$1/etc/profile"
+  printf 'echo PWNED-bash.bashrc\n' >"$1/etc/bash.bashrc"
+  printf '"\\C-l": "echo PWNED-inputrc\\n"\n' >"$1/etc/inputrc"
+  mkdir -p "$1/etc/profile.d"
+  printf 'echo PWNED-profile.d\n' >"$1/etc/profile.d/x.sh"
+}
+IT_ROOTFS_HOOK=plant_profile it_start_target busybox "it-hostile-profile-$$"
+pid=$TARGET_PID
+printf 'echo "user-rc-ran"\n' >"$HOME/.bashrc"
+printf '. "$HOME/.bashrc"\n' >"$HOME/.profile"
+echo 'echo scripted-ran' >"$IT_WORK/script"
+run_cntr --stdin "$IT_WORK/script" -- attach "$pid"
+check_contains "a scripted default session runs" "scripted-ran" "$OUT"
+check_not_contains "... and none of the target's startup files" "PWNED" "$OUT$ERR"
+if command -v tmux >/dev/null; then
+  sock=$IT_WORK/tmux-profile.sock
+  tmux -S "$sock" -f /dev/null new-session -d -s it -x 100 -y 20 \
+    "env $IT_TAG $CNTR attach $pid; sleep 600"
+  it_on_exit "tmux -S '$sock' kill-server 2>/dev/null"
+  for ((n = 0; n < 100; n++)); do
+    pane=$(tmux -S "$sock" capture-pane -p -t it)
+    grep -q '(cntr)' <<<"$pane" && break
+    sleep 0.1
+  done
+  check_contains "an interactive default session reads the user's dotfiles" "user-rc-ran" "$pane"
+  check_contains "... and says where one is" "(cntr) " "$pane"
+  check_not_contains "... and runs none of the target's startup files" "PWNED" "$pane"
+  # The target's inputrc binds Ctrl-L to a command line of its own.
+  tmux -S "$sock" send-keys -t it C-l
+  sleep 0.3
+  pane=$(tmux -S "$sock" capture-pane -p -t it)
+  check_not_contains "... nor its key bindings" "PWNED" "$pane"
+  tmux -S "$sock" send-keys -t it -l 'exit'
+  tmux -S "$sock" send-keys -t it Enter
+fi
+
+# --- the host's secrets stay on the host
+it_start_target busybox "it-hostile-secrets-$$"
+pid=$TARGET_PID
+mkdir -p "$HOME/.ssh" "$HOME/.docker" "$HOME/.config"
+echo host-ssh-key >"$HOME/.ssh/id_ed25519"
+echo '{"auths":{}}' >"$HOME/.docker/config.json"
+echo 'machine x password hunter2' >"$HOME/.netrc"
+echo 'alias ll="ls -l"' >"$HOME/.bash_aliases"
+chmod 0700 "$HOME/.ssh"
+chmod 0600 "$HOME/.netrc" "$HOME/.ssh/id_ed25519"
+# A host process with a secret in its environment.
+env CNTR_TEST_SECRET=s3cr3t-$$ sleep 600 &
+secret_pid=$!
+it_on_exit "kill $secret_pid 2>/dev/null"
+t=/var/lib/cntr
+probe="for f in $t/etc/shadow $t$HOME/.ssh/id_ed25519 $t$HOME/.docker/config.json $t$HOME/.netrc $t/proc/$secret_pid/environ; do cat \$f >/dev/null 2>&1 && echo read:\$f || echo denied:\$f; done; cat $t$HOME/.bash_aliases; cat $t/etc/hostname; ls $t/proc | wc -l; ls $t/run | wc -l; ls $t/sys | wc -l"
+run_cntr -- attach "$pid" -- sh -c "$probe"
+check_run "a session runs while the host's secrets are protected" 0
+for f in /etc/shadow "$HOME/.ssh/id_ed25519" "$HOME/.docker/config.json" "$HOME/.netrc" "/proc/$secret_pid/environ"; do
+  check_contains "a root target cannot read the host's $f" "denied:$t$f" "$OUT"
+done
+check_contains "the user's own dotfiles are read" 'alias ll="ls -l"' "$OUT"
+check_contains "world-readable host files are read" "$(cat /etc/hostname)" "$OUT"
+check_eq "the host's /proc, /run and /sys look empty" $'0\n0\n0' "$(tail -n 3 <<<"$OUT")"
+run_cntr -- attach --host-secrets "$pid" -- sh -c "$probe"
+for f in /etc/shadow "$HOME/.ssh/id_ed25519" "$HOME/.netrc" "/proc/$secret_pid/environ"; do
+  check_contains "--host-secrets: $f is read" "read:$t$f" "$OUT"
+done
+check_contains "--host-secrets says so" "warning: --host-secrets" "$ERR"
 
 it_finish

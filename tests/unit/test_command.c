@@ -88,10 +88,19 @@ static struct passwd ann = {
 };
 
 static void
-no_command_is_the_users_login_shell_from_the_tools(void **state)
+assert_argv(char **argv, const char *const *want)
+{
+  size_t i = 0;
+  for (; want[i]; i++)
+    assert_string_equal(argv[i], want[i]);
+  assert_null(argv[i]);
+}
+
+static void
+no_command_is_the_users_shell_from_the_tools_without_the_targets_startup_files(void **state)
 {
   struct tree *t = *state;
-  char *target_env[] = { "PATH=/app", NULL };
+  char *target_env[] = { "PATH=/app", "ENV=/evil", NULL };
   struct command_inputs in = {
     .tools_fd = t->fd,
     .base_dir = "/var/lib/cntr",
@@ -99,20 +108,38 @@ no_command_is_the_users_login_shell_from_the_tools(void **state)
     .target_env = target_env,
   };
   struct command_spec c;
+  /* Scripted: no startup file at all. */
   assert_int_equal(command_build(&in, &c), 0);
   assert_string_equal(c.exec_path, "/var/lib/cntr/bin/bash");
-  assert_string_equal(c.argv[0], "-bash");
-  assert_null(c.argv[1]);
+  assert_argv(c.argv, (const char *const[]){ "bash", "--noprofile", "--norc", NULL });
   assert_string_equal(env_get(c.env, "SHELL"), "/var/lib/cntr/bin/bash");
+  assert_null(env_get(c.env, "ENV"));
   command_spec_free(&c);
 
-  /* A shell the tools do not have: the tools' /bin/sh. */
+  /* With a terminal: POSIX mode reads only $ENV, cntr's startup file. */
+  in.use_pty = true;
+  assert_int_equal(command_build(&in, &c), 0);
+  assert_argv(c.argv, (const char *const[]){ "bash", "--posix", "--noprofile", "-i", NULL });
+  assert_string_equal(env_get(c.env, "ENV"), "/var/lib/cntr/.cntr-bashrc");
+  assert_string_equal(env_get(c.env, "INPUTRC"), "/var/lib/cntr/.cntr-inputrc");
+  command_spec_free(&c);
+
+  /* A shell the tools do not have: the tools' /bin/sh, with its ENV. */
   struct passwd zed = ann;
   zed.pw_shell = "/usr/bin/zsh";
   in.pw = &zed;
   assert_int_equal(command_build(&in, &c), 0);
   assert_string_equal(c.exec_path, "/var/lib/cntr/bin/sh");
-  assert_string_equal(c.argv[0], "-sh");
+  assert_argv(c.argv, (const char *const[]){ "sh", "-i", NULL });
+  assert_string_equal(env_get(c.env, "ENV"), "/var/lib/cntr/.cntr-shrc");
+  command_spec_free(&c);
+
+  /* One the tools have but whose system startup files cannot be left out:
+     the tools' bash instead. */
+  make(t, "usr/bin/zsh");
+  assert_int_equal(command_build(&in, &c), 0);
+  assert_string_equal(c.exec_path, "/var/lib/cntr/bin/bash");
+  assert_string_equal(c.argv[0], "bash");
   command_spec_free(&c);
 }
 
@@ -214,8 +241,9 @@ int
 main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(no_command_is_the_users_login_shell_from_the_tools, setup,
-                                    teardown),
+    cmocka_unit_test_setup_teardown(
+        no_command_is_the_users_shell_from_the_tools_without_the_targets_startup_files, setup,
+        teardown),
     cmocka_unit_test_setup_teardown(a_command_is_run_as_given, setup, teardown),
     cmocka_unit_test_setup_teardown(the_environment_points_into_the_tools, setup, teardown),
     cmocka_unit_test_setup_teardown(without_a_terminal_term_is_the_targets_and_home_falls_back,
