@@ -51,6 +51,9 @@ struct cntrfs_inode
      lookup. */
   bool has_marks;
   struct policy_marks marks;
+  /* How deep below the layer's root it was last looked up (the root: 0),
+     for confining its relative symlinks. */
+  uint32_t depth;
   /* The file handle, when it has one: mount is an index into the table's
      mounts, handle_type and handle[handle_bytes] what name_to_handle_at
      gave. */

@@ -68,6 +68,7 @@ struct cntrfs_options
   bool debug;
   char *symlink_prefix; /* without trailing slashes; NULL for none */
   size_t symlink_prefix_len;
+  bool confine_symlinks;
   char *interp_from;
   size_t interp_from_len;
   char *interp_to;

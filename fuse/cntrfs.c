@@ -146,6 +146,7 @@ options_copy(struct cntrfs_options *o, const struct cntrfs_config *c)
 
   memset(o, 0, sizeof *o);
   o->read_only = c->read_only;
+  o->confine_symlinks = c->confine_symlinks;
   o->debug = c->debug;
   o->max_threads = c->max_threads ? c->max_threads : DEFAULT_MAX_THREADS;
   /* A trailing slash of the prefix would double the target's leading one;

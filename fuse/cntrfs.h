@@ -33,6 +33,10 @@ struct cntrfs_config
      the link's target ("/usr/bin/vi" -> "/var/lib/cntr/usr/bin/vi"), so that
      links resolve inside the layer when it is mounted at that prefix. */
   const char *symlink_prefix;
+  /* And a relative target whose ".." would climb above the layer's root
+     reads as clamped there (cntrfs-link.h): no link leads a reader out of
+     the mount (cntr mount of a target). */
+  bool confine_symlinks;
   /* When both are set: reading a dynamically linked ELF executable whose
      PT_INTERP string equals interp_from returns the bytes of that string
      replaced by interp_to, NUL-padded (strlen (interp_to) <= strlen

@@ -20,6 +20,7 @@
 #include "cntrfs-caller.h"
 #include "cntrfs-handle.h"
 #include "cntrfs-internal.h"
+#include "cntrfs-link.h"
 #include "cntrfs-virtual.h"
 #include "cleanup.h"
 
@@ -159,6 +160,9 @@ lookup_at(struct cntrfs *fs, struct cntrfs_inode *parent, int parent_fd, const c
       inode->marks = marks;
       inode->has_marks = true;
     }
+  /* Where it is now: a link confined by its depth follows a directory the
+     layer's owner moves (the watcher has the kernel look it up again). */
+  inode->depth = parent->depth + 1;
   /* Both: a directory needs its own mark for the names in it. */
   if (cntrfs_watch_dir(fs->watch, inode, &st) | inode_table_is_marked(&fs->inodes, parent))
     inode_table_set_watched(&fs->inodes, inode);
@@ -508,21 +512,14 @@ cntrfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
       return;
     }
   buf[n] = '\0';
-  if (fs->opt.symlink_prefix == NULL || buf[0] != '/')
-    {
-      fuse_reply_readlink(req, buf);
-      return;
-    }
-  /* Relocate absolute targets under the prefix; the result, its NUL
-     included, must fit in PATH_MAX like any path. */
-  if (fs->opt.symlink_prefix_len + (size_t)n >= sizeof out)
-    {
-      fuse_reply_err(req, ENAMETOOLONG);
-      return;
-    }
-  memcpy(out, fs->opt.symlink_prefix, fs->opt.symlink_prefix_len);
-  memcpy(out + fs->opt.symlink_prefix_len, buf, (size_t)n + 1);
-  fuse_reply_readlink(req, out);
+  /* The result, its NUL included, must fit in PATH_MAX like any path. */
+  int len = link_present(buf, fs->opt.symlink_prefix, fs->opt.symlink_prefix_len,
+                         fs->opt.confine_symlinks, inode->depth > 0 ? inode->depth - 1 : 0, out,
+                         sizeof out);
+  if (len < 0)
+    reply_err(req, len);
+  else
+    fuse_reply_readlink(req, out);
 }
 
 /* mknod, mkdir and symlink: create as the caller, then look the result up. */

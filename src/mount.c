@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -111,9 +112,18 @@ start_server(const struct mount_options *o, struct cntrfs **out)
       cntr_hint("unmount it first (umount %s), or choose another directory", o->mountpoint);
       return -1;
     }
+  /* A target's links name paths of the target: presented inside the
+     mount, so that no reader or writer on the host is led onto the host's
+     own files.  A directory's are served as they are (a conformance suite
+     checks them). */
+  cleanup_free char *where = source_is_directory(o->source) ? NULL : realpath(o->mountpoint, NULL);
+  if (!source_is_directory(o->source) && !where)
+    return cntr_fail(errno, "mount point %s", o->mountpoint);
   struct cntrfs_config config = {
     .source_fd = source_fd,
     .read_only = o->read_only,
+    .symlink_prefix = where,
+    .confine_symlinks = where != NULL,
     .debug = o->debug,
   };
   struct cntrfs *fs = cntrfs_new(&config);

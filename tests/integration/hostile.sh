@@ -21,6 +21,9 @@
 #   - a target whose /etc/ld.so.preload names its own library;
 #   - a target with its own /etc/profile, /etc/bash.bashrc and /etc/inputrc:
 #     a default session, interactive or scripted, runs none of them;
+#   - cntr mount -r of a target whose symlinks point at the host's files,
+#     absolute and climbing with ..: a host reader stays in the mount, and
+#     a host writer writes nothing;
 #   - a root target reading the host's secrets through the tools: root-only
 #     files, the user's credential stores, the host's /proc (another
 #     process's environ) and /run; all readable with --host-secrets.
@@ -241,6 +244,36 @@ if command -v tmux >/dev/null; then
   tmux -S "$sock" send-keys -t it -l 'exit'
   tmux -S "$sock" send-keys -t it Enter
 fi
+
+# --- cntr mount -r: the target's links lead nowhere on the host
+victim=$IT_WORK/victim
+echo host-victim >"$victim"
+plant_links() {
+  echo target-shadow >"$1/etc/shadow"
+  ln -s /etc/shadow "$1/etc/abs"
+  ln -s ../../../../../../etc/shadow "$1/etc/rel"
+  ln -s "$victim" "$1/etc/host-path"
+}
+IT_ROOTFS_HOOK=plant_links it_start_target busybox "it-hostile-links-$$"
+mnt=$IT_WORK/evidence
+mkdir -p "$mnt"
+run_cntr -- mount -r "$TARGET_PID" "$mnt"
+check_run "cntr mount -r of the target" 0
+it_on_exit "umount -l '$mnt' 2>/dev/null"
+check_eq "an absolute link is the target's file" "target-shadow" "$(cat "$mnt/etc/abs" 2>&1)"
+check_eq "... presented inside the mount" "$mnt/etc/shadow" "$(readlink "$mnt/etc/abs")"
+check_eq "a link climbing with .. stays in the mount" "target-shadow" "$(cat "$mnt/etc/rel" 2>&1)"
+check_contains "a link to a host path does not reach the host's file" "No such file" \
+  "$(cat "$mnt/etc/host-path" 2>&1)"
+set +e
+(echo pwned >"$mnt/etc/host-path") 2>/dev/null
+(echo pwned >"$mnt/etc/abs") 2>/dev/null
+set -e
+check_eq "writing through it changes no host file" "host-victim" "$(cat "$victim")"
+check_eq "... nor the target's" "target-shadow" "$(cat "$TARGET_ROOT/etc/shadow")"
+check_match "the mount is nosuid and nodev" " $mnt [^ ]*(nosuid[^ ]*nodev|nodev[^ ]*nosuid)" \
+  "$(grep " $mnt " /proc/self/mountinfo)"
+umount "$mnt"
 
 # --- the host's secrets stay on the host
 it_start_target busybox "it-hostile-secrets-$$"
