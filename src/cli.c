@@ -170,42 +170,42 @@ attach_only(int id)
 
 static const struct cli_option session_options_table[SESSION_OPTION_COUNT + 1] = {
   [SESSION_ENV] = { "env", 'e', "VAR=VALUE",
-                    "set VAR in the command's environment (VAR alone: cntr's own\n"
-                    "value of VAR, or no VAR at all); repeatable" },
+                    "set VAR in the command's environment (VAR alone: cntr's\n"
+                    "own value of VAR, or no VAR at all); repeatable" },
   [SESSION_USER] = { "user", 'u', "USER[:GROUP]",
-                     "run as USER (a name of the target's /etc/passwd, or a UID) and\n"
-                     "GROUP (of its /etc/group, or a GID) instead of the target's" },
+                     "run as USER (a name of the target's /etc/passwd, or a\n"
+                     "UID) and GROUP (of its /etc/group, or a GID)" },
   [SESSION_WORKDIR]
-  = { "workdir", 'w', "DIR", "start in DIR (default: the target's working directory)" },
+  = { "workdir", 'w', "DIR", "start in DIR (default: the target's working\ndirectory)" },
   [SESSION_CAP_ADD] = { "cap-add", 0, "CAP",
-                        "add capability CAP (SYS_PTRACE, NET_ADMIN, ..., ALL) to the\n"
-                        "target's; repeatable" },
+                        "add capability CAP (SYS_PTRACE, NET_ADMIN, ..., ALL)\n"
+                        "to the target's; repeatable" },
   [SESSION_CAP_DROP] = { "cap-drop", 0, "CAP", "drop capability CAP (or ALL); repeatable" },
   [SESSION_PRIVILEGED] = { "privileged", 0, NULL,
-                           "every capability, no no_new_privs, no seccomp filter, no LSM\n"
-                           "label" },
+                           "every capability, no no_new_privs, no seccomp\n"
+                           "filter, no LSM label" },
   [SESSION_READ_ONLY] = { "read-only", 0, NULL,
-                          "the target's files read-only and without atime updates in the\n"
-                          "session, every mount of it" },
+                          "the target's files read-only and without atime\n"
+                          "updates in the session, every mount of it" },
   [SESSION_NO_CGROUP]
-  = { "no-cgroup", 0, NULL, "stay out of the target's cgroups (near its memory limit)" },
+  = { "no-cgroup", 0, NULL, "stay out of the target's cgroups (one at its memory\nlimit)" },
   [SESSION_NO_SECCOMP]
-  = { "no-seccomp", 0, NULL, "do not apply the target's seccomp filter to the command" },
+  = { "no-seccomp", 0, NULL, "do not apply the target's seccomp filter to the\ncommand" },
   [SESSION_APPARMOR]
-  = { "apparmor", 0, "MODE", "auto: the target's AppArmor profile (default); off: none" },
+  = { "apparmor", 0, "MODE", "auto: the target's AppArmor profile (default); off:\nnone" },
   [SESSION_SELINUX]
-  = { "selinux", 0, "MODE", "auto: the target's SELinux context (default); off: none" },
+  = { "selinux", 0, "MODE", "auto: the target's SELinux context (default); off:\nnone" },
   [SESSION_TYPE] = { "type", 't', "LIST", "look NAME up only in these runtimes (comma-separated)" },
   [SESSION_TOOLS] = { "tools", 0, "DIR", "serve DIR as the tools instead of the host's /" },
   [SESSION_TOOLS_RW] = { "tools-rw", 0, NULL,
-                         "let the session write the tools tree (the host's / by default);\n"
-                         "read-only otherwise" },
+                         "let the session write the tools tree (the host's /\n"
+                         "by default); read-only otherwise" },
   [SESSION_HOST_SECRETS] = { "host-secrets", 0, NULL,
-                             "let the session read every file of the tools tree: root's\n"
-                             "files and your credential stores too (see cntr-attach(1))" },
+                             "let the session read every file of the tools tree:\n"
+                             "root's files and your credential stores too" },
   [SESSION_VOLUME] = { "volume", 'v', "HOSTDIR:PATH[:ro]",
-                       "the host's directory (or file) HOSTDIR at PATH in the session,\n"
-                       "read-write unless :ro, nosuid, nodev; repeatable" },
+                       "the host's directory (or file) HOSTDIR at PATH in\n"
+                       "the session, writable unless :ro; repeatable" },
   /* -v is docker's --volume. */
   [SESSION_VERBOSE] = { "verbose", 0, NULL, "explain what cntr does (twice: FUSE debug output)" },
   [SESSION_HELP] = { "help", 'h', NULL, "show this help and exit" },
@@ -291,12 +291,12 @@ session_usage(FILE *out, bool exec, const struct cli_option *options)
     fprintf(out,
             "Usage: cntr attach [OPTIONS] TARGET [-- COMMAND [ARG...]]\n"
             "\n"
-            "Run COMMAND (default: your login shell from the tools) in all namespaces of\n"
-            "the container TARGET.  The container's root filesystem is at /, with\n"
-            "all its mounts; your tools (the host's / by default) are at the base dir,\n"
-            "%s unless CNTR_BASE_DIR says otherwise, and their bin directories come\n"
-            "first on PATH.  Nothing is written to the container and nothing is left\n"
-            "behind when the command exits.\n"
+            "Run COMMAND (default: your shell from the tools) in all namespaces of the\n"
+            "container TARGET.  The container's root filesystem is at /, with all its\n"
+            "mounts; your tools (the host's / by default, read-only) are at the base\n"
+            "dir, %s unless CNTR_BASE_DIR says otherwise, and their bin\n"
+            "directories come first on PATH.  Nothing is written to the container and\n"
+            "nothing is left behind when the command exits.\n"
             "\n",
             CNTR_DEFAULT_BASE_DIR);
   runtime_print_target_syntax(out);
