@@ -90,10 +90,10 @@ usage(FILE *out)
                "\n"
                "Commands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-    fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-  fprintf(out, "  %-8s %s\n", "help", "show this help, or a command's: cntr help COMMAND");
-  fprintf(out, "  %-8s %s\n", "version", "show the version");
-  fprintf(out, "  %-8s %s\n", "completion",
+    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "  %-10s %s\n", "help", "show this help, or a command's: cntr help COMMAND");
+  fprintf(out, "  %-10s %s\n", "version", "show the version");
+  fprintf(out, "  %-10s %s\n", "completion",
           "print a completion script: cntr completion bash|zsh|fish");
   fprintf(out, "\n"
                "Options:\n"
