@@ -32,6 +32,7 @@ enum virtual_id
   VIRTUAL_FILE1,     /* cntrfs_config.more_files: regular files in the root */
   VIRTUAL_FILE2,
   VIRTUAL_FILE3,
+  VIRTUAL_FILE4,
   VIRTUAL_COUNT
 };
 

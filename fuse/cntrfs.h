@@ -21,7 +21,7 @@ struct cntrfs_synthetic
   mode_t mode; /* permission bits, e.g. 0555 */
 };
 
-#define CNTRFS_MORE_FILES 3
+#define CNTRFS_MORE_FILES 4
 
 struct cntrfs_config
 {

@@ -220,7 +220,10 @@ static const struct virtual_entry entries[VIRTUAL_COUNT] = {
   [VIRTUAL_FILE1] = MEMORY_FILE_ENTRY,
   [VIRTUAL_FILE2] = MEMORY_FILE_ENTRY,
   [VIRTUAL_FILE3] = MEMORY_FILE_ENTRY,
+  [VIRTUAL_FILE4] = MEMORY_FILE_ENTRY,
 };
+_Static_assert(VIRTUAL_COUNT - VIRTUAL_FILE1 == CNTRFS_MORE_FILES,
+               "one virtual file for each of cntrfs_config.more_files");
 
 /* ---- finding them ------------------------------------------------------ */
 

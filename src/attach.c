@@ -365,7 +365,7 @@ prepare(struct session *s)
         .home = home,
         .debug = o->debug_fuse,
       };
-      s->fs = tools_fs_new(&fo, &s->shim_image, &s->tools_alias);
+      s->fs = tools_fs_new(&fo, &s->images, &s->tools_alias);
       if (!s->fs)
         return -1;
       if (cntrfs_kernel_options(s->fs, s->fuse_fd, s->fuse_options, sizeof s->fuse_options) < 0)
@@ -403,8 +403,7 @@ session_free(struct session *s)
   for (size_t i = 0; i < s->ndevices; i++)
     cleanup_closep(&s->device_trees[i]);
   s->ndevices = 0;
-  free(s->shim_image);
-  s->shim_image = NULL;
+  tools_fs_images_free(&s->images);
 }
 
 /* What cntr prints for a command killed by a signal, as a shell does. */

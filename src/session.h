@@ -22,6 +22,7 @@
 #include "creds.h"
 #include "passwd.h"
 #include "target.h"
+#include "tools-fs.h"
 #include "view.h"
 
 #include <stdbool.h>
@@ -52,7 +53,7 @@ struct session
   struct seccomp_filters seccomp; /* the target's, to install in the command */
   struct command_spec command;
   struct cntrfs *fs;
-  void *shim_image;
+  struct tools_fs_images images; /* what the tools' server serves from memory */
   /* --volume: detached mount trees of the host's directories, and where
      they go. */
   size_t nvolumes;

@@ -49,15 +49,51 @@ const char *const tools_home_denied[] = {
   NULL,
 };
 
-_Static_assert(STARTUP_FILES == 3 && CNTRFS_MORE_FILES >= STARTUP_FILES,
-               "the startup files are the server's more files");
+_Static_assert(STARTUP_FILES == 3 && CNTRFS_MORE_FILES == STARTUP_FILES + 1,
+               "the startup files and the audit module are the server's more files");
+
+/* The directories whose libraries the audit module takes from the tools:
+   every directory a loader searches by default on any distribution, and
+   those of the tools' ld.so.conf. */
+static const char *const system_library_dirs[] = {
+  "/lib",       "/lib32",     "/lib64",      "/libx32",        "/usr/lib",
+  "/usr/lib32", "/usr/lib64", "/usr/libx32", "/usr/local/lib", NULL,
+};
+
+static int
+build_audit_image(int tools_fd, const char *base, const char *alias, void **image, size_t *size)
+{
+  cleanup_free char *conf = tools_library_path(tools_fd, "");
+  if (!conf)
+    return cntr_fail_context("read the tools' library path");
+  cleanup_strv char **dirs = calloc(1, sizeof(char *));
+  if (!dirs)
+    return cntr_fail(ENOMEM, "configure the loader audit module");
+  for (const char *const *d = system_library_dirs; *d; d++)
+    if (strv_push(&dirs, *d) < 0)
+      return cntr_fail(ENOMEM, "configure the loader audit module");
+  for (char *save = NULL, *d = strtok_r(conf, ":", &save); d; d = strtok_r(NULL, ":", &save))
+    if (strv_push(&dirs, d) < 0)
+      return cntr_fail(ENOMEM, "configure the loader audit module");
+  if (shim_audit_image_build(base, alias, (const char *const *)dirs, image, size) < 0)
+    return cntr_fail_context("configure the loader audit module");
+  return 0;
+}
+
+void
+tools_fs_images_free(struct tools_fs_images *images)
+{
+  free(images->shim);
+  free(images->audit);
+  images->shim = images->audit = NULL;
+}
 
 struct cntrfs *
-tools_fs_new(const struct tools_fs_options *o, void **shim_image, bool *alias)
+tools_fs_new(const struct tools_fs_options *o, struct tools_fs_images *images, bool *alias)
 {
   int tools_fd = o->tools_fd;
   const char *base = o->base_dir;
-  *shim_image = NULL;
+  *images = (struct tools_fs_images){ 0 };
   const char *interp = shim_default_interp();
   cleanup_free char *interp_to = xasprintf("%s/%s", base, CNTR_SHIM_NAME);
   /* The rewritten interpreter must fit in the original's bytes: a base
@@ -74,7 +110,8 @@ tools_fs_new(const struct tools_fs_options *o, void **shim_image, bool *alias)
   cleanup_free char *loader = NULL;
   cleanup_free char *library_path = NULL;
   cleanup_free char *exec_dir = NULL;
-  size_t shim_size = 0;
+  cleanup_free char *audit = NULL;
+  size_t shim_size = 0, audit_size = 0;
   bool rewrite = interp_to && loader_rel;
   if (!loader_rel)
     {
@@ -96,19 +133,26 @@ tools_fs_new(const struct tools_fs_options *o, void **shim_image, bool *alias)
           return NULL;
         }
       exec_dir = xasprintf("%s/%s", base, CNTR_EXEC_DIR_NAME);
-      if (!exec_dir)
+      audit = xasprintf("%s/%s", base, CNTR_AUDIT_NAME);
+      if (!exec_dir || !audit)
         {
           cntr_fail(errno, "configure the interpreter shim");
           return NULL;
         }
-      if (shim_image_build_with_exec_dir(loader, library_path, exec_dir, shim_image, &shim_size)
+      if (build_audit_image(tools_fd, base, *alias ? CNTR_TOOLS_ALIAS : "", &images->audit,
+                            &audit_size)
           < 0)
+        return NULL;
+      struct shim_paths paths = {
+        .loader = loader, .library_path = library_path, .exec_dir = exec_dir, .audit = audit
+      };
+      if (shim_image_build(&paths, &images->shim, &shim_size) < 0)
         {
           cntr_fail_context("configure the interpreter shim");
           return NULL;
         }
-      cntr_debug("interpreter %s -> %s (loader %s, libraries %s)", interp, interp_to, loader,
-                 library_path);
+      cntr_debug("interpreter %s -> %s (loader %s, libraries %s, audit %s)", interp, interp_to,
+                 loader, library_path, audit);
     }
   struct cntrfs_config config = {
     .source_fd = tools_fd,
@@ -123,13 +167,14 @@ tools_fs_new(const struct tools_fs_options *o, void **shim_image, bool *alias)
     .interp_from = rewrite ? interp : NULL,
     .interp_to = rewrite ? interp_to : NULL,
     .synthetic = { .name = rewrite ? CNTR_SHIM_NAME : NULL,
-                   .data = *shim_image,
+                   .data = images->shim,
                    .size = shim_size,
                    .mode = 0555 },
     .more_files = {
       { startup_files[0].name, startup_files[0].content, strlen(startup_files[0].content), 0444 },
       { startup_files[1].name, startup_files[1].content, strlen(startup_files[1].content), 0444 },
       { startup_files[2].name, startup_files[2].content, strlen(startup_files[2].content), 0444 },
+      { rewrite ? CNTR_AUDIT_NAME : NULL, images->audit, audit_size, 0444 },
     },
     .link_dir_name = rewrite ? CNTR_EXEC_DIR_NAME : NULL,
     .link_dir_target = loader,

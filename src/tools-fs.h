@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The FUSE server of a session's tools: the tools tree with its absolute
    symlinks relocated under the base dir, its scripts' "#!" lines made to
-   name the tools' interpreters, and — when the base dir is short enough
-   for the PT_INTERP rewrite — the interpreter shim and its link directory.
+   name the tools' interpreters, and the interpreter shim with its link
+   directory and the loader audit module.
    Error convention: NULL with the error recorded by cntr_fail(). */
 #ifndef CNTR_TOOLS_FS_H
 #define CNTR_TOOLS_FS_H
@@ -12,8 +12,10 @@
 /* The synthetic file in the tools' root that the rewritten PT_INTERP names. */
 #define CNTR_SHIM_NAME ".cntr-ld"
 /* The synthetic directory where every name is a symlink to the tools'
-   loader (see shim_image_build_with_exec_dir). */
+   loader (see struct shim_paths). */
 #define CNTR_EXEC_DIR_NAME ".cntr-exec"
+/* The loader audit module the shim names (src/shim/audit.c). */
+#define CNTR_AUDIT_NAME ".cntr-audit.so"
 
 struct cntrfs;
 
@@ -36,9 +38,18 @@ struct tools_fs_options
    to the home; cntr-attach(1) lists them). */
 extern const char *const tools_home_denied[];
 
-/* *shim_image (freed by the caller after the server) holds the shim the
-   server serves; NULL when there is none.  *alias: the session must show
-   the tools at CNTR_TOOLS_ALIAS too. */
-struct cntrfs *tools_fs_new(const struct tools_fs_options *o, void **shim_image, bool *alias);
+/* The images the server serves from memory: the shim and the audit module,
+   NULL when there are none; freed by the caller after the server. */
+struct tools_fs_images
+{
+  void *shim;
+  void *audit;
+};
+
+void tools_fs_images_free(struct tools_fs_images *images);
+
+/* *alias: the session must show the tools at CNTR_TOOLS_ALIAS too. */
+struct cntrfs *tools_fs_new(const struct tools_fs_options *o, struct tools_fs_images *images,
+                            bool *alias);
 
 #endif

@@ -6,9 +6,11 @@
    as their ELF interpreter.  It re-executes the tools' own loader in
    explicit mode:
 
-     LOADER --inhibit-cache --library-path LIBPATH --argv0 ARGV0 PROGRAM ARGS...
+     LOADER --inhibit-cache --audit AUDIT --library-path LIBPATH --argv0 ARGV0
+            PROGRAM ARGS...
 
-   LOADER and LIBPATH come from the configuration block below, which the
+   LOADER, AUDIT (the loader audit module, src/shim/audit.c) and LIBPATH
+   come from the configuration block below, which the
    session fills in its copy of the image (src/shim.c); LD_LIBRARY_PATH goes
    before LIBPATH.  PROGRAM is the path the kernel executed (AT_EXECFN),
    except for scripts and vanished paths (see program_path).
@@ -27,6 +29,7 @@
      an image with dynamic relocations);
    - every global is reached PC-relative (hidden visibility, -fPIE). */
 
+#include "freestanding.h"
 #include "shim-config.h"
 
 #if !defined(__x86_64__) && !defined(__aarch64__)
@@ -128,32 +131,6 @@ sys_exit(int status)
 {
   for (;;)
     raw_syscall3(NR_exit_group, status, 0, 0);
-}
-
-static unsigned long
-str_len(const char *s)
-{
-  unsigned long n = 0;
-  while (s[n])
-    n++;
-  return n;
-}
-
-static char *
-str_put(char *dst, const char *src)
-{
-  while (*src)
-    *dst++ = *src++;
-  return dst;
-}
-
-static int
-str_has_prefix(const char *s, const char *prefix)
-{
-  while (*prefix)
-    if (*s++ != *prefix++)
-      return 0;
-  return 1;
 }
 
 static void
@@ -357,6 +334,7 @@ shim_main(unsigned long *sp)
   const char *loader = config + sizeof CNTR_SHIM_CONFIG_MAGIC;
   const char *configured = loader + str_len(loader) + 1;
   const char *exec_dir = configured + str_len(configured) + 1;
+  const char *audit = exec_dir + str_len(exec_dir) + 1;
   if (!*loader)
     die("not configured (no loader in the image)", 0, 0);
 
@@ -383,10 +361,15 @@ shim_main(unsigned long *sp)
      argc == 0. */
   const char *argv0 = argc > 0 ? argv[0] : "";
 
-  char *args[argc + 8];
+  char *args[argc + 10];
   unsigned long n = 0;
   args[n++] = (char *)loader;
   args[n++] = (char *)"--inhibit-cache";
+  if (*audit)
+    {
+      args[n++] = (char *)"--audit";
+      args[n++] = (char *)audit;
+    }
   if (library_path[0])
     {
       args[n++] = (char *)"--library-path";

@@ -19,6 +19,8 @@
 #   - a default interactive session whose .bashrc writes into $HOME, as
 #     pyenv init does: the host's files stay as they were;
 #   - a target whose /etc/ld.so.preload names its own library;
+#   - a target whose nsswitch.conf and gconv-modules name its own libraries
+#     in its system library directories;
 #   - a target with its own /etc/profile, /etc/bash.bashrc and /etc/inputrc:
 #     a default session, interactive or scripted, runs none of them;
 #   - cntr mount -r of a target whose symlinks point at the host's files,
@@ -205,6 +207,33 @@ if command -v gcc >/dev/null; then
   check_run "a host tool runs in a target with an /etc/ld.so.preload" 0
   check_contains "... listing the target's /etc" "ld.so.preload" "$OUT"
   check_not_contains "... without loading the library it names" "PWNED" "$ERR"
+fi
+
+# --- the tools load no library of the target's: not the NSS module its
+# nsswitch.conf names, not a gconv module of its charsets
+if command -v gcc >/dev/null; then
+  plant_libraries() {
+    local ma
+    ma=$(gcc -dumpmachine)
+    printf '#include <unistd.h>\n__attribute__((constructor)) static void pwn(void) { write(2, "PWNED-library\\n", 14); }\n' >"$IT_WORK/library.c"
+    mkdir -p "$1/lib/$ma" "$1/usr/lib/$ma/gconv"
+    gcc -shared -fPIC -o "$1/lib/$ma/libnss_evil.so.2" "$IT_WORK/library.c"
+    cp "$1/lib/$ma/libnss_evil.so.2" "$1/usr/lib/libnss_evil.so.2"
+    printf 'passwd: evil files\ngroup: evil files\nhosts: evil files\n' >"$1/etc/nsswitch.conf"
+    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$1/etc/passwd"
+    printf 'root:x:0:\n' >"$1/etc/group"
+    printf 'module EVIL// INTERNAL EVIL 1\nmodule INTERNAL EVIL// EVIL 1\n' >"$1/usr/lib/$ma/gconv/gconv-modules"
+    cp "$1/lib/$ma/libnss_evil.so.2" "$1/usr/lib/$ma/gconv/EVIL.so"
+  }
+  IT_ROOTFS_HOOK=plant_libraries it_start_target scratch "it-hostile-libraries-$$"
+  run_cntr -- attach "$TARGET_PID" -- id
+  check_run "id runs in a target whose nsswitch.conf names its own module" 0
+  check_eq "... and finds root in the target's /etc/passwd" "uid=0(root) gid=0(root) groups=0(root)" "$OUT"
+  check_not_contains "... without loading the target's NSS module" "PWNED" "$ERR"
+  run_cntr -- attach "$TARGET_PID" -- sh -c 'echo x | iconv -f EVIL -t UTF-8'
+  check_not_contains "iconv of the target's charset loads no gconv module of the target's" \
+    "PWNED" "$OUT$ERR"
+  check_true "... and fails instead" test "$RC" -ne 0
 fi
 
 # --- the target's shell startup files are not the session's

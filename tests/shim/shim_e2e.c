@@ -171,6 +171,20 @@ patch_interp(const char *path, const char *interp)
   bail(1, "%s: no PT_INTERP (statically linked?)", path);
 }
 
+/* A shim image for paths, written to a file of the temporary directory. */
+static char *
+make_shim(const char *name, const struct shim_paths *paths)
+{
+  void *image;
+  size_t size;
+  char *path = tmp_path(name);
+  if (shim_image_build(paths, &image, &size) < 0)
+    bail(1, "shim_image_build: %s", cntr_error_message());
+  write_file(path, image, size, 0755);
+  free(image);
+  return path;
+}
+
 static void
 copy_patched(const char *from, const char *to, const char *interp)
 {
@@ -315,17 +329,9 @@ main(int argc, char **argv)
 
   void *image;
   size_t size;
-  char *shim = tmp_path("s");
-  if (shim_image_build(loader, config_path, &image, &size) < 0)
-    bail(1, "shim_image_build: %s", cntr_error_message());
-  write_file(shim, image, size, 0755);
-  free(image);
-
-  char *bad_shim = tmp_path("m");
-  if (shim_image_build("/nonexistent/ld.so", config_path, &image, &size) < 0)
-    bail(1, "shim_image_build: %s", cntr_error_message());
-  write_file(bad_shim, image, size, 0755);
-  free(image);
+  char *shim = make_shim("s", &(struct shim_paths){ loader, config_path, NULL, NULL });
+  char *bad_shim
+      = make_shim("m", &(struct shim_paths){ "/nonexistent/ld.so", config_path, NULL, NULL });
 
   char *p = tmp_path("p");
   copy_patched(probe, p, shim);
@@ -533,6 +539,72 @@ main(int argc, char **argv)
     check(strstr(r.err, "ls: cannot access '/nonexistent'") != NULL, "ls: argv[0] kept: %s", r.err);
     result_release(&r);
     free(ls);
+  }
+
+  /* The audit module, in the real loader: the configured path of
+     libprobe.so (liba, standing for a system library directory of the
+     target) is answered with the same path under a base dir, where the
+     "tools" have libb's; without it there, the loader finds nothing, and
+     never liba's. */
+  {
+    char *base = tmp_path("tools");
+    char *in_base;
+    if (asprintf(&in_base, "%s%s", base, liba) < 0)
+      bail(1, "out of memory");
+    for (char *slash = strchr(in_base + 1, '/'); slash; slash = strchr(slash + 1, '/'))
+      {
+        *slash = '\0';
+        if (mkdir(in_base, 0755) < 0 && errno != EEXIST)
+          bail(1, "mkdir %s: %m", in_base);
+        *slash = '/';
+      }
+    if (mkdir(in_base, 0755) < 0 && errno != EEXIST)
+      bail(1, "mkdir %s: %m", in_base);
+    const char *dirs[] = { liba, NULL };
+    char *audit = tmp_path("a.so");
+    if (shim_audit_image_build(base, "", dirs, &image, &size) < 0)
+      bail(1, "shim_audit_image_build: %s", cntr_error_message());
+    write_file(audit, image, size, 0644);
+    free(image);
+    char *audited_shim = make_shim("as", &(struct shim_paths){ loader, config_path, NULL, audit });
+    char *ap = tmp_path("ap");
+    copy_patched(probe, ap, audited_shim);
+
+    char *args[] = { "probe", NULL };
+    char *env[] = { NULL };
+    r = run(ap, args, env, NULL);
+    check_run("audit: liba's library is never loaded", &r, 127, "");
+    check(strstr(r.err, "libprobe.so") != NULL, "audit: the loader says what it missed: %s", r.err);
+    result_release(&r);
+
+    char *from, *to;
+    if (asprintf(&from, "%s/libprobe.so", libb) < 0 || asprintf(&to, "%s/libprobe.so", in_base) < 0)
+      bail(1, "out of memory");
+    size_t lib_size;
+    char *lib = read_file(from, &lib_size);
+    write_file(to, lib, lib_size, 0644);
+    free(lib);
+    r = run(ap, args, env, NULL);
+    check_run("audit: the same path under the base dir is loaded", &r, 0,
+              "argc=1\nargv[0]=probe\nlib=B\n");
+    result_release(&r);
+
+    /* A real tool, whose libc is in no audited directory, runs as before. */
+    char *ls = tmp_path("als");
+    copy_patched("/bin/ls", ls, audited_shim);
+    char *ls_args[] = { "ls", "-d", "/", NULL };
+    char *ls_env[] = { "LC_ALL=C", NULL };
+    r = run(ls, ls_args, ls_env, NULL);
+    check_run("audit: ls -d /", &r, 0, "/\n");
+    result_release(&r);
+    free(ls);
+    free(from);
+    free(to);
+    free(ap);
+    free(audited_shim);
+    free(audit);
+    free(in_base);
+    free(base);
   }
 
   /* The loader cannot be executed. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The shim image: the embedded program is fit to be an interpreter, and
-   shim_image_build writes exactly its configuration block. */
+   shim_image_build writes exactly its configuration block; the audit
+   module answers la_objsearch as configured. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,14 +9,26 @@
 #include <cmocka.h>
 
 #include "shim.h"
+#include "shim/audit-config.h"
 #include "shim/shim-config.h"
 
+#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define MAGIC_LEN (sizeof CNTR_SHIM_CONFIG_MAGIC)
+
+static int
+build(const char *loader, const char *library_path, void **image, size_t *size)
+{
+  struct shim_paths paths = { .loader = loader, .library_path = library_path };
+  return shim_image_build(&paths, image, size);
+}
 
 static size_t
 count_magic(const unsigned char *image, size_t size, size_t *offset)
@@ -66,7 +79,7 @@ test_build_writes_config(void **state)
   size_t size = 0;
   const char *loader = "/var/lib/cntr/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2";
   const char *path = "/var/lib/cntr/usr/lib/x86_64-linux-gnu:/var/lib/cntr/usr/lib";
-  assert_int_equal(shim_image_build(loader, path, &image, &size), 0);
+  assert_int_equal(build(loader, path, &image, &size), 0);
   assert_non_null(image);
   assert_int_equal(size, cntr_shim_image_size);
 
@@ -94,14 +107,15 @@ test_build_twice_overwrites(void **state)
   (void)state;
   void *a = NULL, *b = NULL;
   size_t size_a = 0, size_b = 0;
-  assert_int_equal(shim_image_build("/a-long-loader-path/ld.so", "/x:/y:/z", &a, &size_a), 0);
-  assert_int_equal(shim_image_build("/l", "", &b, &size_b), 0);
+  assert_int_equal(build("/a-long-loader-path/ld.so", "/x:/y:/z", &a, &size_a), 0);
+  assert_int_equal(build("/l", "", &b, &size_b), 0);
   size_t offset = 0;
   assert_int_equal(count_magic(b, size_b, &offset), 1);
   const char *config = (const char *)b + offset + MAGIC_LEN;
   assert_string_equal(config, "/l");
   assert_string_equal(config + 3, "");
   assert_int_equal(config[4], 0);
+  assert_int_equal(config[5], 0);
   free(a);
   free(b);
 }
@@ -118,9 +132,9 @@ test_build_too_long(void **state)
 
   void *image = (void *)1;
   size_t size = 0;
-  /* Exactly fits: loader + NUL + "" + NUL + "" + NUL. */
-  loader[room - 3] = '\0';
-  assert_int_equal(shim_image_build(loader, "", &image, &size), 0);
+  /* Exactly fits: loader + NUL, then three empty strings. */
+  loader[room - 4] = '\0';
+  assert_int_equal(build(loader, "", &image, &size), 0);
   size_t offset = 0;
   assert_int_equal(count_magic(image, size, &offset), 1);
   assert_string_equal((const char *)image + offset + MAGIC_LEN, loader);
@@ -129,34 +143,39 @@ test_build_too_long(void **state)
   /* One byte more does not. */
   image = (void *)1;
   errno = 0;
-  assert_int_equal(shim_image_build(loader, "x", &image, &size), -1);
+  assert_int_equal(build(loader, "x", &image, &size), -1);
   assert_int_equal(errno, ENAMETOOLONG);
   assert_ptr_equal(image, (void *)1);
 
-  loader[room - 3] = 'l';
-  loader[room - 2] = '\0';
+  loader[room - 4] = 'l';
+  loader[room - 3] = '\0';
   errno = 0;
-  assert_int_equal(shim_image_build(loader, "", &image, &size), -1);
+  assert_int_equal(build(loader, "", &image, &size), -1);
   assert_int_equal(errno, ENAMETOOLONG);
   free(loader);
 }
 
 static void
-test_build_exec_dir_follows_library_path(void **state)
+test_build_exec_dir_and_audit_follow_library_path(void **state)
 {
   (void)state;
   void *image = NULL;
   size_t size = 0;
-  assert_int_equal(
-      shim_image_build_with_exec_dir("/b/ld.so", "/b/lib", "/b/.cntr-exec", &image, &size), 0);
+  struct shim_paths paths = { "/b/ld.so", "/b/lib", "/b/.cntr-exec", "/b/.cntr-audit.so" };
+  assert_int_equal(shim_image_build(&paths, &image, &size), 0);
   size_t offset = 0;
   assert_int_equal(count_magic(image, size, &offset), 1);
   const char *config = (const char *)image + offset + MAGIC_LEN;
   assert_string_equal(config, "/b/ld.so");
-  assert_string_equal(config + sizeof "/b/ld.so", "/b/lib");
-  assert_string_equal(config + sizeof "/b/ld.so" + sizeof "/b/lib", "/b/.cntr-exec");
+  config += sizeof "/b/ld.so";
+  assert_string_equal(config, "/b/lib");
+  config += sizeof "/b/lib";
+  assert_string_equal(config, "/b/.cntr-exec");
+  config += sizeof "/b/.cntr-exec";
+  assert_string_equal(config, "/b/.cntr-audit.so");
   free(image);
-  assert_int_equal(shim_image_build_with_exec_dir("/b/ld.so", "/b/lib", NULL, &image, &size), -1);
+  paths.library_path = NULL;
+  assert_int_equal(shim_image_build(&paths, &image, &size), -1);
   assert_int_equal(errno, EINVAL);
 }
 
@@ -167,7 +186,7 @@ test_build_no_loader(void **state)
   void *image = NULL;
   size_t size = 0;
   errno = 0;
-  assert_int_equal(shim_image_build("", "/lib", &image, &size), -1);
+  assert_int_equal(build("", "/lib", &image, &size), -1);
   assert_int_equal(errno, EINVAL);
   assert_null(image);
 }
@@ -185,6 +204,109 @@ test_default_interp(void **state)
 #endif
 }
 
+/* The audit module, configured and loaded for real. */
+struct audit
+{
+  void *handle;
+  unsigned int (*version)(unsigned int);
+  char *(*objsearch)(const char *, uintptr_t *, unsigned int);
+};
+
+static void
+audit_load(struct audit *a, const void *image, size_t size)
+{
+  int fd = memfd_create("cntr-audit", MFD_CLOEXEC);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, image, size), (ssize_t)size);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  a->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  close(fd);
+  assert_non_null(a->handle);
+  *(void **)&a->version = dlsym(a->handle, "la_version");
+  *(void **)&a->objsearch = dlsym(a->handle, "la_objsearch");
+  assert_non_null(a->version);
+  assert_non_null(a->objsearch);
+}
+
+static void
+assert_answer(const struct audit *a, const char *name, const char *want)
+{
+  uintptr_t cookie = 0;
+  char *got = a->objsearch(name, &cookie, 0x40 /* LA_SER_DEFAULT */);
+  if (!want)
+    {
+      assert_null(got);
+      return;
+    }
+  assert_non_null(got);
+  if (!strcmp(want, name))
+    assert_ptr_equal(got, name); /* left alone, not copied */
+  else
+    assert_string_equal(got, want);
+}
+
+static void
+test_audit_takes_system_libraries_from_the_tools(void **state)
+{
+  (void)state;
+  const char *dirs[] = { "/lib", "/usr/lib", "/opt/tools/lib", "/", NULL };
+  void *image = NULL;
+  size_t size = 0;
+  assert_int_equal(shim_audit_image_build("/var/lib/cntr", "/.cntr", dirs, &image, &size), 0);
+  assert_int_equal(size, cntr_audit_image_size);
+  struct audit a;
+  audit_load(&a, image, size);
+  free(image);
+
+  assert_int_equal(a.version(2), 1);
+  assert_int_equal(a.version(0), 0);
+  /* Names still to be searched for, and relative paths: untouched. */
+  assert_answer(&a, "libnss_evil.so.2", "libnss_evil.so.2");
+  assert_answer(&a, "lib/x.so", "lib/x.so");
+  /* The target's system libraries are the tools'. */
+  assert_answer(&a, "/lib/x86_64-linux-gnu/libnss_evil.so.2",
+                "/var/lib/cntr/lib/x86_64-linux-gnu/libnss_evil.so.2");
+  assert_answer(&a, "/usr/lib/x86_64-linux-gnu/gconv/EVIL.so",
+                "/var/lib/cntr/usr/lib/x86_64-linux-gnu/gconv/EVIL.so");
+  assert_answer(&a, "/opt/tools/lib/y.so", "/var/lib/cntr/opt/tools/lib/y.so");
+  /* Spelled around: normalised before the check. */
+  assert_answer(&a, "/app/../usr/lib/evil.so", "/var/lib/cntr/usr/lib/evil.so");
+  assert_answer(&a, "//usr/./lib//evil.so", "/var/lib/cntr/usr/lib/evil.so");
+  assert_answer(&a, "/var/lib/cntr/../../../usr/lib/evil.so", "/var/lib/cntr/usr/lib/evil.so");
+  /* The tools' own paths, and what the user names elsewhere. */
+  assert_answer(&a, "/var/lib/cntr/usr/lib/libc.so.6", "/var/lib/cntr/usr/lib/libc.so.6");
+  assert_answer(&a, "/.cntr/usr/lib/libc.so.6", "/.cntr/usr/lib/libc.so.6");
+  assert_answer(&a, "/app/lib/x.so", "/app/lib/x.so");
+  assert_answer(&a, "/usr/libexec/x.so", "/usr/libexec/x.so");
+  assert_answer(&a, "/var/lib/cntrx/usr/lib/x.so", "/var/lib/cntrx/usr/lib/x.so");
+  /* "/" was not taken as a library directory. */
+  assert_answer(&a, "/srv/x.so", "/srv/x.so");
+  /* Too long to answer: refused, never passed on. */
+  char *longname = malloc(5000);
+  assert_non_null(longname);
+  memset(longname, 'a', 4999);
+  memcpy(longname, "/usr/lib/", 9);
+  longname[4999] = '\0';
+  assert_answer(&a, longname, NULL);
+  free(longname);
+  dlclose(a.handle);
+}
+
+static void
+test_audit_unconfigured_changes_nothing(void **state)
+{
+  (void)state;
+  struct audit a;
+  audit_load(&a, cntr_audit_image, cntr_audit_image_size);
+  assert_answer(&a, "/usr/lib/x.so", "/usr/lib/x.so");
+  dlclose(a.handle);
+  void *image = NULL;
+  size_t size = 0;
+  assert_int_equal(shim_audit_image_build("relative", "", NULL, &image, &size), -1);
+  assert_int_equal(errno, EINVAL);
+}
+
 int
 main(void)
 {
@@ -193,9 +315,11 @@ main(void)
     cmocka_unit_test(test_build_writes_config),
     cmocka_unit_test(test_build_twice_overwrites),
     cmocka_unit_test(test_build_too_long),
-    cmocka_unit_test(test_build_exec_dir_follows_library_path),
+    cmocka_unit_test(test_build_exec_dir_and_audit_follow_library_path),
     cmocka_unit_test(test_build_no_loader),
     cmocka_unit_test(test_default_interp),
+    cmocka_unit_test(test_audit_takes_system_libraries_from_the_tools),
+    cmocka_unit_test(test_audit_unconfigured_changes_nothing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
