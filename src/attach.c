@@ -211,8 +211,7 @@ prepare_command(struct session *s)
         .user_env_from_pw = user,
         .term = getenv("TERM"),
         .use_pty = s->use_pty,
-        .user_env = o->env,
-        .nuser_env = o->nenv,
+        .user_env = { o->env_files, o->nenv_files, o->env, o->nenv },
       };
       return command_build_exec(&in, &s->command);
     }
@@ -225,8 +224,7 @@ prepare_command(struct session *s)
     .home = getenv("HOME"),
     .term = getenv("TERM"),
     .use_pty = s->use_pty,
-    .user_env = o->env,
-    .nuser_env = o->nenv,
+    .user_env = { o->env_files, o->nenv_files, o->env, o->nenv },
   };
   return command_build(&in, &s->command);
 }

@@ -13,6 +13,7 @@
 
 #define CNTR_DEFAULT_BASE_DIR "/var/lib/cntr"
 #define ATTACH_MAX_ENV 128
+#define ATTACH_MAX_ENV_FILES 16
 #define ATTACH_MAX_VOLUMES 16
 
 /* -v HOSTDIR:PATH[:ro|:rw]: the pieces of the option's argument. */
@@ -35,6 +36,9 @@ struct attach_options
   /* --env: "NAME=value", or "NAME" for cntr's own value of NAME (or none). */
   const char *env[ATTACH_MAX_ENV];
   size_t nenv;
+  /* --env-file: read when the command is built, before the --env entries. */
+  const char *env_files[ATTACH_MAX_ENV_FILES];
+  size_t nenv_files;
   struct attach_volume volumes[ATTACH_MAX_VOLUMES];
   size_t nvolumes;
   bool no_seccomp;     /* --no-seccomp: the target's filter is not applied */

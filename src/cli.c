@@ -139,6 +139,7 @@ cli_print_version(FILE *out)
 enum
 {
   SESSION_ENV,
+  SESSION_ENV_FILE,
   SESSION_USER,
   SESSION_WORKDIR,
   SESSION_CAP_ADD,
@@ -172,6 +173,9 @@ static const struct cli_option session_options_table[SESSION_OPTION_COUNT + 1] =
   [SESSION_ENV] = { "env", 'e', "VAR=VALUE",
                     "set VAR in the command's environment (VAR alone: cntr's\n"
                     "own value of VAR, or no VAR at all); repeatable" },
+  [SESSION_ENV_FILE] = { "env-file", 0, "FILE",
+                         "set the variables of FILE, one VAR=VALUE or VAR a\n"
+                         "line, as docker does (--env wins); repeatable" },
   [SESSION_USER] = { "user", 'u', "USER[:GROUP]",
                      "run as USER (a name of the target's /etc/passwd, or a\n"
                      "UID) and GROUP (of its /etc/group, or a GID)" },
@@ -339,6 +343,14 @@ parse_session(int argc, char **argv, const struct cli_io *io, bool exec, struct 
               return CLI_ERROR;
             }
           o->env[o->nenv++] = optarg;
+          break;
+        case SESSION_ENV_FILE:
+          if (o->nenv_files == ATTACH_MAX_ENV_FILES)
+            {
+              usage_error(cmd, io, "--env-file: more than %d files", ATTACH_MAX_ENV_FILES);
+              return CLI_ERROR;
+            }
+          o->env_files[o->nenv_files++] = optarg;
           break;
         case SESSION_USER:
           o->user = optarg;

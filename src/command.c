@@ -5,6 +5,7 @@
 #include "command.h"
 #include "cleanup.h"
 #include "env.h"
+#include "io.h"
 #include "log.h"
 #include "startup.h"
 #include "tools.h"
@@ -141,27 +142,72 @@ tools_path_dirs(const struct command_inputs *in)
   return steal_pointer(&dirs);
 }
 
-/* --env entries with cntr's own values filled in for bare names. */
-static char **
-resolve_user_env(const char *const *entries, size_t n)
+/* entry's variable is already in v: replace it there. */
+static bool
+replace_same_name(char **v, char *entry)
 {
-  cleanup_strv char **user_env = calloc(n + 1, sizeof(char *));
+  size_t len = strcspn(entry, "=");
+  for (size_t i = 0; v[i]; i++)
+    if (strcspn(v[i], "=") == len && !strncmp(v[i], entry, len))
+      {
+        free(v[i]);
+        v[i] = entry;
+        return true;
+      }
+  return false;
+}
+
+static int
+add_user_entry(char ***v, const char *e)
+{
+  const char *value = strchr(e, '=') ? NULL : getenv(e);
+  char *entry = value ? xasprintf("%s=%s", e, value) : strdup(e);
+  if (!entry)
+    return cntr_fail(ENOMEM, "build the environment");
+  if (!replace_same_name(*v, entry) && strv_push_take(v, entry) < 0)
+    return cntr_fail(ENOMEM, "build the environment");
+  return 0;
+}
+
+/* The user's variables: the --env-file lines, then the --env entries, a
+   later one replacing an earlier one of the same name (as docker does),
+   bare names with cntr's own values filled in. */
+static char **
+resolve_user_env(const struct user_env *u)
+{
+  cleanup_strv char **user_env = calloc(1, sizeof(char *));
   if (!user_env)
     {
       cntr_fail(ENOMEM, "build the environment");
       return NULL;
     }
-  for (size_t i = 0; i < n; i++)
+  for (size_t f = 0; f < u->nfiles; f++)
     {
-      const char *e = entries[i];
-      const char *value = strchr(e, '=') ? NULL : getenv(e);
-      user_env[i] = value ? xasprintf("%s=%s", e, value) : strdup(e);
-      if (!user_env[i])
+      cleanup_free char *text = NULL;
+      size_t len = 0;
+      if (read_file_at(AT_FDCWD, u->files[f], &text, &len) < 0)
         {
-          cntr_fail(ENOMEM, "build the environment");
+          cntr_fail(errno, "--env-file %s", u->files[f]);
           return NULL;
         }
+      cleanup_strv char **lines = calloc(1, sizeof(char *));
+      size_t bad_line = 0;
+      if (!lines || env_file_parse(text, len, &lines, &bad_line) < 0)
+        {
+          if (lines && errno == EINVAL)
+            cntr_fail(0, "--env-file %s: line %zu: not VAR=VALUE or VAR (a name without blanks)",
+                      u->files[f], bad_line);
+          else
+            cntr_fail(ENOMEM, "--env-file %s", u->files[f]);
+          return NULL;
+        }
+      for (size_t i = 0; lines[i]; i++)
+        if (add_user_entry(&user_env, lines[i]) < 0)
+          return NULL;
     }
+  for (size_t i = 0; i < u->nentries; i++)
+    if (add_user_entry(&user_env, u->entries[i]) < 0)
+      return NULL;
   return steal_pointer(&user_env);
 }
 
@@ -212,7 +258,7 @@ build_environment(const struct command_inputs *in, struct command_spec *out, cha
           || push_override(&overrides, "LOGNAME", pw->pw_name) < 0))
     return -1;
 
-  cleanup_strv char **user_env = resolve_user_env(in->user_env, in->nuser_env);
+  cleanup_strv char **user_env = resolve_user_env(&in->user_env);
   if (!user_env)
     return -1;
   struct env_params params = {
@@ -280,9 +326,14 @@ command_build_exec(const struct exec_inputs *in, struct command_spec *out)
         goto nomem;
     }
   overrides = calloc(1, sizeof(char *));
-  user_env = resolve_user_env(in->user_env, in->nuser_env);
-  if (!overrides || !user_env)
+  if (!overrides)
     goto nomem;
+  user_env = resolve_user_env(&in->user_env);
+  if (!user_env)
+    {
+      command_spec_free(out);
+      return -1;
+    }
   if ((pw && in->user_env_from_pw
        && (push_override(&overrides, "HOME", pw->home[0] ? pw->home : "/") < 0
            || push_override(&overrides, "USER", pw->name) < 0

@@ -12,6 +12,17 @@
 #include <pwd.h>
 #include <stdbool.h>
 
+/* What the user set: --env-file FILE (read by cntr, a line each) and
+   --env entries, "NAME=value", or "NAME" for this process's value of NAME
+   (none: NAME is removed). */
+struct user_env
+{
+  const char *const *files;
+  size_t nfiles;
+  const char *const *entries;
+  size_t nentries;
+};
+
 struct command_inputs
 {
   int tools_fd;            /* the tools tree */
@@ -22,10 +33,7 @@ struct command_inputs
   const char *home;        /* $HOME cntr was started with (may be NULL) */
   const char *term;        /* $TERM cntr was started with (may be NULL) */
   bool use_pty;            /* the command gets a terminal */
-  /* --env entries: "NAME=value", or "NAME" for this process's value of
-     NAME (none: NAME is removed). */
-  const char *const *user_env;
-  size_t nuser_env;
+  struct user_env user_env;
 };
 
 struct command_spec
@@ -47,8 +55,7 @@ struct exec_inputs
   bool user_env_from_pw;         /* HOME, USER, LOGNAME from pw (-u) */
   const char *term;
   bool use_pty;
-  const char *const *user_env;
-  size_t nuser_env;
+  struct user_env user_env;
 };
 
 /* The command, or the user's shell in the target, else /bin/sh; a target

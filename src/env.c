@@ -116,6 +116,43 @@ env_is_filtered(const char *entry)
   return false;
 }
 
+int
+env_file_parse(const char *text, size_t len, char ***entries, size_t *bad_line)
+{
+  const char *end = text + len;
+  size_t line_no = 0;
+  for (const char *line = text; line < end;)
+    {
+      const char *eol = memchr(line, '\n', (size_t)(end - line));
+      if (!eol)
+        eol = end;
+      line_no++;
+      while (line < eol && (*line == ' ' || *line == '\t'))
+        line++;
+      size_t n = (size_t)(eol - line);
+      if (n > 0 && line[n - 1] == '\r')
+        n--;
+      if (n > 0 && *line != '#')
+        {
+          const char *eq = memchr(line, '=', n);
+          size_t name_len = eq ? (size_t)(eq - line) : n;
+          if (name_len == 0 || memchr(line, ' ', name_len) || memchr(line, '\t', name_len))
+            {
+              *bad_line = line_no;
+              errno = EINVAL;
+              return -1;
+            }
+          if (strv_push_take(entries, strndup(line, n)) < 0)
+            {
+              errno = ENOMEM;
+              return -1;
+            }
+        }
+      line = eol + 1;
+    }
+  return 0;
+}
+
 static bool
 overridden(char *const *overrides, const char *entry)
 {

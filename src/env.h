@@ -9,6 +9,7 @@
 #define CNTR_ENV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct env_params
 {
@@ -36,6 +37,15 @@ bool env_is_filtered(const char *entry);
 
 /* Build the environment.  Pure: unit-tested. */
 char **env_build(const struct env_params *p);
+
+/* The entries of an --env-file, in docker's format: one VAR=VALUE (the
+   value as it is, spaces and quotes included) or VAR (cntr's own value of
+   VAR) per line; blank lines and lines whose first non-blank character is
+   '#' are skipped, leading blanks are not part of the name.  Appended to
+   *entries (a NULL-terminated vector).  -1 with errno EINVAL and *bad_line
+   set for a line whose name is empty or has blanks in it, ENOMEM otherwise.
+   Pure. */
+int env_file_parse(const char *text, size_t len, char ***entries, size_t *bad_line);
 
 /* The value of NAME in env, or NULL. */
 const char *env_get(char *const *env, const char *name);

@@ -39,6 +39,16 @@ run_cntr -- exec -u nosuchuser "$pid" -- id
 check_cntr_error "-u of a user the target lacks fails"
 run_cntr -- exec -e FOO=bar "$pid" -- sh -c 'echo $FOO'
 check_eq "-e sets the command's environment" "bar" "$OUT"
+printf '# docker --env-file format\nFOO=from-file\nBAR=two words\n' >"$IT_WORK/env-file"
+run_cntr -- exec --env-file "$IT_WORK/env-file" "$pid" -- sh -c 'echo "$FOO|$BAR"'
+check_eq "--env-file sets its variables" "from-file|two words" "$OUT"
+run_cntr -- exec --env-file "$IT_WORK/env-file" -e FOO=flag "$pid" -- sh -c 'echo "$FOO|$BAR"'
+check_eq "... and --env wins over it" "flag|two words" "$OUT"
+run_cntr -- attach --env-file "$IT_WORK/env-file" "$pid" -- sh -c 'echo "$BAR"'
+check_eq "attach takes --env-file too" "two words" "$OUT"
+run_cntr -- exec --env-file "$IT_WORK/no-such-file" "$pid" -- true
+check_cntr_error "--env-file of a missing file fails"
+check_contains "... naming it" "--env-file $IT_WORK/no-such-file: No such file or directory" "$ERR"
 it_snapshot_settled after before "$pid"
 check_snapshots before after "$pid"
 

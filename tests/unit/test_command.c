@@ -12,6 +12,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,8 +227,7 @@ env_without_a_value_takes_ours(void **state)
   struct command_inputs in = { .tools_fd = t->fd,
                                .base_dir = "/b",
                                .target_env = target_env,
-                               .user_env = user_env,
-                               .nuser_env = 3 };
+                               .user_env = { .entries = user_env, .nentries = 3 } };
   struct command_spec c;
   assert_int_equal(command_build(&in, &c), 0);
   assert_string_equal(env_get(c.env, "MINE"), "from-cntr");
@@ -235,6 +235,52 @@ env_without_a_value_takes_ours(void **state)
   assert_string_equal(env_get(c.env, "SET"), "3");
   assert_string_equal(env_get(c.env, "KEEP"), "1");
   command_spec_free(&c);
+}
+
+/* --env-file: its lines, then --env, a later one of a name winning. */
+static void
+env_file_then_env(void **state)
+{
+  struct tree *t = *state;
+  char path[] = "/tmp/cntr-test-env-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  const char text[] = "# settings\nA=file\nB=file\n  C=with spaces \"q\"\nA=again\nMINE\n";
+  assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+  close(fd);
+  setenv("MINE", "from-cntr", 1);
+  char *target_env[] = { "B=target", "D=target", NULL };
+  const char *files[] = { path };
+  const char *entries[] = { "B=flag" };
+  struct command_inputs in = { .tools_fd = t->fd,
+                               .base_dir = "/b",
+                               .target_env = target_env,
+                               .user_env = { files, 1, entries, 1 } };
+  struct command_spec c;
+  assert_int_equal(command_build(&in, &c), 0);
+  assert_string_equal(env_get(c.env, "A"), "again");
+  assert_string_equal(env_get(c.env, "B"), "flag");
+  assert_string_equal(env_get(c.env, "C"), "with spaces \"q\"");
+  assert_string_equal(env_get(c.env, "D"), "target");
+  assert_string_equal(env_get(c.env, "MINE"), "from-cntr");
+  size_t n = 0;
+  for (char **e = c.env; *e; e++)
+    n += !strncmp(*e, "A=", 2) + !strncmp(*e, "B=", 2);
+  assert_int_equal(n, 2);
+  command_spec_free(&c);
+
+  /* A line that is no variable, and a file that is not there. */
+  fd = open(path, O_WRONLY | O_TRUNC);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "A=1\nBAD NAME=2\n", 15), 15);
+  close(fd);
+  assert_int_equal(command_build(&in, &c), -1);
+  assert_non_null(strstr(cntr_error_message(), "line 2"));
+  cntr_error_clear();
+  unlink(path);
+  assert_int_equal(command_build(&in, &c), -1);
+  assert_non_null(strstr(cntr_error_message(), strerror(ENOENT)));
+  cntr_error_clear();
 }
 
 int
@@ -248,6 +294,7 @@ main(void)
     cmocka_unit_test_setup_teardown(the_environment_points_into_the_tools, setup, teardown),
     cmocka_unit_test_setup_teardown(without_a_terminal_term_is_the_targets_and_home_falls_back,
                                     setup, teardown),
+    cmocka_unit_test_setup_teardown(env_file_then_env, setup, teardown),
     cmocka_unit_test_setup_teardown(env_without_a_value_takes_ours, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,9 @@
 #include "env.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static size_t
@@ -128,6 +130,35 @@ the_users_env_wins_and_can_remove(void **state)
   strv_free(env);
 }
 
+static void
+env_file_lines(void **state)
+{
+  (void)state;
+  const char text[] = "A=1\r\n\n   # comment\n\tB = two \nC\n D=x=y\nlast=no newline";
+  char **v = calloc(1, sizeof(char *));
+  size_t bad = 0;
+  assert_int_equal(env_file_parse(text, sizeof text - 1, &v, &bad), -1);
+  assert_int_equal(errno, EINVAL);
+  assert_int_equal(bad, 4); /* "B " has a blank in its name */
+  strv_free(v);
+
+  const char good[] = "A=1\r\n\n   # comment\n\tB= two \nC\n D=x=y\nlast=no newline";
+  v = calloc(1, sizeof(char *));
+  assert_int_equal(env_file_parse(good, sizeof good - 1, &v, &bad), 0);
+  assert_int_equal(strv_length(v), 5);
+  assert_string_equal(v[0], "A=1");
+  assert_string_equal(v[1], "B= two ");
+  assert_string_equal(v[2], "C");
+  assert_string_equal(v[3], "D=x=y");
+  assert_string_equal(v[4], "last=no newline");
+  strv_free(v);
+
+  v = calloc(1, sizeof(char *));
+  assert_int_equal(env_file_parse("=value\n", 7, &v, &bad), -1);
+  assert_int_equal(bad, 1);
+  strv_free(v);
+}
+
 int
 main(void)
 {
@@ -138,6 +169,7 @@ main(void)
     cmocka_unit_test(env_get_matches_whole_names),
     cmocka_unit_test(injection_variables_of_the_target_are_dropped),
     cmocka_unit_test(the_users_env_wins_and_can_remove),
+    cmocka_unit_test(env_file_lines),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
