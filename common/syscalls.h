@@ -41,6 +41,9 @@
 #ifndef MOUNT_ATTR_NOEXEC
 #define MOUNT_ATTR_NOEXEC 0x00000008
 #endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
 /* fsopen(2), fsconfig(2), fsmount(2): linux/mount.h, which glibc 2.36's
    sys/mount.h conflicts with. */
 #ifndef FSOPEN_CLOEXEC
@@ -51,6 +54,7 @@
 #endif
 enum
 {
+  SYS_FSCONFIG_SET_FLAG = 0,
   SYS_FSCONFIG_SET_STRING = 1,
   SYS_FSCONFIG_CMD_CREATE = 6,
 };

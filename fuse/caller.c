@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,6 +59,44 @@ cntrfs_restrict_to_mount_ns(struct cntrfs *fs, dev_t dev, ino_t ino)
   fs->ns_dev = dev;
   fs->ns_ino = ino;
   return 0;
+}
+
+int
+cntrfs_set_group_map(struct cntrfs *fs, const struct cntrfs_id_range *map, size_t n)
+{
+  if (fs == NULL || (n > 0 && map == NULL))
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  if (fs->started)
+    {
+      errno = EBUSY;
+      return -1;
+    }
+  struct cntrfs_id_range *copy = calloc(n ? n : 1, sizeof *copy);
+  if (copy == NULL)
+    return -1;
+  if (n > 0)
+    memcpy(copy, map, n * sizeof *copy);
+  free(fs->group_map);
+  fs->group_map = copy;
+  fs->group_map_len = n;
+  return 0;
+}
+
+int
+caller_groups_into_namespace(const struct cntrfs_id_range *map, size_t nmap, gid_t *groups, int n)
+{
+  int kept = 0;
+  for (int i = 0; i < n; i++)
+    for (size_t r = 0; r < nmap; r++)
+      if (groups[i] >= map[r].outside && groups[i] - map[r].outside < map[r].count)
+        {
+          groups[kept++] = map[r].inside + (groups[i] - map[r].outside);
+          break;
+        }
+  return kept;
 }
 
 bool
@@ -136,6 +175,8 @@ creds_enter(fuse_req_t req, struct cntrfs *fs, struct creds *c)
          it then acts with no supplementary groups. */
       if (n < 0)
         n = 0;
+      if (fs->group_map != NULL)
+        n = caller_groups_into_namespace(fs->group_map, fs->group_map_len, groups, n);
       if (sys_setgroups_thread((size_t)n, groups) < 0)
         return neg_errno();
       c->groups = true;

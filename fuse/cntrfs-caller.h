@@ -9,6 +9,7 @@
 #include "cntrfs-lowlevel.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct cntrfs;
@@ -23,6 +24,14 @@ bool cntrfs_caller_allowed(const struct cntrfs *fs, pid_t pid);
 bool caller_refused(fuse_req_t req);
 
 /* ---- credentials ------------------------------------------------------ */
+
+struct cntrfs_id_range;
+
+/* The host's groups in groups[0..n) as the user namespace of map (a
+   gid_map, cntrfs_set_group_map) has them, in place, those it does not
+   map left out; how many remain.  Pure. */
+int caller_groups_into_namespace(const struct cntrfs_id_range *map, size_t nmap, gid_t *groups,
+                                 int n);
 
 /* Operations that create files act with the caller's fsuid/fsgid and
    supplementary groups, so that new files get the caller's ownership and the

@@ -114,6 +114,9 @@ struct cntrfs
   gid_t server_fsgid;
   gid_t *server_groups;
   int server_ngroups;
+  /* cntrfs_set_group_map; NULL for none. */
+  struct cntrfs_id_range *group_map;
+  size_t group_map_len;
 
   /* Session and workers; guarded by lock. */
   struct fuse_session *se;

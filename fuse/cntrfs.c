@@ -861,6 +861,7 @@ cntrfs_free(struct cntrfs *fs)
     close(fs->proc_fd);
   if (fs->ns_proc_fd >= 0)
     close(fs->ns_proc_fd);
+  free(fs->group_map);
   pthread_cond_destroy(&fs->cond);
   pthread_mutex_destroy(&fs->lock);
   pthread_mutex_destroy(&fs->loader_lock);

@@ -128,6 +128,21 @@ struct cntrfs *cntrfs_new(const struct cntrfs_config *config);
    (EBUSY once started). */
 int cntrfs_restrict_to_mount_ns(struct cntrfs *fs, dev_t dev, ino_t ino);
 
+/* A user namespace's gid_map extent: ids [inside, inside + count) there
+   are [outside, outside + count) on the host. */
+struct cntrfs_id_range
+{
+  unsigned inside, outside, count;
+};
+
+/* The FUSE mount was made in a user namespace, whose gid_map this is (n
+   extents, copied): the kernel sends each caller's uid and gid as that
+   namespace has them, while /proc shows its supplementary groups as the
+   host has them; these are translated into the namespace too, and those
+   it does not map are dropped.  Call before cntrfs_start; -1 with errno
+   set (EBUSY once started). */
+int cntrfs_set_group_map(struct cntrfs *fs, const struct cntrfs_id_range *map, size_t n);
+
 /* The kernel mount options that go with this server, for a mount(2) done by
    the caller with a /dev/fuse fd: "fd=N,rootmode=...,user_id=0,group_id=0,
    allow_other,default_permissions" (plus max_read etc. if the server wants

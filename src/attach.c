@@ -13,6 +13,7 @@
 #include "session.h"
 #include "syscalls.h"
 #include "target.h"
+#include "fuse-mount.h"
 #include "tools-fs.h"
 #include "tools-source.h"
 #include "tools.h"
@@ -120,6 +121,15 @@ open_volumes(struct session *s)
       };
       if (sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) < 0)
         return cntr_fail(errno, "%s: make it nosuid, nodev%s", what, v->read_only ? ", ro" : "");
+      /* In a target with a user namespace of its own, the host's ids are
+         the target's on the volume (an id-mapped mount): its root writes
+         files there as the host's root, and reads them as the host does. */
+      int userns = s->target.ns_fds[NS_USER];
+      struct sys_mount_attr idmap = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (unsigned)userns };
+      if (userns >= 0 && sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &idmap) < 0)
+        cntr_warn("%s: %s cannot be id-mapped (%s): the target's user namespace sees its files "
+                  "as the host's ids there (nobody, mostly)",
+                  what, host, strerror(errno));
     }
   return 0;
 }
@@ -297,6 +307,21 @@ tools_home(int tools_fd)
   return NULL;
 }
 
+/* The FUSE connection of a target with a user namespace of its own speaks
+   that namespace's ids: the supplementary groups of its callers too. */
+static int
+set_group_map(struct session *s)
+{
+  const struct idmap *m = &s->target.gid_map;
+  struct cntrfs_id_range ranges[IDMAP_MAX_EXTENTS];
+  for (size_t i = 0; i < m->n; i++)
+    ranges[i] = (struct cntrfs_id_range){ m->extents[i].inside, m->extents[i].outside,
+                                          m->extents[i].count };
+  if (cntrfs_set_group_map(s->fs, ranges, m->n) < 0)
+    return cntr_fail(errno, "map the target's groups");
+  return 0;
+}
+
 /* The tools: their tree, the FUSE server, its mount options. */
 static int
 prepare_tools(struct session *s)
@@ -305,6 +330,10 @@ prepare_tools(struct session *s)
   if (tools_source_open(&o->tools, &s->tools_fd) < 0 || open_volumes(s) < 0
       || prepare_devices(s) < 0)
     return -1;
+  /* A target in a user namespace of its own gets a mount made there
+     (fuse-mount.h), with a /dev/fuse of its own. */
+  if (s->target.ns_fds[NS_USER] >= 0)
+    return 0;
   s->fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
   if (s->fuse_fd < 0)
     {
@@ -366,7 +395,16 @@ prepare(struct session *s)
       s->fs = tools_fs_new(&fo, &s->images, &s->tools_alias);
       if (!s->fs)
         return -1;
-      if (cntrfs_kernel_options(s->fs, s->fuse_fd, s->fuse_options, sizeof s->fuse_options) < 0)
+      if (s->target.ns_fds[NS_USER] >= 0)
+        {
+          if (fuse_mount_in_userns(s->fs, s->target.ns_fds[NS_USER], &s->fuse_fd, &s->fuse_mount_fd)
+                  < 0
+              || set_group_map(s) < 0)
+            return -1;
+          cntr_debug("the target has a user namespace of its own: the tools are mounted in it");
+        }
+      else if (cntrfs_kernel_options(s->fs, s->fuse_fd, s->fuse_options, sizeof s->fuse_options)
+               < 0)
         return cntr_fail(errno, "FUSE mount options");
     }
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->sock) < 0)
@@ -380,6 +418,7 @@ session_free(struct session *s)
   cntrfs_free(s->fs);
   s->fs = NULL;
   cleanup_closep(&s->fuse_fd);
+  cleanup_closep(&s->fuse_mount_fd);
   cleanup_closep(&s->tools_fd);
   cleanup_closep(&s->host_proc_fd);
   cleanup_closep(&s->host_pty_master);
@@ -661,6 +700,7 @@ cntr_attach(const struct attach_options *o)
   struct session s = { .o = o,
                        .tools_fd = -1,
                        .fuse_fd = -1,
+                       .fuse_mount_fd = -1,
                        .host_proc_fd = -1,
                        .host_pty_master = -1,
                        .host_pty_slave = -1,

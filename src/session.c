@@ -214,8 +214,11 @@ build_view(struct session *s)
           = (struct view_mountpoint){ .path = "/dev/ptmx", .is_file = true, .what = "/dev/ptmx" };
     }
   if (view_make_mountpoints(points, n) < 0 || (s->o->read_only && view_make_read_only() < 0)
-      || view_mount_fuse(s->o->base_dir, s->fuse_options) < 0)
+      || (s->fuse_mount_fd >= 0 ? view_attach_tree(s->fuse_mount_fd, s->o->base_dir)
+                                : view_mount_fuse(s->o->base_dir, s->fuse_options))
+             < 0)
     wire_fail(sock, CNTR_EXIT_FAILURE);
+  cleanup_closep(&s->fuse_mount_fd);
   if (s->tools_alias && mount(s->o->base_dir, CNTR_TOOLS_ALIAS, NULL, MS_BIND, NULL) < 0)
     {
       cntr_fail(errno, "show the tools at %s too", CNTR_TOOLS_ALIAS);

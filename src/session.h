@@ -41,6 +41,7 @@ struct session
   struct target target;
   int tools_fd;
   int fuse_fd;
+  int fuse_mount_fd; /* made in the target's user namespace (fuse-mount.h), or -1 */
   int host_proc_fd;
   int sock[2]; /* [0] cntr's end, [1] the session's */
   char fuse_options[256];

@@ -403,18 +403,28 @@ set -eu
 root=$1 hn=$2 ro=$3 loader=$4 libdir=$5 umount=$6 dev=$7 app_env=$8 app_args=$9
 shift 9
 msg=$1
+# In a user namespace: wait for the map the test writes from outside, then
+# become its root (unmapped until then, the launcher kept its capabilities
+# in the namespace with unshare --keep-caps).
+while [ -z "$(cat /proc/self/uid_map)" ]; do sleep 0.01; done
+if [ "$(id -u)" != 0 ]; then
+  exec setpriv --reuid=0 --regid=0 --clear-groups sh -c "$IT_LAUNCHER_TEXT" launcher \
+    "$root" "$hn" "$ro" "$loader" "$libdir" "$umount" "$dev" "$app_env" "$app_args" "$msg"
+fi
 hostname "$hn"
 mount --make-rprivate /
 mount --bind "$root" "$root"
 mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
 mount -t tmpfs -o nosuid,mode=0755,size=1024k tmpfs "$root/dev"
 if [ "$dev" != empty ]; then
-  mknod -m 0666 "$root/dev/null" c 1 3
-  mknod -m 0666 "$root/dev/zero" c 1 5
-  mknod -m 0666 "$root/dev/full" c 1 7
-  mknod -m 0666 "$root/dev/random" c 1 8
-  mknod -m 0666 "$root/dev/urandom" c 1 9
-  mknod -m 0666 "$root/dev/tty" c 5 0
+  for node in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
+    name=${node%%:*} rest=${node#*:}
+    major=${rest%%:*} minor=${rest#*:}
+    # A user namespace may not make devices: it binds the host'"'"'s, as
+    # rootless runtimes do.
+    mknod -m 0666 "$root/dev/$name" c "$major" "$minor" 2>/dev/null ||
+      { : >"$root/dev/$name" && mount --bind "/dev/$name" "$root/dev/$name"; }
+  done
   mkdir -m 1777 "$root/dev/shm"
 fi
 if [ "$dev" = full ]; then
@@ -461,6 +471,10 @@ TARGET_UNSHARE=  # host PID of the unshare process (its parent)
 #   IT_EMPTY_DEV=1  an empty /dev in the target (no devices, no devpts)
 #   IT_ROOTFS_HOOK  a command run with the root filesystem's directory
 #                   before the target starts (to plant files)
+#   IT_USERNS=1     in a user namespace of its own, root mapped to host uid
+#                   and gid $IT_USERNS_BASE (65536 ids), its files owned
+#                   by its root
+IT_USERNS_BASE=100000
 it_start_target() {
   local kind=$1 hn=${2:-} ro=0 base loader libdir umount n
   case $kind in
@@ -482,17 +496,34 @@ it_start_target() {
   if [[ -n ${IT_ROOTFS_HOOK:-} ]]; then
     $IT_ROOTFS_HOOK "$TARGET_ROOT"
   fi
+  local userns=()
+  if [[ -n ${IT_USERNS:-} ]]; then
+    userns=(--user --keep-caps)
+    chown -R -h "$IT_USERNS_BASE:$IT_USERNS_BASE" "$TARGET_ROOT"
+    # The launcher, a user namespace's root, reaches the host's loader
+    # through the directory it is bound from.
+    chmod o+x "$IT_WORK"
+  fi
 
   # setpriv --pdeathsig: if this script dies (ctest timeout, kill -9),
   # unshare dies too, and --kill-child takes the target along.
-  setpriv --pdeathsig KILL \
-    unshare --mount --pid --uts --ipc --net --fork --kill-child --propagation private \
+  IT_LAUNCHER_TEXT=$IT_LAUNCHER setpriv --pdeathsig KILL \
+    unshare "${userns[@]}" --mount --pid --uts --ipc --net --fork --kill-child --propagation private \
     sh -c "$IT_LAUNCHER" launcher "$TARGET_ROOT" "$hn" "$ro" "$loader" "$libdir" "$umount" \
     "$(if [[ -n ${IT_EMPTY_DEV:-} ]]; then echo empty; elif [[ -n ${IT_NO_DEVPTS:-} ]]; then echo nopts; else echo full; fi)" \
     "${IT_TARGET_ENV:-}" "${IT_TARGET_ARGS:-}" \
     "target-app: ready in $hn" </dev/null >"$TARGET_LOG" 2>&1 &
   TARGET_UNSHARE=$!
   it_on_exit "it_stop_target $TARGET_UNSHARE"
+  if [[ -n ${IT_USERNS:-} ]]; then
+    # unshare has made the namespace once its uid_map is its own.
+    for ((n = 0; n < 200; n++)); do
+      [[ $(readlink "/proc/$TARGET_UNSHARE/ns/user" 2>/dev/null) != "$(readlink /proc/self/ns/user)" ]] && break
+      sleep 0.01
+    done
+    echo "0 $IT_USERNS_BASE 65536" >"/proc/$TARGET_UNSHARE/uid_map"
+    echo "0 $IT_USERNS_BASE 65536" >"/proc/$TARGET_UNSHARE/gid_map"
+  fi
 
   # Ready = the app printed its line (so the launcher has exec'd it).
   TARGET_PID=
