@@ -82,13 +82,23 @@ parser_init(struct cli_parser *p, const char *cmd, const struct cli_option *opti
 static int
 parser_next(struct cli_parser *p, int argc, char **argv)
 {
+  optopt = 0;
   int c = getopt_long(argc, argv, p->shortopts, p->longopts, NULL);
   if (c == -1)
     return CLI_END;
+  /* A short option may be one of a group ("-it"): name it, not the
+     argument getopt last moved past. */
+  char shortname[3] = { '-', (char)optopt, '\0' };
+  const char *name = optopt > 0 && optopt < 256 ? shortname : argv[optind - 1];
   if (c == ':')
-    return usage_error(p->cmd, p->io, "option '%s' needs an argument", argv[optind - 1]);
+    return usage_error(p->cmd, p->io, "option '%s' needs an argument", name);
+  if (c == '?' && optopt == 'i')
+    return usage_error(p->cmd, p->io,
+                       "unknown option '-i': cntr passes standard input on by itself, and "
+                       "gives the command a terminal when yours is one (no -i or -t as in "
+                       "docker exec; -t is --type here)");
   if (c == '?')
-    return usage_error(p->cmd, p->io, "unknown option '%s'", argv[optind - 1]);
+    return usage_error(p->cmd, p->io, "unknown option '%s'", name);
   if (c >= 256)
     return p->options[c - 256].id ? p->options[c - 256].id : c - 256;
   for (int i = 0; p->options[i].name; i++)

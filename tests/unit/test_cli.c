@@ -162,6 +162,29 @@ mistakes_are_one_line_and_a_pointer_to_help(void **state)
   assert_int_equal(c->out_len, 0);
 }
 
+/* In a group of short options the one at fault is named; docker's -i
+   and -t are explained. */
+static void
+grouped_short_options_are_named(void **state)
+{
+  struct capture *c = *state;
+  struct attach_options o;
+  assert_int_equal(PARSE(cli_parse_exec, c, &o, "exec", "-Vx", "42"), CLI_EXIT);
+  assert_int_equal(PARSE(cli_parse_exec, c, &o, "exec", "-ex", "42"), CLI_RUN);
+  assert_int_equal(PARSE(cli_parse_exec, c, &o, "exec", "-ux", "42"), CLI_RUN);
+  assert_int_equal(PARSE(cli_parse_exec, c, &o, "exec", "-wz", "42"), CLI_ERROR);
+  assert_int_equal(PARSE(cli_parse_exec, c, &o, "exec", "-hq"), CLI_EXIT);
+  assert_int_equal(PARSE(cli_parse_exec, c, &o, "exec", "-it", "web", "sh"), CLI_ERROR);
+  assert_int_equal(PARSE(cli_parse_exec, c, &o, "exec", "-uq", "-zu", "42"), CLI_ERROR);
+  assert_int_equal(PARSE(cli_parse_exec, c, &o, "exec", "42", "-u"), CLI_RUN);
+  assert_int_equal(PARSE(cli_parse_exec, c, &o, "exec", "-u"), CLI_ERROR);
+  flush(c);
+  assert_non_null(strstr(c->err, "cntr: exec: unknown option '-i': cntr passes standard input"));
+  assert_non_null(strstr(c->err, "-t is --type here"));
+  assert_non_null(strstr(c->err, "cntr: exec: unknown option '-z'\n"));
+  assert_non_null(strstr(c->err, "cntr: exec: option '-u' needs an argument\n"));
+}
+
 static void
 help_lists_every_option_of_the_table(void **state)
 {
@@ -204,6 +227,7 @@ main(void)
     T(attach_options_end_at_the_target),
     T(attach_base_dir_comes_from_the_environment),
     T(mistakes_are_one_line_and_a_pointer_to_help),
+    T(grouped_short_options_are_named),
     T(help_lists_every_option_of_the_table),
     T(mount_and_ps_fill_their_options),
   };
