@@ -122,12 +122,24 @@ cgroup_join(const char *proc_cgroup)
     }
   mnt_free_iter(iter);
   cleanup_strv char **dirs = cgroup_directories(proc_cgroup, mounts, n);
+  /* Where we are already: moving there costs the first move of a cgroup v1
+     hierarchy an RCU grace period (10 ms) for nothing. */
+  cleanup_free char *own_text = NULL;
+  size_t own_len = 0;
+  cleanup_strv char **own = read_file_at(AT_FDCWD, "/proc/self/cgroup", &own_text, &own_len) == 0
+                                ? cgroup_directories(own_text, mounts, n)
+                                : NULL;
   mnt_unref_table(table);
   if (!dirs)
     return cntr_fail(errno, "resolve cgroups");
   int joined = 0;
   for (char **d = dirs; *d; d++)
     {
+      if (own && strv_contains(own, *d))
+        {
+          joined++;
+          continue;
+        }
       cleanup_close int dfd = open(*d, O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (dfd < 0 || write_file_at(dfd, "cgroup.procs", "0") < 0)
         {

@@ -50,6 +50,15 @@ strv_free(char **v)
   cleanup_strvp(&v);
 }
 
+bool
+strv_contains(char *const *v, const char *s)
+{
+  for (size_t i = 0; v && v[i]; i++)
+    if (!strcmp(v[i], s))
+      return true;
+  return false;
+}
+
 char **
 strv_from_nul_separated(const char *buf, size_t len)
 {

@@ -19,6 +19,8 @@ int strv_push(char ***v, const char *s);
 /* Append s itself (takes ownership, frees it on failure). */
 int strv_push_take(char ***v, char *s);
 void strv_free(char **v);
+/* Whether v (NULL-terminated, may be NULL) holds s. */
+bool strv_contains(char *const *v, const char *s);
 /* Split a buffer of NUL-separated strings (as /proc/PID/environ). */
 char **strv_from_nul_separated(const char *buf, size_t len);
 
