@@ -9,21 +9,28 @@
 # over the rounds of (time on the backend / time on native in that round):
 # lower is better, 1.00 is native speed.  See tests/bench/README.md.
 #
-# Usage: bash tests/bench/fs-bench.sh [CNTR] [--quick] [--install] [--rounds N]
+# Every workload but the cold read runs twice: as it comes, and with the
+# kernel's dentries and inodes dropped (sync; echo 2 > drop_caches) right
+# before the timed step, as an outside harness measures; the table has a
+# row for each.
+#
+# Usage: bash tests/bench/fs-bench.sh [CNTR] [--quick] [--install] [--rounds N] [--no-drop]
 #   CNTR       the cntr binary (default: build/src/cntr)
 #   --quick    2 rounds and smaller sizes (a few minutes)
 #   --install  apt-get install the missing fio, bindfs, fuse-overlayfs first
-#   --rounds N rounds (default 3, about 11 minutes on 2 cores; --quick 2)
+#   --rounds N rounds (default 3, about 25 minutes on 2 cores; --quick 2)
+#   --no-drop  only the rows as they come (half the time)
 # As root; needs /dev/fuse, gcc and make.  Data goes to a temporary directory
 # under /var/tmp (on the root filesystem); everything mounted or started here
 # is unmounted / stopped by PID and removed at exit.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cntr=$here/../../build/src/cntr
-quick=0 install=0 rounds=
+quick=0 install=0 rounds= with_drop=1
 while (($#)); do
   case $1 in
     --quick) quick=1 ;;
+    --no-drop) with_drop=0 ;;
     --install) install=1 ;;
     --rounds)
       rounds=$2
@@ -413,6 +420,19 @@ workloads=(
 # create+unlink and untar+rm -rf are pairs: one pre, two timed steps, one post.
 declare -A PAIR=([create]=unlink [untar]=rmrf)
 declare -A SKIP_AS_STEP=([unlink]=1 [rmrf]=1)
+# The same workloads with dentries and inodes dropped before each timed
+# step (NAME-d): DROP[NAME-d]=1.
+declare -A DROP=()
+if ((with_drop)); then
+  for spec in "${workloads[@]}"; do
+    IFS='|' read -r w label rest <<<"$spec"
+    [[ $w == cold ]] && continue
+    workloads+=("$w-d|$label, after drop_caches 2|$rest")
+    DROP[$w-d]=1
+  done
+  PAIR[create-d]=unlink-d PAIR[untar-d]=rmrf-d
+  SKIP_AS_STEP[unlink-d]=1 SKIP_AS_STEP[rmrf-d]=1
+fi
 
 declare -A T=()   # T[w|b|r] = seconds, or FAIL
 
@@ -421,6 +441,9 @@ time_step() { # KEY FN DIR BACKEND
   # The root fs may be mounted with discard: let the journal commit (and the
   # discards) of the previous cleanup land before the clock starts.
   sync
+  if [[ -n ${DROP[${1%%|*}]:-} ]]; then
+    drop_caches 2
+  fi
   t0=$EPOCHREALTIME
   if "$2" "$3" 2>"$err"; then
     t1=$EPOCHREALTIME
@@ -479,8 +502,8 @@ printf 'random reads: %s; untar: a tarball of this machine'\''s /usr/include\n' 
 printf 'backends: %s\n' "${backends[*]}"
 printf 'median time ratio to native (lower is better); native column: median seconds\n\n'
 
-hdr=$(printf '| %-58s | %9s |' workload "native s")
-sep=$(printf '|%s|%s|' "$(printf -- '-%.0s' {1..60})" "$(printf -- '-%.0s' {1..11})")
+hdr=$(printf '| %-76s | %9s |' workload "native s")
+sep=$(printf '|%s|%s|' "$(printf -- '-%.0s' {1..78})" "$(printf -- '-%.0s' {1..11})")
 for b in "${backends[@]:1}"; do
   hdr+=$(printf ' %8s |' "$b")
   sep+=$(printf -- '%s|' "$(printf -- '-%.0s' $(seq 1 $((${#b} > 8 ? ${#b} + 2 : 10))))")
@@ -493,7 +516,7 @@ for spec in "${workloads[@]}"; do
     v=${T[$w|native|$r]:-FAIL}
     [[ $v == FAIL ]] || echo "$v"
   done | median)
-  line=$(printf '| %-58s | %9.3f |' "$label" "${nat_med:-0}")
+  line=$(printf '| %-76s | %9.3f |' "$label" "${nat_med:-0}")
   for b in "${backends[@]:1}"; do
     w_b=$((${#b} > 8 ? ${#b} : 8))
     if [[ $which == rw && $b == cntr-ro ]]; then

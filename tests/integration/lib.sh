@@ -132,7 +132,7 @@ it_build_target_app() {
   local src out
   src=$(dirname "${BASH_SOURCE[0]}")/../fixtures/target.c
   out=$IT_WORK/target-app
-  gcc -static -O2 -o "$out" "$src" >&2 || it_skip "cannot build the static target app (libc6-dev?)"
+  gcc -static -O2 -D_GNU_SOURCE -o "$out" "$src" >&2 || it_skip "cannot build the static target app (libc6-dev?)"
   printf '%s\n' "$out"
 }
 
