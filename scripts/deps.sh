@@ -4,8 +4,10 @@
 # demo, `deps.sh test` for the test suite too.  Installs only what is missing.
 set -euo pipefail
 
+# libarchive reads image archives and their layers (tar, gzip, zstd);
+# nettle, which libarchive itself links, checks their sha256 digests.
 build_pkgs=(cmake gcc make pkg-config libc6-dev libfuse3-dev fuse3 libcap-dev libmount-dev
-  libcmocka-dev libjson-c-dev procps)
+  libcmocka-dev libjson-c-dev libarchive-dev nettle-dev procps)
 # The container runtimes of tests/runtimes/ (containerd and ctr come with
 # docker.io); each test skips when its runtime is missing.
 test_pkgs=(busybox-static tmux util-linux less grep coreutils bash zsh fish
