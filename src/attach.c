@@ -302,8 +302,12 @@ static int
 prepare_tools(struct session *s)
 {
   const struct attach_options *o = s->o;
-  if (tools_source_open(&o->tools, &s->tools_fd) < 0 || open_volumes(s) < 0
-      || prepare_devices(s) < 0)
+  struct tools_tree tree;
+  if (tools_source_open(&o->tools, &tree) < 0)
+    return -1;
+  s->tools_fd = tree.root_fd;
+  s->tools_hold_fd = tree.hold_fd;
+  if (open_volumes(s) < 0 || prepare_devices(s) < 0)
     return -1;
   s->fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
   if (s->fuse_fd < 0)
@@ -381,6 +385,7 @@ session_free(struct session *s)
   s->fs = NULL;
   cleanup_closep(&s->fuse_fd);
   cleanup_closep(&s->tools_fd);
+  cleanup_closep(&s->tools_hold_fd);
   cleanup_closep(&s->host_proc_fd);
   cleanup_closep(&s->host_pty_master);
   cleanup_closep(&s->host_pty_slave);
@@ -660,6 +665,7 @@ cntr_attach(const struct attach_options *o)
 {
   struct session s = { .o = o,
                        .tools_fd = -1,
+                       .tools_hold_fd = -1,
                        .fuse_fd = -1,
                        .host_proc_fd = -1,
                        .host_pty_master = -1,

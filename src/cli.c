@@ -152,6 +152,8 @@ enum
   SESSION_SELINUX,
   SESSION_TYPE,
   SESSION_TOOLS,
+  SESSION_TOOLS_IMAGE,
+  SESSION_TOOLS_CONTAINER,
   SESSION_TOOLS_RW,
   SESSION_HOST_SECRETS,
   SESSION_VOLUME,
@@ -165,8 +167,8 @@ enum
 static bool
 attach_only(int id)
 {
-  return id == SESSION_TOOLS || id == SESSION_TOOLS_RW || id == SESSION_HOST_SECRETS
-         || id == SESSION_VOLUME;
+  return id == SESSION_TOOLS || id == SESSION_TOOLS_IMAGE || id == SESSION_TOOLS_CONTAINER
+         || id == SESSION_TOOLS_RW || id == SESSION_HOST_SECRETS || id == SESSION_VOLUME;
 }
 
 static const struct cli_option session_options_table[SESSION_OPTION_COUNT + 1] = {
@@ -201,6 +203,14 @@ static const struct cli_option session_options_table[SESSION_OPTION_COUNT + 1] =
   = { "selinux", 0, "MODE", "auto: the target's SELinux context (default); off:\nnone" },
   [SESSION_TYPE] = { "type", 't', "LIST", "look NAME up only in these runtimes (comma-separated)" },
   [SESSION_TOOLS] = { "tools", 0, "DIR", "serve DIR as the tools instead of the host's /" },
+  [SESSION_TOOLS_IMAGE] = { "tools-image", 0, "IMAGE",
+                            "serve an image as the tools: a docker or podman save\n"
+                            "archive, an OCI layout (directory or tar), or\n"
+                            "oci:PATH:NAME for one of several; unpacked once\n"
+                            "into the cache (cntr prune empties it)" },
+  [SESSION_TOOLS_CONTAINER] = { "tools-container", 0, "NAME",
+                                "serve the root of another running container (named\n"
+                                "as TARGET is) as the tools, with its mounts" },
   [SESSION_TOOLS_RW] = { "tools-rw", 0, NULL,
                          "let the session write the tools tree (the host's /\n"
                          "by default); read-only otherwise" },
@@ -326,6 +336,7 @@ parse_session(int argc, char **argv, const struct cli_io *io, bool exec, struct 
     }
   struct cli_parser p;
   parser_init(&p, cmd, options, true, io);
+  bool tools_given = false;
   int i;
   while ((i = parser_next(&p, argc, argv)) != CLI_END)
     {
@@ -395,8 +406,22 @@ parse_session(int argc, char **argv, const struct cli_io *io, bool exec, struct 
           o->types = optarg;
           break;
         case SESSION_TOOLS:
-          o->tools = (struct tools_spec){ TOOLS_DIRECTORY, optarg };
-          break;
+        case SESSION_TOOLS_IMAGE:
+        case SESSION_TOOLS_CONTAINER:
+          {
+            enum tools_kind kind = i == SESSION_TOOLS         ? TOOLS_DIRECTORY
+                                   : i == SESSION_TOOLS_IMAGE ? TOOLS_IMAGE
+                                                              : TOOLS_CONTAINER;
+            if (tools_given)
+              {
+                usage_error(cmd, io, "%s and %s: one source of tools only",
+                            tools_option_name(o->tools.kind), tools_option_name(kind));
+                return CLI_ERROR;
+              }
+            tools_given = true;
+            o->tools = (struct tools_spec){ kind, optarg };
+            break;
+          }
         case SESSION_TOOLS_RW:
           o->tools_rw = true;
           break;
@@ -425,6 +450,11 @@ parse_session(int argc, char **argv, const struct cli_io *io, bool exec, struct 
         default:
           return CLI_ERROR;
         }
+    }
+  if (o->tools_rw && o->tools.kind == TOOLS_IMAGE)
+    {
+      usage_error(cmd, io, "--tools-rw: an image's tools are the cache's, shared by sessions");
+      return CLI_ERROR;
     }
   if (optind >= argc)
     {
