@@ -5,6 +5,7 @@
 #include "log.h"
 #include "creds.h"
 #include "runtime.h"
+#include "tools-cache.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -653,6 +654,69 @@ cli_parse_ps(int argc, char **argv, const struct cli_io *io, struct ps_options *
 }
 
 /* ---------------------------------------------------------------------- */
+/* cntr prune */
+
+enum
+{
+  PRUNE_VERBOSE,
+  PRUNE_HELP,
+  PRUNE_VERSION,
+};
+
+static const struct cli_option prune_options_table[] = {
+  [PRUNE_VERBOSE] = { "verbose", 'v', NULL, "explain what cntr does" },
+  [PRUNE_HELP] = { "help", 'h', NULL, "show this help and exit" },
+  [PRUNE_VERSION] = { "version", 'V', NULL, "show the version and exit" },
+  { NULL, 0, NULL, NULL },
+};
+
+static void
+prune_usage(FILE *out)
+{
+  fprintf(out, "Usage: cntr prune [OPTIONS]\n"
+               "\n");
+  fprint_wrapped(out, 0,
+                 "Empty the cache of unpacked tools images (--tools-image), %s unless "
+                 "CNTR_CACHE_DIR says otherwise: every image no running session uses, and what "
+                 "an interrupted unpack left.  The next attach of an image unpacks it again.",
+                 CNTR_DEFAULT_CACHE_DIR);
+  fprintf(out, "\n"
+               "Options:\n");
+  cli_print_options(out, prune_options_table);
+}
+
+enum cli_result
+cli_parse_prune(int argc, char **argv, const struct cli_io *io)
+{
+  struct cli_parser p;
+  parser_init(&p, "prune", prune_options_table, false, io);
+  int i;
+  while ((i = parser_next(&p, argc, argv)) != CLI_END)
+    {
+      switch (i)
+        {
+        case PRUNE_VERBOSE:
+          cntr_verbosity++;
+          break;
+        case PRUNE_HELP:
+          prune_usage(io->out);
+          return CLI_EXIT;
+        case PRUNE_VERSION:
+          cli_print_version(io->out);
+          return CLI_EXIT;
+        default:
+          return CLI_ERROR;
+        }
+    }
+  if (optind < argc)
+    {
+      usage_error("prune", io, "unexpected argument '%s'", argv[optind]);
+      return CLI_ERROR;
+    }
+  return CLI_RUN;
+}
+
+/* ---------------------------------------------------------------------- */
 /* Shell completions, from the same tables */
 
 static const struct cli_option *
@@ -669,6 +733,8 @@ options_of(const char *command, struct cli_option *exec_buf)
     return mount_options_table;
   if (!strcmp(command, "ps"))
     return ps_options_table;
+  if (!strcmp(command, "prune"))
+    return prune_options_table;
   return NULL;
 }
 

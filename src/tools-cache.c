@@ -367,3 +367,11 @@ tools_cache_prune(FILE *out)
           kept, tools_cache_dir());
   return 0;
 }
+
+int
+cntr_prune(void)
+{
+  if (geteuid() != 0)
+    return cntr_fail_needs_root("prune", NULL);
+  return tools_cache_prune(stdout);
+}

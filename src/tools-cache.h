@@ -40,4 +40,7 @@ int tools_cache_open(const char *key, tools_cache_fill fill, void *arg, int *roo
    unpacks left; one line of what was done to out each. */
 int tools_cache_prune(FILE *out);
 
+/* The subcommand: tools_cache_prune to stdout, as root; 0 or -1. */
+int cntr_prune(void);
+
 #endif
