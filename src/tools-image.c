@@ -1001,14 +1001,14 @@ open_source(struct image *img, const char *path)
 {
   struct stat st;
   if (stat(path, &st) < 0)
-    return cntr_fail(errno, "%s", path);
+    return cntr_fail(errno, "open the archive");
   if (S_ISDIR(st.st_mode))
     {
       img->src.dir_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-      return img->src.dir_fd < 0 ? cntr_fail(errno, "%s", path) : 0;
+      return img->src.dir_fd < 0 ? cntr_fail(errno, "open the layout") : 0;
     }
   if (!S_ISREG(st.st_mode))
-    return cntr_fail(0, "%s: not a file or a directory", path);
+    return cntr_fail(0, "not a file or a directory");
   img->src.tar_path = strdup(path);
   return img->src.tar_path ? 0 : cntr_fail(ENOMEM, "%s", path);
 }
@@ -1029,7 +1029,7 @@ open_image(struct image *img, const struct image_ref *r)
     rc = open_docker(img, r, steal_pointer(&f.manifest_json));
   else
     {
-      cntr_fail(0, "%s: not an image: no %s", r->path,
+      cntr_fail(0, "not an image: no %s",
                 r->transport == IMAGE_OCI              ? "index.json"
                 : r->transport == IMAGE_DOCKER_ARCHIVE ? "manifest.json"
                                                        : "index.json nor manifest.json");

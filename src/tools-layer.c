@@ -279,7 +279,11 @@ write_data(struct archive *a, int fd, const char *what, const char *path, uint64
       if (r == ARCHIVE_EOF)
         return 0;
       if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-        return cntr_fail(0, "%s: %s: %s", what, path, archive_error_string(a));
+        {
+          cntr_fail(0, "%s: %s: %s", what, path, archive_error_string(a));
+          cntr_hint("the layer is corrupt or truncated: nothing of the image was kept");
+          return -1;
+        }
       if (lseek(fd, off, SEEK_SET) < 0 || write_all(fd, buf, size) < 0)
         return cntr_fail(errno, "%s: write %s", what, path);
       *bytes += size;
@@ -338,7 +342,14 @@ make_entry(struct layer_tree *t, struct archive *a, struct archive_entry *e, con
   const char *base;
   cleanup_close int parent = open_parent(t, path, true, &base);
   if (parent < 0)
-    return cntr_fail(errno, "%s: the directory of %s", what, path);
+    {
+      int err = errno;
+      cntr_fail(err, "%s: %s: its directory", what, path);
+      if (err == ENOENT || err == ENOTDIR)
+        cntr_hint("the image's symlinks lead only inside it: one that leads out of it "
+                  "leads nowhere");
+      return -1;
+    }
   bool merge;
   if (clear_place(parent, base, dir, &merge) < 0)
     return cntr_fail(errno, "%s: replace %s", what, path);
@@ -480,7 +491,7 @@ layer_apply(struct layer_tree *t, struct archive *a, const char *what, struct la
       if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
         {
           cntr_fail(0, "%s: %s", what, archive_error_string(a));
-          cntr_hint("the layer is corrupt or not a tar");
+          cntr_hint("the layer is corrupt or not a tar: nothing of the image was kept");
           return -1;
         }
       const char *name = archive_entry_pathname(e);
@@ -490,7 +501,7 @@ layer_apply(struct layer_tree *t, struct archive *a, const char *what, struct la
         {
           cntr_fail(0, "%s: entry '%s': leads outside the image (absolute, or ..)", what,
                     name ? name : "");
-          cntr_hint("the archive is hostile or broken: nothing of it was kept");
+          cntr_hint("the archive is hostile or broken: nothing of the image was kept");
           return -1;
         }
       stats->entries++;
