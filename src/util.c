@@ -164,8 +164,9 @@ remove_tree_at(int at, const char *name)
   int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return -1;
+  /* ".." of a mount's root is in the file system it is mounted on. */
   struct stat st, parent;
-  if (fstat(fd, &st) < 0 || fstat(at, &parent) < 0 || st.st_dev != parent.st_dev)
+  if (fstat(fd, &st) < 0 || fstatat(fd, "..", &parent, 0) < 0 || st.st_dev != parent.st_dev)
     {
       /* Something is mounted there: not ours to empty. */
       close(fd);
