@@ -123,6 +123,8 @@ def add_layer(raw, how="gzip", media=None):
 add_layer(tree())
 if kind in layers:
     add_layer(tar_of(layers[kind]), "zstd" if kind == "opaque" else "gzip")
+elif kind == "many":
+    add_layer(tar_of([entry("many/%05d" % i, data=b"x" * 512) for i in range(20000)]))
 elif kind == "truncated":
     raw = tar_of([entry("big", data=os.urandom(1 << 20))])
     diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
@@ -216,10 +218,10 @@ check_contains "... and the rest is there" "kept" "$OUT"
 
 # --- Hostile and broken archives: one line, no entry, nothing outside.
 hostile=$W/cache-hostile
-# hostile_run WHAT KIND [--tar]: attach with that image in a cache of its own.
+# hostile_run KIND [--tar]: attach with that image in a cache of its own.
 hostile_run() {
-  local what=$1 kind=$2
-  shift 2
+  local kind=$1
+  shift
   rm -rf "$hostile" "$W/img-$kind" "$W/img-$kind.tar"
   mkimage "$W/img-$kind" "$kind" "$@"
   local img=$W/img-$kind
@@ -229,24 +231,24 @@ hostile_run() {
 }
 HOSTILE_CMD=true
 for k in dotdot absolute symlink-out hardlink-out hardlink-abs truncated tampered media; do
-  hostile_run "$k" "$k" --tar
+  hostile_run "$k" --tar
   check_cntr_error "a layer '$k' fails"
   check_eq "... and leaves no cache entry, nor a half-made one" "" "$left"
   [[ $k != tampered ]] || check_contains "... the tampered one says why" "its digest is" "$ERR"
   [[ $k != truncated ]] || check_contains "... the truncated one says so" "corrupt" "$ERR"
 done
-hostile_run media media
+hostile_run media
 check_contains "an unsupported media type says so" "unsupported media type" "$ERR"
 check_eq "nothing landed outside the cache" "" \
   "$(ls -A "$outside"; ls -d "$W/escape-dotdot" "$CNTR_CACHE_DIR/escape-dotdot" /abs-escape /pwned-up 2>/dev/null || true)"
 
 HOSTILE_CMD='cat /var/lib/cntr/pwned-up'
-hostile_run symlink-up symlink-up
+hostile_run symlink-up
 check_run "a relative symlink climbing out is followed inside the tree only" 0
 check_contains "... the file written through it is in the image's root" "contained" "$OUT"
 check_true "... and not outside" test ! -e /pwned-up
 HOSTILE_CMD='ls -A /var/lib/cntr/spec; stat -c %a /var/lib/cntr/bin/suid /var/lib/cntr/bin/sgid'
-hostile_run special special
+hostile_run special
 check_run "device nodes, a FIFO, setuid and setgid files" 0
 check_eq "... the device node is skipped, the FIFO kept, the set-id bits dropped" \
   "$(printf 'fifo\n755\n755')" "$OUT"
@@ -261,6 +263,28 @@ run_cntr -- attach --tools-image "$W/tools-oci.tar" --tools /tmp "$pid" -- true
 check_run "two sources of tools are a usage error" 125
 run_cntr -- attach --tools-image "$W/tools-oci.tar" --tools-rw "$pid" -- true
 check_run "--tools-rw with an image is a usage error" 125
+
+# --- cntr killed while it unpacks: no entry; the next attach cleans up.
+rm -rf "$hostile"
+mkimage "$W/img-many" many
+env CNTR_CACHE_DIR="$hostile" "$IT_TAG" "$CNTR" attach --tools-image "$W/img-many" "$pid" -- sh -c : \
+  </dev/null >/dev/null 2>&1 &
+unpacker=$!
+for ((n = 0; n < 500; n++)); do
+  tmpdir=$(cache_list "$hostile/images" | grep '^\.tmp-' || true)
+  [[ -n $tmpdir && -d $hostile/images/$tmpdir/many ]] && break
+  sleep 0.01
+done
+kill -KILL "$unpacker" 2>/dev/null || true
+wait "$unpacker" 2>/dev/null || true
+if [[ -n $tmpdir ]]; then
+  check_eq "killed mid-unpack: no entry, only its temporary directory" "$tmpdir" "$(cache_list "$hostile/images")"
+  run_cntr CNTR_CACHE_DIR="$hostile" -- attach --tools-image "$W/img-many" "$pid" -- sh -c 'ls /var/lib/cntr/many | wc -l'
+  check_eq "... the next attach unpacks it whole" 20000 "$OUT"
+  check_eq "... and removed what the killed one left" 1 "$(cache_list "$hostile/images" | wc -l)"
+else
+  it_log "the unpack of 20000 files ended before it could be killed: crash check not run"
+fi
 
 # --- A progress line on a terminal only.
 run_cntr -- attach --tools-image "$W/tools-oci.tar" "$pid" -- sh -c :
