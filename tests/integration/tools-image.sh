@@ -199,8 +199,10 @@ run_cntr -- attach --tools-image "oci:$oci:nope" "$pid" -- true
 check_cntr_error "an unknown tag is refused"
 check_contains "... saying so" "no image named 'nope'" "$ERR"
 
-# --- The same image as a docker-archive and as an OCI tar.
-for f in tools-docker.tar tools-oci.tar; do
+# --- The same image as a docker-archive (also gzipped, as docker save |
+# gzip makes it) and as an OCI tar.
+gzip -c "$W/tools-docker.tar" >"$W/tools-docker.tar.gz"
+for f in tools-docker.tar tools-docker.tar.gz tools-oci.tar; do
   run_cntr -- attach --tools-image "$W/$f" "$pid" -- sh -c 'seq 2; cat /var/lib/cntr/etc/marker'
   check_run "$f: its tools run" 0
   check_eq "... from the image" "$(printf '1\n2\nv2')" "$OUT"
