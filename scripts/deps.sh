@@ -4,12 +4,15 @@
 # demo, `deps.sh test` for the test suite too.  Installs only what is missing.
 set -euo pipefail
 
+# libarchive reads image archives and their layers (tar, gzip, zstd);
+# nettle, which libarchive itself links, checks their sha256 digests.
 build_pkgs=(cmake gcc make pkg-config libc6-dev libfuse3-dev fuse3 libcap-dev libmount-dev
-  libcmocka-dev libjson-c-dev procps)
+  libcmocka-dev libjson-c-dev libarchive-dev nettle-dev procps)
 # The container runtimes of tests/runtimes/ (containerd and ctr come with
-# docker.io); each test skips when its runtime is missing.
+# docker.io); each test skips when its runtime is missing.  umoci and
+# skopeo make the tools images of tests/integration/tools-image.sh.
 test_pkgs=(busybox-static tmux util-linux less grep coreutils bash zsh fish
-  docker.io podman runc lxc systemd-container uidmap)
+  docker.io podman runc lxc systemd-container uidmap umoci skopeo python3 zstd)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

@@ -327,8 +327,12 @@ static int
 prepare_tools(struct session *s)
 {
   const struct attach_options *o = s->o;
-  if (tools_source_open(&o->tools, &s->tools_fd) < 0 || open_volumes(s) < 0
-      || prepare_devices(s) < 0)
+  struct tools_tree tree;
+  if (tools_source_open(&o->tools, &tree) < 0)
+    return -1;
+  s->tools_fd = tree.root_fd;
+  s->tools_hold_fd = tree.hold_fd;
+  if (open_volumes(s) < 0 || prepare_devices(s) < 0)
     return -1;
   /* A target in a user namespace of its own gets a mount made there
      (fuse-mount.h), with a /dev/fuse of its own. */
@@ -420,6 +424,7 @@ session_free(struct session *s)
   cleanup_closep(&s->fuse_fd);
   cleanup_closep(&s->fuse_mount_fd);
   cleanup_closep(&s->tools_fd);
+  cleanup_closep(&s->tools_hold_fd);
   cleanup_closep(&s->host_proc_fd);
   cleanup_closep(&s->host_pty_master);
   cleanup_closep(&s->host_pty_slave);
@@ -699,6 +704,7 @@ cntr_attach(const struct attach_options *o)
 {
   struct session s = { .o = o,
                        .tools_fd = -1,
+                       .tools_hold_fd = -1,
                        .fuse_fd = -1,
                        .fuse_mount_fd = -1,
                        .host_proc_fd = -1,

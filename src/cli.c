@@ -5,6 +5,7 @@
 #include "log.h"
 #include "creds.h"
 #include "runtime.h"
+#include "tools-cache.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -162,6 +163,8 @@ enum
   SESSION_SELINUX,
   SESSION_TYPE,
   SESSION_TOOLS,
+  SESSION_TOOLS_IMAGE,
+  SESSION_TOOLS_CONTAINER,
   SESSION_TOOLS_RW,
   SESSION_HOST_SECRETS,
   SESSION_VOLUME,
@@ -175,8 +178,8 @@ enum
 static bool
 attach_only(int id)
 {
-  return id == SESSION_TOOLS || id == SESSION_TOOLS_RW || id == SESSION_HOST_SECRETS
-         || id == SESSION_VOLUME;
+  return id == SESSION_TOOLS || id == SESSION_TOOLS_IMAGE || id == SESSION_TOOLS_CONTAINER
+         || id == SESSION_TOOLS_RW || id == SESSION_HOST_SECRETS || id == SESSION_VOLUME;
 }
 
 static const struct cli_option session_options_table[SESSION_OPTION_COUNT + 1] = {
@@ -211,6 +214,14 @@ static const struct cli_option session_options_table[SESSION_OPTION_COUNT + 1] =
   = { "selinux", 0, "MODE", "auto: the target's SELinux context (default); off:\nnone" },
   [SESSION_TYPE] = { "type", 't', "LIST", "look NAME up only in these runtimes (comma-separated)" },
   [SESSION_TOOLS] = { "tools", 0, "DIR", "serve DIR as the tools instead of the host's /" },
+  [SESSION_TOOLS_IMAGE] = { "tools-image", 0, "IMAGE",
+                            "serve an image as the tools: a docker or podman save\n"
+                            "archive, an OCI layout (directory or tar), or\n"
+                            "oci:PATH:NAME for one of several; unpacked once\n"
+                            "into the cache (cntr prune empties it)" },
+  [SESSION_TOOLS_CONTAINER] = { "tools-container", 0, "NAME",
+                                "serve the root of another running container (named\n"
+                                "as TARGET is) as the tools, with its mounts" },
   [SESSION_TOOLS_RW] = { "tools-rw", 0, NULL,
                          "let the session write the tools tree (the host's /\n"
                          "by default); read-only otherwise" },
@@ -336,6 +347,7 @@ parse_session(int argc, char **argv, const struct cli_io *io, bool exec, struct 
     }
   struct cli_parser p;
   parser_init(&p, cmd, options, true, io);
+  bool tools_given = false;
   int i;
   while ((i = parser_next(&p, argc, argv)) != CLI_END)
     {
@@ -405,8 +417,22 @@ parse_session(int argc, char **argv, const struct cli_io *io, bool exec, struct 
           o->types = optarg;
           break;
         case SESSION_TOOLS:
-          o->tools = (struct tools_spec){ TOOLS_DIRECTORY, optarg };
-          break;
+        case SESSION_TOOLS_IMAGE:
+        case SESSION_TOOLS_CONTAINER:
+          {
+            enum tools_kind kind = i == SESSION_TOOLS         ? TOOLS_DIRECTORY
+                                   : i == SESSION_TOOLS_IMAGE ? TOOLS_IMAGE
+                                                              : TOOLS_CONTAINER;
+            if (tools_given)
+              {
+                usage_error(cmd, io, "%s and %s: one source of tools only",
+                            tools_option_name(o->tools.kind), tools_option_name(kind));
+                return CLI_ERROR;
+              }
+            tools_given = true;
+            o->tools = (struct tools_spec){ kind, optarg };
+            break;
+          }
         case SESSION_TOOLS_RW:
           o->tools_rw = true;
           break;
@@ -435,6 +461,11 @@ parse_session(int argc, char **argv, const struct cli_io *io, bool exec, struct 
         default:
           return CLI_ERROR;
         }
+    }
+  if (o->tools_rw && o->tools.kind == TOOLS_IMAGE)
+    {
+      usage_error(cmd, io, "--tools-rw: an image's tools are the cache's, shared by sessions");
+      return CLI_ERROR;
     }
   if (optind >= argc)
     {
@@ -633,6 +664,69 @@ cli_parse_ps(int argc, char **argv, const struct cli_io *io, struct ps_options *
 }
 
 /* ---------------------------------------------------------------------- */
+/* cntr prune */
+
+enum
+{
+  PRUNE_VERBOSE,
+  PRUNE_HELP,
+  PRUNE_VERSION,
+};
+
+static const struct cli_option prune_options_table[] = {
+  [PRUNE_VERBOSE] = { "verbose", 'v', NULL, "explain what cntr does" },
+  [PRUNE_HELP] = { "help", 'h', NULL, "show this help and exit" },
+  [PRUNE_VERSION] = { "version", 'V', NULL, "show the version and exit" },
+  { NULL, 0, NULL, NULL },
+};
+
+static void
+prune_usage(FILE *out)
+{
+  fprintf(out, "Usage: cntr prune [OPTIONS]\n"
+               "\n");
+  fprint_wrapped(out, 0,
+                 "Empty the cache of unpacked tools images (--tools-image), %s unless "
+                 "CNTR_CACHE_DIR says otherwise: every image no running session uses, and what "
+                 "an interrupted unpack left.  The next attach of an image unpacks it again.",
+                 CNTR_DEFAULT_CACHE_DIR);
+  fprintf(out, "\n"
+               "Options:\n");
+  cli_print_options(out, prune_options_table);
+}
+
+enum cli_result
+cli_parse_prune(int argc, char **argv, const struct cli_io *io)
+{
+  struct cli_parser p;
+  parser_init(&p, "prune", prune_options_table, false, io);
+  int i;
+  while ((i = parser_next(&p, argc, argv)) != CLI_END)
+    {
+      switch (i)
+        {
+        case PRUNE_VERBOSE:
+          cntr_verbosity++;
+          break;
+        case PRUNE_HELP:
+          prune_usage(io->out);
+          return CLI_EXIT;
+        case PRUNE_VERSION:
+          cli_print_version(io->out);
+          return CLI_EXIT;
+        default:
+          return CLI_ERROR;
+        }
+    }
+  if (optind < argc)
+    {
+      usage_error("prune", io, "unexpected argument '%s'", argv[optind]);
+      return CLI_ERROR;
+    }
+  return CLI_RUN;
+}
+
+/* ---------------------------------------------------------------------- */
 /* Shell completions, from the same tables */
 
 static const struct cli_option *
@@ -649,6 +743,8 @@ options_of(const char *command, struct cli_option *exec_buf)
     return mount_options_table;
   if (!strcmp(command, "ps"))
     return ps_options_table;
+  if (!strcmp(command, "prune"))
+    return prune_options_table;
   return NULL;
 }
 

@@ -49,6 +49,8 @@ enum cli_result cli_parse_exec(int argc, char **argv, const struct cli_io *io,
 enum cli_result cli_parse_mount(int argc, char **argv, const struct cli_io *io,
                                 struct mount_options *o);
 enum cli_result cli_parse_ps(int argc, char **argv, const struct cli_io *io, struct ps_options *o);
+/* cntr prune takes no operand. */
+enum cli_result cli_parse_prune(int argc, char **argv, const struct cli_io *io);
 
 /* A subcommand as main() has it, for the completions. */
 struct cli_command_name

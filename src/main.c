@@ -7,6 +7,7 @@
 #include "log.h"
 #include "mount.h"
 #include "ps.h"
+#include "tools-cache.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -69,6 +70,15 @@ cmd_ps(int argc, char **argv, const struct cli_io *io)
   return exit_status(cntr_ps(&o));
 }
 
+static int
+cmd_prune(int argc, char **argv, const struct cli_io *io)
+{
+  enum cli_result r = cli_parse_prune(argc, argv, io);
+  if (r != CLI_RUN)
+    return parse_result(r);
+  return exit_status(cntr_prune());
+}
+
 static const struct command
 {
   const char *name;
@@ -79,6 +89,7 @@ static const struct command
   { "exec", "run a container's own command in it, as docker exec does", cmd_exec },
   { "mount", "serve a directory or a container's files on a host path", cmd_mount },
   { "ps", "list the containers cntr can attach to", cmd_ps },
+  { "prune", "empty the cache of unpacked tools images", cmd_prune },
 };
 
 static void

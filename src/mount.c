@@ -49,19 +49,13 @@ open_source(const struct mount_options *o, int *fd)
       snprintf(or, sizeof or, "give a directory (with a '/', e.g. ./%s)", o->source);
       return cntr_fail_needs_root("mount of a container", or);
     }
-  struct target t;
-  if (target_open_as(o->source, o->types, &t) < 0)
+  if (target_open_root(o->source, o->types, fd) < 0)
     {
-      target_close(&t);
       struct stat st;
       if (stat(o->source, &st) == 0 && S_ISDIR(st.st_mode))
         cntr_hint("there is a directory %s here: to serve it, write ./%s", o->source, o->source);
       return -1;
     }
-  /* /proc/PID/root walks the target's own mount table: its volumes and
-     bind-mounted files appear as the target sees them. */
-  *fd = steal_fd(&t.root_fd);
-  target_close(&t);
   return 0;
 }
 

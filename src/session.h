@@ -40,6 +40,7 @@ struct session
   const struct attach_options *o;
   struct target target;
   int tools_fd;
+  int tools_hold_fd; /* keeps an image's cache entry (tools-source.h), or -1 */
   int fuse_fd;
   int fuse_mount_fd; /* made in the target's user namespace (fuse-mount.h), or -1 */
   int host_proc_fd;

@@ -120,6 +120,18 @@ target_open_as(const char *spec, const char *types, struct target *t)
   return rc;
 }
 
+int
+target_open_root(const char *spec, const char *types, int *root_fd)
+{
+  struct target t;
+  *root_fd = -1;
+  int rc = target_open_as(spec, types, &t);
+  if (rc == 0)
+    *root_fd = steal_fd(&t.root_fd);
+  target_close(&t);
+  return rc;
+}
+
 /* Open PID; RT (NULL for a plain PID) is the container it should belong to. */
 static int
 open_pid(pid_t pid, const struct runtime_target *rt, struct target *t)

@@ -32,6 +32,10 @@ struct target
    runtimes are asked in).  TYPES (NULL: all) is --type's comma-separated
    list of runtimes. */
 int target_open_as(const char *spec, const char *types, struct target *t);
+/* Only the root of such a target: an O_PATH fd of /proc/PID/root, which
+   walks the container's own mount table, so its volumes and bind-mounted
+   files appear as it sees them (cntr mount, --tools-container). */
+int target_open_root(const char *spec, const char *types, int *root_fd);
 /* What says whether an opened process is the container a runtime named
    (not a process that got its PID since). */
 struct target_facts

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Where a session's tools come from.  Each kind of source is one opener in
-   a table (tools-source.c): a directory today (the host's / by default);
-   an image archive and another container's root are the next ones.
+   a table (tools-source.c): a directory (the host's / by default), an image
+   archive unpacked into the cache (tools-image.h, tools-cache.h), or another
+   running container's root with all its mounts.
    Error convention: -1 with the error recorded by cntr_fail(). */
 #ifndef CNTR_TOOLS_SOURCE_H
 #define CNTR_TOOLS_SOURCE_H
@@ -9,6 +10,8 @@
 enum tools_kind
 {
   TOOLS_DIRECTORY, /* --tools DIR: a root filesystem tree */
+  TOOLS_IMAGE,     /* --tools-image IMAGE: an image archive or OCI layout */
+  TOOLS_CONTAINER, /* --tools-container NAME: another container's root */
   TOOLS_KIND_COUNT
 };
 
@@ -18,7 +21,19 @@ struct tools_spec
   const char *arg; /* the option's argument */
 };
 
-/* Open the tools tree: an O_PATH fd of its root directory. */
-int tools_source_open(const struct tools_spec *spec, int *tools_fd);
+/* An opened tools tree. */
+struct tools_tree
+{
+  int root_fd; /* O_PATH fd of its root directory */
+  int hold_fd; /* what keeps it while the session runs (an image's cache
+                  lock), or -1 */
+};
+
+/* The option that names a kind ("--tools-image"), for messages. */
+const char *tools_option_name(enum tools_kind kind);
+
+/* Open the tools tree. */
+int tools_source_open(const struct tools_spec *spec, struct tools_tree *tree);
+void tools_tree_close(struct tools_tree *tree);
 
 #endif

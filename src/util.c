@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* String vectors and number parsing (util.h). */
+/* String vectors, number parsing, help text and tree removal (util.h). */
 #include "util.h"
 #include "cleanup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 size_t
@@ -150,4 +152,53 @@ fprint_wrapped(FILE *out, size_t indent, const char *fmt, ...)
       p = word + len;
     }
   fputc('\n', out);
+}
+
+int
+remove_tree_at(int at, const char *name)
+{
+  if (unlinkat(at, name, 0) == 0)
+    return 0;
+  /* Linux says EISDIR for a directory (POSIX allows EPERM). */
+  if (errno != EISDIR && errno != EPERM)
+    return -1;
+  struct stat top;
+  if (fstatat(at, name, &top, AT_SYMLINK_NOFOLLOW) < 0)
+    return -1;
+  if (!S_ISDIR(top.st_mode))
+    {
+      errno = EPERM;
+      return -1;
+    }
+  int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  /* ".." of a mount's root is in the file system it is mounted on. */
+  struct stat st, parent;
+  if (fstat(fd, &st) < 0 || fstatat(fd, "..", &parent, 0) < 0 || st.st_dev != parent.st_dev)
+    {
+      /* Something is mounted there: not ours to empty. */
+      close(fd);
+      errno = EXDEV;
+      return -1;
+    }
+  DIR *d = fdopendir(fd);
+  if (!d)
+    {
+      close(fd);
+      return -1;
+    }
+  int rc = 0;
+  struct dirent *de;
+  while (rc == 0 && (errno = 0, de = readdir(d)))
+    if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+      rc = remove_tree_at(dirfd(d), de->d_name);
+  if (rc == 0 && errno)
+    rc = -1;
+  int saved = errno;
+  closedir(d);
+  errno = saved;
+  if (rc < 0)
+    return -1;
+  return unlinkat(at, name, AT_REMOVEDIR);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Small helpers: string vectors, number parsing and help-text wrapping
-   (whole-file I/O is common/io.h, included from here).
+/* Small helpers: string vectors, number parsing, help-text wrapping and
+   removing a file tree (whole-file I/O is common/io.h, included from here).
    Error convention: -1 (or NULL) with errno set; nothing is logged here. */
 #ifndef CNTR_UTIL_H
 #define CNTR_UTIL_H
@@ -28,6 +28,11 @@ char **strv_from_nul_separated(const char *buf, size_t len);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse a decimal pid/number strictly (no sign, no junk). */
 int parse_ulong(const char *s, unsigned long *out);
+
+/* Remove dirfd/name and, when it is a directory, everything below it,
+   never following a symlink (one is removed, not its target) nor leaving
+   the file system of dirfd.  -1 with errno set (ENOENT: there was nothing). */
+int remove_tree_at(int dirfd, const char *name);
 
 /* Print the formatted text as a paragraph of lines of at most WRAP_COLUMNS
    (help texts fit 80-column terminals): words that would pass it start a

@@ -60,7 +60,7 @@ check_contains "every option of attach is in the completion" "from attach' -l ca
 got=$(bash -c '. "$1"; COMP_WORDS=(cntr at); COMP_CWORD=1; _cntr; echo "${COMPREPLY[*]}"
   COMP_WORDS=(cntr attach --to); COMP_CWORD=2; _cntr; echo "${COMPREPLY[*]}"
   COMP_WORDS=(cntr exec --to); COMP_CWORD=2; _cntr; echo "x${COMPREPLY[*]}"' _ "$IT_WORK/completion.bash")
-check_eq "bash completes commands and each command's options" $'attach\n--tools --tools-rw\nx' "$got"
+check_eq "bash completes commands and each command's options" $'attach\n--tools --tools-image --tools-container --tools-rw\nx' "$got"
 run_cntr -- completion tcsh
 check_run "cntr completion of another shell fails" 125
 
