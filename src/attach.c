@@ -188,7 +188,11 @@ prepare_workdir(struct session *s)
       ssize_t n = readlinkat(s->target.proc_fd, "cwd", buf, sizeof buf - 1);
       buf[n > 0 ? n : 0] = '\0';
       /* Unreachable (" (deleted)", outside its root): its root. */
-      s->workdir = strdup(n > 0 && buf[0] == '/' && !strstr(buf, " (deleted)") ? buf : "/");
+      const char *cwd = n > 0 && buf[0] == '/' && !strstr(buf, " (deleted)") ? buf : "/";
+      /* --layout tools: the target is at the base dir. */
+      s->workdir = s->o->layout_tools
+                       ? xasprintf("%s%s", s->o->base_dir, strcmp(cwd, "/") ? cwd : "")
+                       : strdup(cwd);
     }
   if (!s->workdir)
     return cntr_fail(ENOMEM, "working directory");
@@ -235,6 +239,7 @@ prepare_command(struct session *s)
     .term = getenv("TERM"),
     .use_pty = s->use_pty,
     .user_env = { o->env_files, o->nenv_files, o->env, o->nenv },
+    .tools_at_root = o->layout_tools,
   };
   return command_build(&in, &s->command);
 }
@@ -245,6 +250,19 @@ prepare_command(struct session *s)
 static int
 prepare_devices(struct session *s)
 {
+  /* --layout tools: the target's /dev is the session's, whole, when it has
+     one a program can use. */
+  if (s->o->layout_tools)
+    {
+      struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+      cleanup_close int null
+          = (int)syscall(SYS_openat2, s->target.root_fd, "dev/null", &how, sizeof how);
+      struct stat st;
+      s->target_dev = null >= 0 && fstat(null, &st) == 0 && S_ISCHR(st.st_mode);
+      if (s->target_dev)
+        return 0;
+      cntr_debug("the target has no /dev/null: the session gets the host's devices and a devpts");
+    }
   static const char *const devices[SESSION_MAX_DEVICES]
       = { "null", "zero", "full", "random", "urandom", "tty" };
   for (size_t i = 0; i < SESSION_MAX_DEVICES; i++)
@@ -394,6 +412,7 @@ prepare(struct session *s)
         .writable = o->tools_rw,
         .all_files = o->host_secrets,
         .home = home,
+        .at_root = o->layout_tools,
         .debug = o->debug_fuse,
       };
       s->fs = tools_fs_new(&fo, &s->images, &s->tools_alias);

@@ -44,6 +44,7 @@ struct attach_options
   bool no_seccomp;     /* --no-seccomp: the target's filter is not applied */
   bool tools_rw;       /* --tools-rw: the session may write the tools tree */
   bool host_secrets;   /* --host-secrets: the session may read all of the tools tree */
+  bool layout_tools;   /* --layout tools: the tools at /, the target at the base dir */
   bool exec;           /* cntr exec: the target's own command, no tools */
   const char *user;    /* -u USER[:GROUP]; NULL: the target's */
   const char *workdir; /* -w DIR; NULL: the target's working directory */

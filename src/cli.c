@@ -167,6 +167,7 @@ enum
   SESSION_TOOLS_CONTAINER,
   SESSION_TOOLS_RW,
   SESSION_HOST_SECRETS,
+  SESSION_LAYOUT,
   SESSION_VOLUME,
   SESSION_VERBOSE,
   SESSION_HELP,
@@ -179,7 +180,8 @@ static bool
 attach_only(int id)
 {
   return id == SESSION_TOOLS || id == SESSION_TOOLS_IMAGE || id == SESSION_TOOLS_CONTAINER
-         || id == SESSION_TOOLS_RW || id == SESSION_HOST_SECRETS || id == SESSION_VOLUME;
+         || id == SESSION_TOOLS_RW || id == SESSION_HOST_SECRETS || id == SESSION_LAYOUT
+         || id == SESSION_VOLUME;
 }
 
 static const struct cli_option session_options_table[SESSION_OPTION_COUNT + 1] = {
@@ -228,6 +230,11 @@ static const struct cli_option session_options_table[SESSION_OPTION_COUNT + 1] =
   [SESSION_HOST_SECRETS] = { "host-secrets", 0, NULL,
                              "let the session read every file of the tools tree:\n"
                              "root's files and your credential stores too" },
+  [SESSION_LAYOUT] = { "layout", 0, "LAYOUT",
+                       "target: the target's root at / and the tools at the\n"
+                       "base dir (default); tools: the tools at / and the\n"
+                       "target's root at the base dir, its /proc, /dev, /sys\n"
+                       "and /etc identity files over the tools' own" },
   [SESSION_VOLUME] = { "volume", 'v', "HOSTDIR:PATH[:ro]",
                        "the host's directory (or file) HOSTDIR at PATH in\n"
                        "the session, writable unless :ro; repeatable" },
@@ -435,6 +442,15 @@ parse_session(int argc, char **argv, const struct cli_io *io, bool exec, struct 
           }
         case SESSION_TOOLS_RW:
           o->tools_rw = true;
+          break;
+        case SESSION_LAYOUT:
+          if (!strcmp(optarg, "target") || !strcmp(optarg, "tools"))
+            o->layout_tools = !strcmp(optarg, "tools");
+          else
+            {
+              usage_error(cmd, io, "--layout '%s': not 'target' or 'tools'", optarg);
+              return CLI_ERROR;
+            }
           break;
         case SESSION_HOST_SECRETS:
           o->host_secrets = true;

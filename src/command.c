@@ -38,13 +38,21 @@ static const struct tools_path_var
   { "MANPATH", { "/usr/local/share/man", "/usr/share/man", NULL } },
 };
 
+/* Where the session sees the tools: the base dir, or / (--layout tools,
+   the empty prefix). */
+static const char *
+tools_prefix(const struct command_inputs *in)
+{
+  return in->tools_at_root ? "" : in->base_dir;
+}
+
 /* A path of the tools tree as the session sees it, or NULL if absent. */
 static char *
 session_path_if_exists(const struct command_inputs *in, const char *tools_path)
 {
   if (faccessat(in->tools_fd, tools_path + 1, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
     return NULL;
-  return xasprintf("%s%s", in->base_dir, tools_path);
+  return xasprintf("%s%s", tools_prefix(in), tools_path);
 }
 
 static int
@@ -101,6 +109,15 @@ build_argv(const struct command_inputs *in, struct command_spec *out, char ***sh
   if (!path)
     return cntr_fail(ENOMEM, "build the command");
   out->exec_path = path;
+  if (in->tools_at_root)
+    {
+      /* With the tools at /, the system startup files are the tools' own:
+         a login shell, when it is interactive. */
+      const char *name = strrchr(path, '/') + 1;
+      if (strv_push_take(&out->argv, in->use_pty ? xasprintf("-%s", name) : strdup(name)) < 0)
+        return cntr_fail(ENOMEM, "build the command");
+      return 0;
+    }
   cleanup_free char *bash = session_path_if_exists(in, "/bin/bash");
   cleanup_free char *sh = session_path_if_exists(in, "/bin/sh");
   char *replacement = NULL;
@@ -136,7 +153,7 @@ tools_path_dirs(const struct command_inputs *in)
       if (seen || fstatat(in->tools_fd, real + 1, &st, 0) < 0 || !S_ISDIR(st.st_mode))
         continue;
       if (strv_push(&resolved, real) < 0
-          || strv_push_take(&dirs, xasprintf("%s%s", in->base_dir, *d)) < 0)
+          || strv_push_take(&dirs, xasprintf("%s%s", tools_prefix(in), *d)) < 0)
         return NULL;
     }
   return steal_pointer(&dirs);
@@ -239,7 +256,7 @@ build_environment(const struct command_inputs *in, struct command_spec *out, cha
     }
   if (!inputrc)
     inputrc = session_path_if_exists(in, "/etc/inputrc");
-  if (!inputrc)
+  if (!inputrc && !in->tools_at_root)
     inputrc = xasprintf("%s/%s", in->base_dir, STARTUP_INPUTRC);
   if (push_override(&overrides, "HOME", home ? home : "/") < 0
       || push_override(&overrides, "SHELL", out->exec_path) < 0

@@ -26,7 +26,8 @@ struct user_env
 struct command_inputs
 {
   int tools_fd;            /* the tools tree */
-  const char *base_dir;    /* where the session sees it */
+  const char *base_dir;    /* where the session sees it (CNTR_BASE_DIR) */
+  bool tools_at_root;      /* --layout tools: at / instead (base_dir is the target's) */
   char **command;          /* the user's command; NULL: their login shell */
   const struct passwd *pw; /* the invoking user; NULL when unknown */
   char *const *target_env; /* the target's /proc/PID/environ */

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -183,6 +185,62 @@ open_terminal(struct session *s, int *master, int *slave, const struct winsize *
     cntr_debug("chown the pty: %s", strerror(errno));
 }
 
+/* The tools' FUSE mount at the base dir: made here, or made in the
+   target's user namespace (fuse-mount.h) and attached. */
+static int
+mount_tools(struct session *s)
+{
+  int r = s->fuse_mount_fd >= 0 ? view_attach_tree(s->fuse_mount_fd, s->o->base_dir)
+                                : view_mount_fuse(s->o->base_dir, s->fuse_options);
+  cleanup_closep(&s->fuse_mount_fd);
+  return r;
+}
+
+/* The mount points both layouts add for the volumes, the host's devices a
+   target lacks and the session's own devpts (device_paths: their paths'
+   room). */
+static void
+add_session_points(const struct session *s, struct view_mountpoint *points, size_t *n,
+                   char device_paths[][32])
+{
+  for (size_t i = 0; i < s->nvolumes; i++)
+    points[(*n)++] = s->volume_points[i];
+  for (size_t i = 0; i < s->ndevices; i++)
+    {
+      snprintf(device_paths[i], 32, "/dev/%s", s->device_points[i].path);
+      points[*n] = s->device_points[i];
+      points[*n].path = points[*n].what = device_paths[i];
+      (*n)++;
+    }
+  if (s->make_devpts)
+    {
+      points[(*n)++] = (struct view_mountpoint){ .path = "/dev/pts", .what = "/dev/pts" };
+      points[(*n)++]
+          = (struct view_mountpoint){ .path = "/dev/ptmx", .is_file = true, .what = "/dev/ptmx" };
+    }
+}
+
+/* And what goes there. */
+static int
+attach_session_trees(struct session *s, char device_paths[][32])
+{
+  for (size_t i = 0; i < s->ndevices; i++)
+    {
+      if (view_attach_tree(s->device_trees[i], device_paths[i]) < 0)
+        return -1;
+      cleanup_closep(&s->device_trees[i]);
+    }
+  if (s->make_devpts && view_mount_devpts() < 0)
+    return -1;
+  for (size_t i = 0; i < s->nvolumes; i++)
+    {
+      if (view_attach_tree(s->volume_trees[i], s->volume_points[i].path) < 0)
+        return cntr_fail_context("%s", s->volume_points[i].what);
+      cleanup_closep(&s->volume_trees[i]);
+    }
+  return 0;
+}
+
 /* attach's view: the stand-ins for the base dir and the volumes, the
    target read-only if asked, the tools, the volumes. */
 static void
@@ -195,55 +253,120 @@ build_view(struct session *s)
       .hint = "set CNTR_BASE_DIR to a path that is free in the target" },
   };
   size_t n = 1;
-  for (size_t i = 0; i < s->nvolumes; i++)
-    points[n++] = s->volume_points[i];
-  char device_paths[SESSION_MAX_DEVICES][32];
-  for (size_t i = 0; i < s->ndevices; i++)
-    {
-      snprintf(device_paths[i], sizeof device_paths[i], "/dev/%s", s->device_points[i].path);
-      points[n] = s->device_points[i];
-      points[n].path = device_paths[i];
-      points[n++].what = device_paths[i];
-    }
   if (s->tools_alias)
     points[n++] = (struct view_mountpoint){ .path = CNTR_TOOLS_ALIAS, .what = CNTR_TOOLS_ALIAS };
-  if (s->make_devpts)
-    {
-      points[n++] = (struct view_mountpoint){ .path = "/dev/pts", .what = "/dev/pts" };
-      points[n++]
-          = (struct view_mountpoint){ .path = "/dev/ptmx", .is_file = true, .what = "/dev/ptmx" };
-    }
+  char device_paths[SESSION_MAX_DEVICES][32];
+  add_session_points(s, points, &n, device_paths);
   if (view_make_mountpoints(points, n) < 0 || (s->o->read_only && view_make_read_only() < 0)
-      || (s->fuse_mount_fd >= 0 ? view_attach_tree(s->fuse_mount_fd, s->o->base_dir)
-                                : view_mount_fuse(s->o->base_dir, s->fuse_options))
-             < 0)
+      || mount_tools(s) < 0)
     wire_fail(sock, CNTR_EXIT_FAILURE);
-  cleanup_closep(&s->fuse_mount_fd);
   if (s->tools_alias && mount(s->o->base_dir, CNTR_TOOLS_ALIAS, NULL, MS_BIND, NULL) < 0)
     {
       cntr_fail(errno, "show the tools at %s too", CNTR_TOOLS_ALIAS);
       wire_fail(sock, CNTR_EXIT_FAILURE);
     }
-  for (size_t i = 0; i < s->ndevices; i++)
-    {
-      if (view_attach_tree(s->device_trees[i], device_paths[i]) < 0)
-        wire_fail(sock, CNTR_EXIT_FAILURE);
-      cleanup_closep(&s->device_trees[i]);
-    }
-  if (s->make_devpts && view_mount_devpts() < 0)
+  if (attach_session_trees(s, device_paths) < 0)
     wire_fail(sock, CNTR_EXIT_FAILURE);
-  for (size_t i = 0; i < s->nvolumes; i++)
-    {
-      if (view_attach_tree(s->volume_trees[i], s->volume_points[i].path) < 0)
-        {
-          cntr_fail_context("%s", s->volume_points[i].what);
-          wire_fail(sock, CNTR_EXIT_FAILURE);
-        }
-      cleanup_closep(&s->volume_trees[i]);
-    }
   /* Only cntr may hold /dev/fuse: if it dies, the kernel must see the last
      fd close and abort the connection instead of leaving requests hanging. */
   cleanup_closep(&s->fuse_fd);
+}
+
+/* --layout tools, first part: the target's whole tree taken aside, and
+   the tools mounted at the base dir of its view (the FUSE server starts
+   serving once cntr hears of the mount). */
+static int
+mount_tools_aside(struct session *s, int *target_tree)
+{
+  *target_tree = sys_open_tree(AT_FDCWD, "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (*target_tree < 0)
+    return cntr_fail(errno, "take the target's tree");
+  if (s->o->read_only)
+    {
+      struct sys_mount_attr ro
+          = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOATIME, .attr_clr = MOUNT_ATTR__ATIME };
+      if (sys_mount_setattr(*target_tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro) < 0)
+        return cntr_fail(errno, "--read-only: make the target's mounts read-only");
+    }
+  struct view_mountpoint base
+      = { .path = s->o->base_dir,
+          .what = "the base dir",
+          .hint = "set CNTR_BASE_DIR to a path that is free in the target" };
+  if (view_make_mountpoints(&base, 1) < 0 || mount_tools(s) < 0)
+    return -1;
+  cleanup_closep(&s->fuse_fd); /* as build_view, and before the server's first request */
+  return 0;
+}
+
+/* What of the target the session sees at the same place with the tools at
+   /: the kernel's views of it and the files that say who and where it is. */
+static const struct
+{
+  const char *path;
+  bool is_file;
+} target_places[] = {
+  { "/proc", false },         { "/sys", false },
+  { "/dev", false },          { "/etc/passwd", true },
+  { "/etc/group", true },     { "/etc/hosts", true },
+  { "/etc/hostname", true },  { "/etc/resolv.conf", true },
+  { "/etc/localtime", true },
+};
+#define TARGET_PLACES (sizeof target_places / sizeof *target_places)
+_Static_assert(1 + TARGET_PLACES + ATTACH_MAX_VOLUMES + SESSION_MAX_DEVICES + 2
+                   <= VIEW_MAX_MOUNTPOINTS,
+               "every mount point of the tools layout fits");
+
+/* The target's path, resolved in its root (its symlinks stay in it), as a
+   detached copy; -1 when the target has none of that type. */
+static int
+target_place_tree(int target_root, const char *path, bool is_file)
+{
+  struct open_how how
+      = { .flags = O_PATH | O_CLOEXEC | (is_file ? 0 : O_DIRECTORY), .resolve = RESOLVE_IN_ROOT };
+  cleanup_close int fd = (int)syscall(SYS_openat2, target_root, path + 1, &how, sizeof how);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0 || (is_file && !S_ISREG(st.st_mode)))
+    return -1;
+  return sys_open_tree(
+      fd, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (is_file ? 0 : AT_RECURSIVE));
+}
+
+/* --layout tools, second part: into the tools, and the target at the base
+   dir with its places over the tools' own. */
+static int
+enter_tools(struct session *s, int target_tree)
+{
+  if (view_pivot_root(s->o->base_dir) < 0)
+    return -1;
+  struct view_mountpoint points[VIEW_MAX_MOUNTPOINTS];
+  int trees[TARGET_PLACES];
+  size_t n = 0;
+  points[n++] = (struct view_mountpoint){ .path = s->o->base_dir, .what = "the base dir" };
+  int rc = 0;
+  for (size_t i = 0; i < TARGET_PLACES; i++)
+    {
+      bool dev = !strcmp(target_places[i].path, "/dev");
+      trees[i] = dev && !s->target_dev ? -1
+                                       : target_place_tree(target_tree, target_places[i].path,
+                                                           target_places[i].is_file);
+      if (trees[i] >= 0)
+        points[n++] = (struct view_mountpoint){ .path = target_places[i].path,
+                                                .is_file = target_places[i].is_file,
+                                                .what = target_places[i].path };
+    }
+  char device_paths[SESSION_MAX_DEVICES][32];
+  add_session_points(s, points, &n, device_paths);
+  if (view_make_mountpoints(points, n) < 0 || view_attach_tree(target_tree, s->o->base_dir) < 0)
+    rc = -1;
+  for (size_t i = 0; i < TARGET_PLACES; i++)
+    {
+      if (rc == 0 && trees[i] >= 0 && view_attach_tree(trees[i], target_places[i].path) < 0)
+        rc = -1;
+      cleanup_closep(&trees[i]);
+    }
+  if (rc < 0)
+    return -1;
+  return attach_session_trees(s, device_paths);
 }
 
 void
@@ -275,14 +398,30 @@ session_child(struct session *s, pid_t parent, const struct winsize *ws)
       cntr_fail(errno, "stat the session's mount namespace");
       wire_fail(sock, CNTR_EXIT_FAILURE);
     }
-  if (!s->o->exec)
+  cleanup_close int target_tree = -1;
+  if (s->o->exec)
+    {
+      if (s->o->read_only && view_make_read_only() < 0)
+        wire_fail(sock, CNTR_EXIT_FAILURE);
+    }
+  else if (s->o->layout_tools)
+    {
+      if (mount_tools_aside(s, &target_tree) < 0)
+        wire_fail(sock, CNTR_EXIT_FAILURE);
+    }
+  else
     build_view(s);
-  else if (s->o->read_only && view_make_read_only() < 0)
-    wire_fail(sock, CNTR_EXIT_FAILURE);
   struct wire_msg m
       = { .type = WIRE_MOUNTED, .ns_dev = session_ns.st_dev, .ns_ino = session_ns.st_ino };
   if (wire_send(sock, &m, -1) < 0)
     _exit(CNTR_EXIT_FAILURE);
+  /* The rest of the tools layout needs the server, which runs from now on. */
+  if (target_tree >= 0)
+    {
+      if (enter_tools(s, target_tree) < 0)
+        wire_fail(sock, CNTR_EXIT_FAILURE);
+      cleanup_closep(&target_tree);
+    }
 
   cleanup_close int master = -1, slave = -1;
   if (s->use_pty)

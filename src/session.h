@@ -67,6 +67,7 @@ struct session
   int device_trees[SESSION_MAX_DEVICES];
   struct view_mountpoint device_points[SESSION_MAX_DEVICES];
   bool make_devpts;
+  bool target_dev;  /* --layout tools: the target's /dev is the session's */
   bool tools_alias; /* the tools at CNTR_TOOLS_ALIAS too (tools-fs.h) */
 };
 

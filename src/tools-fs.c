@@ -88,12 +88,46 @@ tools_fs_images_free(struct tools_fs_images *images)
   images->shim = images->audit = NULL;
 }
 
+/* What every tools server has: read-only and the host policy unless asked
+   otherwise. */
+static struct cntrfs_config
+common_config(const struct tools_fs_options *o)
+{
+  return (struct cntrfs_config){
+    .source_fd = o->tools_fd,
+    /* The session must not change the host: the tools tree is the host's. */
+    .read_only = !o->writable,
+    /* Nor read its secrets. */
+    .host_policy = !o->all_files,
+    .home = o->home,
+    .home_denied = tools_home_denied,
+    .watch_delay_ms = TOOLS_WATCH_DELAY_MS,
+    .debug = o->debug,
+  };
+}
+
+static struct cntrfs *
+new_server(const struct cntrfs_config *config)
+{
+  struct cntrfs *fs = cntrfs_new(config);
+  if (!fs)
+    cntr_fail(errno, "start the FUSE server");
+  return fs;
+}
+
 struct cntrfs *
 tools_fs_new(const struct tools_fs_options *o, struct tools_fs_images *images, bool *alias)
 {
   int tools_fd = o->tools_fd;
   const char *base = o->base_dir;
   *images = (struct tools_fs_images){ 0 };
+  *alias = false;
+  /* At /, the tools' absolute paths are their own: served as they are. */
+  if (o->at_root)
+    {
+      struct cntrfs_config config = common_config(o);
+      return new_server(&config);
+    }
   const char *interp = shim_default_interp();
   cleanup_free char *interp_to = xasprintf("%s/%s", base, CNTR_SHIM_NAME);
   /* The rewritten interpreter must fit in the original's bytes: a base
@@ -154,38 +188,24 @@ tools_fs_new(const struct tools_fs_options *o, struct tools_fs_images *images, b
       cntr_debug("interpreter %s -> %s (loader %s, libraries %s, audit %s)", interp, interp_to,
                  loader, library_path, audit);
     }
-  struct cntrfs_config config = {
-    .source_fd = tools_fd,
-    /* The session must not change the host: the tools tree is the host's. */
-    .read_only = !o->writable,
-    /* Nor read its secrets. */
-    .host_policy = !o->all_files,
-    .home = o->home,
-    .home_denied = tools_home_denied,
-    .loader = loader_rel,
-    .symlink_prefix = base,
-    .interp_from = rewrite ? interp : NULL,
-    .interp_to = rewrite ? interp_to : NULL,
-    .synthetic = { .name = rewrite ? CNTR_SHIM_NAME : NULL,
-                   .data = images->shim,
-                   .size = shim_size,
-                   .mode = 0555 },
-    .more_files = {
-      { startup_files[0].name, startup_files[0].content, strlen(startup_files[0].content), 0444 },
-      { startup_files[1].name, startup_files[1].content, strlen(startup_files[1].content), 0444 },
-      { startup_files[2].name, startup_files[2].content, strlen(startup_files[2].content), 0444 },
-      { rewrite ? CNTR_AUDIT_NAME : NULL, images->audit, audit_size, 0444 },
-    },
-    .link_dir_name = rewrite ? CNTR_EXEC_DIR_NAME : NULL,
-    .link_dir_target = loader,
-    /* "#!/bin/sh" of a tools script names the target's /bin/sh (or
-       nothing): the server makes exec see the tools' interpreter. */
-    .exec_script_prefix = base,
-    .watch_delay_ms = TOOLS_WATCH_DELAY_MS,
-    .debug = o->debug,
+  struct cntrfs_config config = common_config(o);
+  config.loader = loader_rel;
+  config.symlink_prefix = base;
+  config.interp_from = rewrite ? interp : NULL;
+  config.interp_to = rewrite ? interp_to : NULL;
+  config.synthetic = (struct cntrfs_synthetic){
+    .name = rewrite ? CNTR_SHIM_NAME : NULL, .data = images->shim, .size = shim_size, .mode = 0555
   };
-  struct cntrfs *fs = cntrfs_new(&config);
-  if (!fs)
-    cntr_fail(errno, "start the FUSE server");
-  return fs;
+  for (size_t i = 0; i < STARTUP_FILES; i++)
+    config.more_files[i]
+        = (struct cntrfs_synthetic){ startup_files[i].name, startup_files[i].content,
+                                     strlen(startup_files[i].content), 0444 };
+  config.more_files[STARTUP_FILES] = (struct cntrfs_synthetic){ rewrite ? CNTR_AUDIT_NAME : NULL,
+                                                                images->audit, audit_size, 0444 };
+  config.link_dir_name = rewrite ? CNTR_EXEC_DIR_NAME : NULL;
+  config.link_dir_target = loader;
+  /* "#!/bin/sh" of a tools script names the target's /bin/sh (or
+     nothing): the server makes exec see the tools' interpreter. */
+  config.exec_script_prefix = base;
+  return new_server(&config);
 }

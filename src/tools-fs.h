@@ -31,6 +31,7 @@ struct tools_fs_options
   bool writable;    /* --tools-rw: the session may write the tools tree */
   bool all_files;   /* --host-secrets: no host policy (cntrfs.h) */
   const char *home; /* the invoking user's home in the tools, or NULL */
+  bool at_root;     /* --layout tools: mounted at the session's /, served as they are */
   bool debug;
 };
 

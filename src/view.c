@@ -361,6 +361,22 @@ view_attach_tree(int tree_fd, const char *path)
 }
 
 int
+view_pivot_root(const char *dir)
+{
+  /* pivot_root(".", "."): the old root ends up on top of the new one, where
+     a lazy unmount takes it away whole. */
+  if (chdir(dir) < 0)
+    return cntr_fail(errno, "enter %s", dir);
+  if (syscall(SYS_pivot_root, ".", ".") < 0)
+    return cntr_fail(errno, "make %s the session's root", dir);
+  if (umount2(".", MNT_DETACH) < 0)
+    return cntr_fail(errno, "leave the target's view");
+  if (chdir("/") < 0)
+    return cntr_fail(errno, "chdir /");
+  return 0;
+}
+
+int
 view_mount_fuse(const char *base_dir, const char *options)
 {
   if (mount("cntr", base_dir, "fuse.cntr", MS_NOSUID | MS_NODEV, options) < 0)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The session's view (layout "target"): a private mount namespace nested in
-   the target's, where the target's root and all its submounts stay native at
-   "/" and the tools appear at the base dir.
+/* The session's view: a private mount namespace nested in the target's,
+   where the target's root and all its submounts stay native at "/" and the
+   tools appear at the base dir (layout "target"), or the tools are the root
+   and the target is at the base dir (layout "tools", session.c).
    Error convention: -1 with the error recorded by cntr_fail(). */
 #ifndef CNTR_VIEW_H
 #define CNTR_VIEW_H
@@ -24,7 +25,7 @@ struct view_mountpoint
   const char *hint; /* when a directory of the target is in the way; or NULL */
 };
 
-#define VIEW_MAX_MOUNTPOINTS 32
+#define VIEW_MAX_MOUNTPOINTS 48
 
 /* Make every mount point an empty directory (or file) in the view without
    writing one byte to the target: a tmpfs stacked on "/" becomes the
@@ -46,6 +47,10 @@ int view_make_read_only(void);
 
 /* Attach a detached mount tree (open_tree(2)) at path. */
 int view_attach_tree(int tree_fd, const char *path);
+
+/* Make the mount at dir the root of the session's mount namespace
+   (pivot_root), and drop the old root with everything mounted on it. */
+int view_pivot_root(const char *dir);
 
 /* Mount the FUSE file system on base_dir (nosuid, nodev) with the given
    kernel options ("fd=N,rootmode=..."). */
