@@ -7,7 +7,8 @@
    tree lives in the cache (tools-cache.h), keyed by the image's config
    digest, so only the first attach of an image pays for it.
 
-   The manifest parsers are pure (strings in, a plan out) and unit-tested.
+   The manifest parsers (tools-manifest.c) are pure (strings in, a plan
+   out) and unit-tested.
    Every digest an archive names for what cntr reads is checked while it is
    read (sha256 only), so a cache entry holds what its key says.
 
@@ -91,6 +92,9 @@ int image_parse_config(const char *json, const char *arch, struct image_plan *p)
 
 /* Whether s is "sha256:" and 64 lowercase hex digits. */
 bool image_digest_valid(const char *s);
+/* "blobs/sha256/HEX" for a digest, and back (NULL: the name is no blob's). */
+char *image_blob_name(const char *digest);
+char *image_digest_of_blob_name(const char *name);
 /* The cache's name of a valid digest ("sha256:HEX" -> "sha256-HEX"). */
 void image_digest_key(const char *digest, char key[IMAGE_KEY_LEN + 1]);
 
