@@ -240,6 +240,7 @@ prepare_command(struct session *s)
     .use_pty = s->use_pty,
     .user_env = { o->env_files, o->nenv_files, o->env, o->nenv },
     .tools_at_root = o->layout_tools,
+    .target_root_fd = s->target.root_fd,
   };
   return command_build(&in, &s->command);
 }

@@ -38,6 +38,16 @@ static const struct tools_path_var
   { "MANPATH", { "/usr/local/share/man", "/usr/share/man", NULL } },
 };
 
+/* Whether the target has path (absolute, as it sees it), not leaving its
+   root. */
+static bool
+target_has(int root_fd, const char *path)
+{
+  struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+  cleanup_close int fd = (int)syscall(SYS_openat2, root_fd, path + 1, &how, sizeof how);
+  return fd >= 0;
+}
+
 /* Where the session sees the tools: the base dir, or / (--layout tools,
    the empty prefix). */
 static const char *
@@ -84,6 +94,43 @@ push_path_override(const struct command_inputs *in, char ***v, const char *name,
       value = joined;
     }
   return push_override(v, name, value);
+}
+
+/* Data that programs of the tools look for at paths compiled into them,
+   which in a session name the target's files: the tools' are given in a
+   variable, but only where the target has none of its own (its programs
+   inherit the variable, and would read the tools' files instead of
+   theirs).  The patterns are the tools' directories (glob(3)). */
+static const struct tools_data_var
+{
+  const char *name;
+  const char *target_has[4];   /* any of these: the target has its own */
+  const char *const tools[16]; /* the directories, in the order of use */
+} tools_data_vars[] = {
+  /* glibc's locales: a target's LANG=C.UTF-8 needs them. */
+  { "LOCPATH", { "/usr/lib/locale", NULL }, { "/usr/lib/locale", NULL } },
+  /* perl's @INC as Debian and Fedora build it. */
+  { "PERL5LIB",
+    { "/usr/share/perl5", "/usr/share/perl", "/usr/lib64/perl5", NULL },
+    { "/etc/perl", "/usr/local/lib/*/perl/*", "/usr/local/share/perl/*", "/usr/lib/*/perl5/*",
+      "/usr/share/perl5", "/usr/lib/*/perl-base", "/usr/lib/*/perl/*", "/usr/share/perl/*",
+      "/usr/local/lib64/perl5", "/usr/local/share/perl5", "/usr/lib64/perl5/vendor_perl",
+      "/usr/share/perl5/vendor_perl", "/usr/lib64/perl5", NULL } },
+};
+
+/* NAME=the tools' directories of the variable, or nothing. */
+static int
+push_data_override(const struct command_inputs *in, char ***v, const struct tools_data_var *d)
+{
+  if (in->target_root_fd < 0)
+    return 0;
+  for (const char *const *t = d->target_has; *t; t++)
+    if (target_has(in->target_root_fd, *t))
+      return 0;
+  cleanup_free char *value = tools_data_path(in->tools_fd, d->tools, tools_prefix(in));
+  if (!value)
+    return cntr_fail(ENOMEM, "build the environment");
+  return *value ? push_override(v, d->name, value) : 0;
 }
 
 static int
@@ -267,6 +314,10 @@ build_environment(const struct command_inputs *in, struct command_spec *out, cha
   for (size_t i = 0; i < sizeof tools_path_vars / sizeof *tools_path_vars; i++)
     if (push_path_override(in, &overrides, tools_path_vars[i].name, tools_path_vars[i].paths) < 0)
       return -1;
+  for (size_t i = 0; !in->tools_at_root && i < sizeof tools_data_vars / sizeof *tools_data_vars;
+       i++)
+    if (push_data_override(in, &overrides, &tools_data_vars[i]) < 0)
+      return -1;
   for (size_t i = 0; shell_env && shell_env[i]; i++)
     if (strv_push(&overrides, shell_env[i]) < 0)
       return cntr_fail(ENOMEM, "build the environment");
@@ -301,16 +352,6 @@ command_build(const struct command_inputs *in, struct command_spec *out)
       return -1;
     }
   return 0;
-}
-
-/* Whether the target has path (absolute, as it sees it), not leaving its
-   root. */
-static bool
-target_has(int root_fd, const char *path)
-{
-  struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
-  cleanup_close int fd = (int)syscall(SYS_openat2, root_fd, path + 1, &how, sizeof how);
-  return fd >= 0;
 }
 
 int

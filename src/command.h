@@ -28,6 +28,7 @@ struct command_inputs
   int tools_fd;            /* the tools tree */
   const char *base_dir;    /* where the session sees it (CNTR_BASE_DIR) */
   bool tools_at_root;      /* --layout tools: at / instead (base_dir is the target's) */
+  int target_root_fd;      /* the target's root, for what it has; -1: unknown */
   char **command;          /* the user's command; NULL: their login shell */
   const struct passwd *pw; /* the invoking user; NULL when unknown */
   char *const *target_env; /* the target's /proc/PID/environ */

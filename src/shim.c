@@ -67,20 +67,21 @@ shim_image_build(const struct shim_paths *paths, void **image, size_t *size)
 }
 
 int
-shim_audit_image_build(const char *base, const char *alias, const char *const *dirs, void **image,
-                       size_t *size)
+shim_audit_image_build(const char *base, const char *alias, const char *search,
+                       const char *const *dirs, void **image, size_t *size)
 {
-  if (!base || base[0] != '/' || !alias)
+  if (!base || base[0] != '/' || !alias || !search)
     return cntr_fail(EINVAL, "build the loader audit module: no base dir");
   size_t ndirs = 0;
   while (dirs && dirs[ndirs])
     ndirs++;
-  const char **strings = calloc(ndirs + 3, sizeof *strings);
+  const char **strings = calloc(ndirs + 4, sizeof *strings);
   if (!strings)
     return cntr_fail(errno, "build the loader audit module");
   size_t n = 0;
   strings[n++] = base;
   strings[n++] = alias;
+  strings[n++] = search;
   for (size_t i = 0; i < ndirs; i++)
     if (dirs[i][0] == '/' && dirs[i][1]) /* never "/": it holds everything */
       strings[n++] = dirs[i];

@@ -34,11 +34,14 @@ struct shim_paths
 int shim_image_build(const struct shim_paths *paths, void **image, size_t *size);
 
 /* A malloc'd copy of the embedded loader audit module (src/shim/audit.c)
-   configured to answer, for a library path in one of dirs (absolute, as the
-   tools have them: "/usr/lib"), the same path under base ("/var/lib/cntr");
-   paths under base or alias ("" for none) are left alone. */
-int shim_audit_image_build(const char *base, const char *alias, const char *const *dirs,
-                           void **image, size_t *size);
+   configured to answer, for a library the loader looks for in its default
+   directories, the first of that name in search (the tools' library path
+   as the session sees it, ':'-separated); for another library path in one
+   of dirs (absolute, as the tools have them: "/usr/lib"), the same path
+   under base ("/var/lib/cntr"); paths under base or alias ("" for none) are
+   left alone, candidates of an ld.so.cache refused. */
+int shim_audit_image_build(const char *base, const char *alias, const char *search,
+                           const char *const *dirs, void **image, size_t *size);
 
 /* The PT_INTERP that the tools' executables of this architecture use
    ("/lib64/ld-linux-x86-64.so.2" on x86_64). */

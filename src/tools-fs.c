@@ -61,7 +61,8 @@ static const char *const system_library_dirs[] = {
 };
 
 static int
-build_audit_image(int tools_fd, const char *base, const char *alias, void **image, size_t *size)
+build_audit_image(int tools_fd, const char *base, const char *alias, const char *search,
+                  void **image, size_t *size)
 {
   cleanup_free char *conf = tools_library_path(tools_fd, "");
   if (!conf)
@@ -75,7 +76,7 @@ build_audit_image(int tools_fd, const char *base, const char *alias, void **imag
   for (char *save = NULL, *d = strtok_r(conf, ":", &save); d; d = strtok_r(NULL, ":", &save))
     if (strv_push(&dirs, d) < 0)
       return cntr_fail(ENOMEM, "configure the loader audit module");
-  if (shim_audit_image_build(base, alias, (const char *const *)dirs, image, size) < 0)
+  if (shim_audit_image_build(base, alias, search, (const char *const *)dirs, image, size) < 0)
     return cntr_fail_context("configure the loader audit module");
   return 0;
 }
@@ -173,8 +174,8 @@ tools_fs_new(const struct tools_fs_options *o, struct tools_fs_images *images, b
           cntr_fail(errno, "configure the interpreter shim");
           return NULL;
         }
-      if (build_audit_image(tools_fd, base, *alias ? CNTR_TOOLS_ALIAS : "", &images->audit,
-                            &audit_size)
+      if (build_audit_image(tools_fd, base, *alias ? CNTR_TOOLS_ALIAS : "", library_path,
+                            &images->audit, &audit_size)
           < 0)
         return NULL;
       struct shim_paths paths = {

@@ -466,6 +466,31 @@ static const char *const default_dirs[] = {
   "/usr/lib",
 };
 
+/* "base/dir1:base/dir2:..." of the list ("" for none). */
+static char *
+dir_list_join(const struct dir_list *dirs, const char *base, size_t base_len)
+{
+  size_t total = 1;
+  for (size_t i = 0; i < dirs->n; i++)
+    total += base_len + strlen(dirs->v[i].path) + 1;
+  char *out = malloc(total);
+  if (!out)
+    return NULL;
+  char *p = out;
+  for (size_t i = 0; i < dirs->n; i++)
+    {
+      if (i > 0)
+        *p++ = ':';
+      memcpy(p, base, base_len);
+      p += base_len;
+      /* The tree's root itself: base alone, or "/" when there is no base. */
+      if (strcmp(dirs->v[i].path, "/") != 0 || base_len == 0)
+        p = stpcpy(p, dirs->v[i].path);
+    }
+  *p = '\0';
+  return out;
+}
+
 char *
 tools_library_path(int tools_fd, const char *base)
 {
@@ -493,23 +518,24 @@ tools_library_path(int tools_fd, const char *base)
         return NULL;
       }
 
-  size_t total = 1;
-  for (size_t i = 0; i < dirs.n; i++)
-    total += base_len + strlen(dirs.v[i].path) + 1;
-  char *out = malloc(total);
-  if (!out)
-    return NULL;
-  char *p = out;
-  for (size_t i = 0; i < dirs.n; i++)
+  return dir_list_join(&dirs, base, base_len);
+}
+
+char *
+tools_data_path(int tools_fd, const char *const *patterns, const char *base)
+{
+  size_t base_len = strlen(base);
+  while (base_len > 0 && base[base_len - 1] == '/')
+    base_len--;
+  __attribute__((cleanup(dir_list_release))) struct dir_list dirs = { 0 };
+  for (const char *const *pat = patterns; *pat; pat++)
     {
-      if (i > 0)
-        *p++ = ':';
-      memcpy(p, base, base_len);
-      p += base_len;
-      /* The tree's root itself: base alone, or "/" when there is no base. */
-      if (strcmp(dirs.v[i].path, "/") != 0 || base_len == 0)
-        p = stpcpy(p, dirs.v[i].path);
+      __attribute__((cleanup(str_list_release))) struct str_list found = { 0 };
+      if (glob_walk(tools_fd, "", *pat, &found) < 0)
+        return NULL;
+      for (size_t i = 0; i < found.n; i++)
+        if (dir_list_add(&dirs, tools_fd, found.v[i]) < 0)
+          return NULL;
     }
-  *p = '\0';
-  return out;
+  return dir_list_join(&dirs, base, base_len);
 }

@@ -19,4 +19,9 @@ char *tools_resolve(int tools_fd, const char *path);
    Duplicates (also through symlinked directories) appear once. */
 char *tools_library_path(int tools_fd, const char *base);
 
+/* The directories of the tree that match patterns (glob(3) patterns,
+   tools-absolute, NULL-terminated), in their order, as the session sees
+   them (prefixed with base) and joined with ':'; "" when none exists. */
+char *tools_data_path(int tools_fd, const char *const *patterns, const char *base);
+
 #endif

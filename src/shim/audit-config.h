@@ -4,9 +4,12 @@
    fills it in the embedded image.
 
    Layout, CNTR_AUDIT_CONFIG_SIZE bytes in the module's .data:
-     CNTR_AUDIT_CONFIG_MAGIC '\0' base '\0' alias '\0' dir '\0' dir '\0' ... '\0' zeros...
+     CNTR_AUDIT_CONFIG_MAGIC '\0' base '\0' alias '\0' search '\0'
+     dir '\0' dir '\0' ... '\0' zeros...
    base: where the tools are in the session ("/var/lib/cntr"); alias: a
-   second name for it ("" for none); the dirs: the library directories
+   second name for it ("" for none); search: the tools' library path as
+   the session sees it, ':'-separated (where a library the loader looks for
+   in its default directories is found); the dirs: the library directories
    whose paths name the tools' files, as the tools have them ("/usr/lib");
    an empty dir ends the list.  The magic occurs exactly once in the image
    (the build checks it). */

@@ -1,24 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /* The loader audit module: keeps the tools' programs from loading the
-   target's shared objects.
+   target's shared objects, and finds the tools' ones.
 
-   The tools' loader runs with the tools' library directories first, but
-   whatever it does not find there it looks for in its built-in directories
-   (/lib/x86_64-linux-gnu, /usr/lib, ...), and programs dlopen absolute
-   paths compiled into them (glibc's gconv modules, gdb's libthread_db) or
-   read from the target (an NSS module named in the target's
-   /etc/nsswitch.conf): in a session all of those name the target's files,
-   so the target's code would run in the session.  The shim passes this
-   module to the loader with --audit; glibc asks its la_objsearch before
-   opening any candidate path, and it answers with the same path under the
-   tools' base dir for every path in a system library directory.  Other
-   paths (a library the user named under /app) are left alone.
+   The tools' loader looks for what a program needs in its built-in
+   directories (/lib/x86_64-linux-gnu, /usr/lib, ...) and in /etc/ld.so.cache,
+   and programs dlopen absolute paths compiled into them (glibc's gconv
+   modules, gdb's libthread_db) or read from the target (an NSS module named
+   in the target's /etc/nsswitch.conf): in a session all of those name the
+   target's files, so the target's code would run in the session.  The
+   shim names this module in LD_AUDIT (or --audit); glibc asks its
+   la_objsearch before it opens any candidate path, and it answers:
+   - a candidate from the ld.so.cache (the target's file): none;
+   - one of the default directories: the library of that name in the tools'
+     library path (the shim sets no LD_LIBRARY_PATH), or none;
+   - any other path in a system library directory: the same path under the
+     tools' base dir;
+   - the tools' own paths, and paths elsewhere (a library the user named
+     under /app): as they are.
+   In a program that is not the tools' (a program of the target, which
+   inherited LD_AUDIT from a tools shell) it stands aside: la_version
+   declines, and the loader unloads it.
 
    Freestanding: no libc (the module is loaded into a link-map namespace of
    its own, before any libc), no relocations, as the shim. */
 
 #include "audit-config.h"
 #include "freestanding.h"
+#include "syscall.h"
 
 #include <link.h>
 #include <stdint.h>
@@ -32,6 +40,26 @@ __attribute__((used, aligned(16))) static char audit_config[CNTR_AUDIT_CONFIG_SI
 /* The answer of la_objsearch; the loader uses it before it asks again
    (searches run under its load lock). */
 static char answer[PATH_BYTES];
+
+struct config
+{
+  const char *base, *alias, *search, *dirs;
+};
+
+static struct config
+config(void)
+{
+  /* Hide the block's origin from the optimiser: its content is written into
+     the image after compilation. */
+  const char *c = audit_config;
+  __asm__("" : "+r"(c));
+  struct config k;
+  k.base = c + sizeof CNTR_AUDIT_CONFIG_MAGIC;
+  k.alias = k.base + str_len(k.base) + 1;
+  k.search = k.alias + str_len(k.alias) + 1;
+  k.dirs = k.search + str_len(k.search) + 1;
+  return k;
+}
 
 /* path is dir or below it ("/usr/lib" holds "/usr/lib/x", not "/usr/libx"). */
 static int
@@ -84,6 +112,32 @@ normalise(const char *in, char *out, unsigned long size)
   return 0;
 }
 
+/* The first DIR/name of the ':'-separated search that exists, in answer. */
+static char *
+search_tools(const char *search, const char *name)
+{
+  unsigned long nlen = str_len(name);
+  for (const char *d = search; *d;)
+    {
+      const char *end = d;
+      while (*end && *end != ':')
+        end++;
+      unsigned long dlen = (unsigned long)(end - d);
+      if (dlen > 0 && dlen + 1 + nlen + 1 <= sizeof answer)
+        {
+          char *p = answer;
+          for (unsigned long i = 0; i < dlen; i++)
+            *p++ = d[i];
+          *p++ = '/';
+          *str_put(p, name) = '\0';
+          if (raw_syscall4(NR_faccessat, AT_FDCWD, (long)answer, F_OK, 0) == 0)
+            return answer;
+        }
+      d = *end ? end + 1 : end;
+    }
+  return 0;
+}
+
 __attribute__((visibility("default"))) unsigned int la_version(unsigned int version);
 __attribute__((visibility("default"))) char *la_objsearch(const char *name, uintptr_t *cookie,
                                                           unsigned int flag);
@@ -91,42 +145,52 @@ __attribute__((visibility("default"))) char *la_objsearch(const char *name, uint
 unsigned int
 la_version(unsigned int version)
 {
-  /* Version 1 has la_objsearch; every loader that audits knows it. */
-  return version >= 1 ? 1 : 0;
+  struct config k = config();
+  if (version < 1 || !*k.base)
+    return 0;
+  /* Whose program is this?  /proc/self/exe is the tools' program run in
+     place, or the tools' loader run by path; a session without /proc runs
+     the tools'.  Version 1 has la_objsearch, which every loader knows. */
+  char exe[PATH_BYTES];
+  long n = raw_syscall4(NR_readlinkat, AT_FDCWD, (long)"/proc/self/exe", (long)exe, sizeof exe - 1);
+  if (n < 0)
+    return n == -2 /* ENOENT: no /proc */ ? 1 : 0;
+  exe[n] = '\0';
+  return is_within(exe, k.base) || is_within(exe, k.alias) ? 1 : 0;
 }
 
 char *
 la_objsearch(const char *name, uintptr_t *cookie, unsigned int flag)
 {
   (void)cookie;
-  (void)flag;
+  struct config k = config();
+  /* The target's ld.so.cache names the target's files. */
+  if (flag & LA_SER_CONFIG)
+    return 0;
   /* A bare name is still to be searched for; a relative path is the
      program's own choice, in its working directory. */
   if (name[0] != '/')
     return (char *)name;
 
-  /* Hide the block's origin from the optimiser: its content is written into
-     the image after compilation. */
-  const char *config = audit_config;
-  __asm__("" : "+r"(config));
-  const char *base = config + sizeof CNTR_AUDIT_CONFIG_MAGIC;
-  const char *alias = base + str_len(base) + 1;
-  const char *dirs = alias + str_len(alias) + 1;
-  if (!*base)
-    return (char *)name;
-
   char path[PATH_BYTES];
   if (normalise(name, path, sizeof path) < 0)
     return 0;
-  if (is_within(path, base) || is_within(path, alias))
+  if (is_within(path, k.base) || is_within(path, k.alias))
     return (char *)name;
-  for (const char *dir = dirs; *dir; dir += str_len(dir) + 1)
+  if (flag & LA_SER_DEFAULT)
+    {
+      const char *base_name = path;
+      for (const char *c = path; *c; c++)
+        if (*c == '/')
+          base_name = c + 1;
+      return search_tools(k.search, base_name);
+    }
+  for (const char *dir = k.dirs; *dir; dir += str_len(dir) + 1)
     if (is_within(path, dir))
       {
-        unsigned long base_len = str_len(base), path_len = str_len(path);
-        if (base_len + path_len + 1 > sizeof answer)
+        if (str_len(k.base) + str_len(path) + 1 > sizeof answer)
           return 0;
-        *str_put(str_put(answer, base), path) = '\0';
+        *str_put(str_put(answer, k.base), path) = '\0';
         return answer;
       }
   return (char *)name;

@@ -3,24 +3,32 @@
 
    The FUSE server rewrites PT_INTERP of the tools' dynamically linked
    executables to a path where it serves this program, so the kernel maps it
-   as their ELF interpreter.  It re-executes the tools' own loader in
-   explicit mode:
+   as their ELF interpreter.  It hands the program to the tools' own loader
+   in one of two ways.
 
-     LOADER --inhibit-cache --audit AUDIT --library-path LIBPATH --argv0 ARGV0
-            PROGRAM ARGS...
+   In place (the rule): it maps the loader itself, as the kernel maps an
+   interpreter, and jumps to it with the process's own stack, its auxiliary
+   vector telling the loader where it was put, and LD_AUDIT naming the
+   loader audit module (src/shim/audit.c), which answers the loader's
+   library searches from the tools' library directories.  The process stays
+   the program: /proc/self/exe, its command line and its name are its own,
+   and no library path is set for the programs it starts (the module stands
+   aside in a program that is not the tools').
 
-   LOADER, AUDIT (the loader audit module, src/shim/audit.c) and LIBPATH
-   come from the configuration block below, which the
-   session fills in its copy of the image (src/shim.c); LD_LIBRARY_PATH goes
-   before LIBPATH.  PROGRAM is the path the kernel executed (AT_EXECFN),
-   except for scripts and vanished paths (see program_path).
-
+   By a second exec (secure mode, an old configuration without the module):
+     LOADER --inhibit-cache [--audit AUDIT] --library-path LIBPATH
+            --argv0 ARGV0 PROGRAM ARGS...
+   LOADER, AUDIT and LIBPATH come from the configuration block below, which
+   the session fills in its copy of the image (src/shim.c); LD_LIBRARY_PATH
+   goes before LIBPATH.  PROGRAM is the path the kernel executed
+   (AT_EXECFN), except for scripts and vanished paths (see program_path).
    Executing the loader again drops the secure mode (AT_SECURE) the kernel
    may have asked of the first one (an LSM transition; setuid bits do not
-   count on the nosuid tools): in secure mode the shim does what the loader
-   would have, ignores LD_LIBRARY_PATH and removes the variables glibc
-   removes, and hands the loader the program as an open file, not by a path
-   that could be swapped meanwhile.
+   count on the nosuid tools), where the loader would ignore LD_AUDIT: in
+   secure mode the shim does what the loader would have, ignores
+   LD_LIBRARY_PATH and removes the variables glibc removes, and hands the
+   loader the program as an open file, not by a path that could be swapped
+   meanwhile.
 
    Constraints, all because the kernel maps an interpreter at a random base
    and jumps to it with nobody to relocate it:
@@ -31,17 +39,20 @@
 
 #include "freestanding.h"
 #include "shim-config.h"
-
-#if !defined(__x86_64__) && !defined(__aarch64__)
-#error "cntr-shim supports x86_64 and aarch64 only"
-#endif
+#include "syscall.h"
 
 #define AT_NULL 0
+#define AT_PAGESZ 6
+#define AT_BASE 7
 #define AT_SECURE 23
 #define AT_EXECFN 31
-#define AT_FDCWD (-100)
-#define O_RDONLY 0
-#define O_CLOEXEC 02000000
+
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define PROT_EXEC 4
+#define MAP_PRIVATE 0x02
+#define MAP_FIXED 0x10
+#define MAP_ANONYMOUS 0x20
 
 #define EXIT_NOT_FOUND 127
 
@@ -50,16 +61,12 @@
 __attribute__((used, aligned(16))) static char shim_config[CNTR_SHIM_CONFIG_SIZE]
     = CNTR_SHIM_CONFIG_MAGIC;
 
-#if defined(__x86_64__)
+/* "LD_AUDIT=..." of a program run in place: its environment points here
+   for the rest of its life. */
+#define AUDIT_ENV_SIZE 8192
+static char audit_env[AUDIT_ENV_SIZE];
 
-#define NR_read 0
-#define NR_write 1
-#define NR_close 3
-#define NR_execve 59
-#define NR_exit_group 231
-#define NR_openat 257
-#define NR_newfstatat 262
-#define NR_readlinkat 267
+#if defined(__x86_64__)
 
 __asm__(".text\n"
         ".globl _start\n"
@@ -74,28 +81,21 @@ __asm__(".text\n"
         "  hlt\n"
         ".size _start, . - _start\n");
 
-static long
-raw_syscall4(long nr, long a, long b, long c, long d)
+/* Enter an interpreter as the kernel does: sp at argc, no return. */
+__attribute__((noreturn)) static void
+jump_to(unsigned long entry, unsigned long *sp)
 {
-  long ret;
-  register long r10 __asm__("r10") = d;
-  __asm__ volatile("syscall"
-                   : "=a"(ret)
-                   : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
-                   : "rcx", "r11", "memory");
-  return ret;
+  __asm__ volatile("mov %0, %%rsp\n"
+                   "xor %%edx, %%edx\n"
+                   "xor %%ebp, %%ebp\n"
+                   "jmp *%1\n"
+                   :
+                   : "r"(sp), "r"(entry)
+                   : "memory");
+  __builtin_unreachable();
 }
 
 #elif defined(__aarch64__)
-
-#define NR_openat 56
-#define NR_close 57
-#define NR_read 63
-#define NR_write 64
-#define NR_readlinkat 78
-#define NR_newfstatat 79
-#define NR_exit_group 94
-#define NR_execve 221
 
 __asm__(".text\n"
         ".globl _start\n"
@@ -110,21 +110,21 @@ __asm__(".text\n"
         "  brk #0\n"
         ".size _start, . - _start\n");
 
-static long
-raw_syscall4(long nr, long a, long b, long c, long d)
+__attribute__((noreturn)) static void
+jump_to(unsigned long entry, unsigned long *sp)
 {
-  register long x8 __asm__("x8") = nr;
-  register long x0 __asm__("x0") = a;
-  register long x1 __asm__("x1") = b;
-  register long x2 __asm__("x2") = c;
-  register long x3 __asm__("x3") = d;
-  __asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
-  return x0;
+  __asm__ volatile("mov sp, %0\n"
+                   "mov x0, #0\n"
+                   "mov x29, #0\n"
+                   "mov x30, #0\n"
+                   "br %1\n"
+                   :
+                   : "r"(sp), "r"(entry)
+                   : "memory", "x0");
+  __builtin_unreachable();
 }
 
 #endif
-
-#define raw_syscall3(nr, a, b, c) raw_syscall4(nr, a, b, c, 0)
 
 __attribute__((noreturn)) static void
 sys_exit(int status)
@@ -294,6 +294,182 @@ is_unsecure(const char *entry)
   return 0;
 }
 
+/* ---- in place ----------------------------------------------------------- */
+
+/* The parts of <elf.h> the loader's image needs. */
+struct elf64_ehdr
+{
+  unsigned char ident[16];
+  unsigned short type, machine;
+  unsigned int version;
+  unsigned long entry, phoff, shoff;
+  unsigned int flags;
+  unsigned short ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct elf64_phdr
+{
+  unsigned int type, flags;
+  unsigned long offset, vaddr, paddr, filesz, memsz, align;
+};
+
+#define ET_DYN 3
+#define PT_LOAD 1
+#define PF_X 1
+#define PF_W 2
+#define PF_R 4
+#define MAX_PHDRS 32
+
+static int
+is_error(long r)
+{
+  return r < 0 && r > -4096;
+}
+
+/* Map the ELF file at path as the kernel maps an interpreter: one span at
+   an address of the kernel's choosing, each PT_LOAD in it, the rest of its
+   bss zeroed.  Returns the load bias; *entry its entry point. */
+static unsigned long
+map_loader(const char *path, unsigned long page, unsigned long *entry)
+{
+  long fd = raw_syscall4(NR_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    die("cannot open", path, -fd);
+  struct elf64_ehdr eh;
+  struct elf64_phdr ph[MAX_PHDRS];
+  if (raw_syscall4(NR_pread64, fd, (long)&eh, sizeof eh, 0) != (long)sizeof eh
+      || eh.ident[0] != 0x7f || eh.ident[1] != 'E' || eh.ident[2] != 'L' || eh.ident[3] != 'F'
+      || eh.ident[4] != 2 || eh.type != ET_DYN || eh.phentsize != sizeof ph[0] || eh.phnum == 0
+      || eh.phnum > MAX_PHDRS)
+    die("not a loader this shim can map:", path, 0);
+  long want = (long)(eh.phnum * sizeof ph[0]);
+  if (raw_syscall4(NR_pread64, fd, (long)ph, want, (long)eh.phoff) != want)
+    die("cannot read the program headers of", path, 0);
+  unsigned long mask = page - 1, lo = ~0UL, hi = 0;
+  for (int i = 0; i < eh.phnum; i++)
+    if (ph[i].type == PT_LOAD)
+      {
+        if ((ph[i].vaddr & ~mask) < lo)
+          lo = ph[i].vaddr & ~mask;
+        if (((ph[i].vaddr + ph[i].memsz + mask) & ~mask) > hi)
+          hi = (ph[i].vaddr + ph[i].memsz + mask) & ~mask;
+      }
+  if (hi <= lo)
+    die("no loadable segment in", path, 0);
+  long span = raw_syscall6(NR_mmap, 0, (long)(hi - lo), 0, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (is_error(span))
+    die("cannot map", path, -span);
+  unsigned long bias = (unsigned long)span - lo;
+  for (int i = 0; i < eh.phnum; i++)
+    {
+      const struct elf64_phdr *p = &ph[i];
+      if (p->type != PT_LOAD)
+        continue;
+      int prot = (p->flags & PF_R ? PROT_READ : 0) | (p->flags & PF_W ? PROT_WRITE : 0)
+                 | (p->flags & PF_X ? PROT_EXEC : 0);
+      unsigned long start = bias + (p->vaddr & ~mask);
+      unsigned long file_end = bias + p->vaddr + p->filesz;
+      unsigned long mem_end = bias + p->vaddr + p->memsz;
+      if (p->filesz > 0)
+        {
+          long r = raw_syscall6(NR_mmap, (long)start, (long)(file_end - start), prot,
+                                MAP_PRIVATE | MAP_FIXED, fd, (long)(p->offset & ~mask));
+          if (is_error(r))
+            die("cannot map a segment of", path, -r);
+        }
+      if (mem_end > file_end)
+        {
+          /* The bss: the rest of the last file page, then anonymous pages. */
+          unsigned long page_end = (file_end + mask) & ~mask;
+          if ((p->flags & PF_W) && p->filesz > 0)
+            for (volatile char *z = (volatile char *)file_end; (unsigned long)z < page_end; z++)
+              *z = 0;
+          if (mem_end > page_end)
+            {
+              long r = raw_syscall6(NR_mmap, (long)page_end, (long)(mem_end - page_end), prot,
+                                    MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
+              if (is_error(r))
+                die("cannot map the bss of", path, -r);
+            }
+        }
+    }
+  raw_syscall3(NR_close, fd, 0, 0);
+  *entry = bias + eh.entry;
+  return bias;
+}
+
+/* The environment's LD_AUDIT with audit first (as it is when it already
+   starts with it: a program of the tools that another one started). */
+static char *
+audit_entry(char **envp, const char *audit)
+{
+  const char *theirs = 0;
+  for (char **e = envp; *e; e++)
+    if (str_has_prefix(*e, "LD_AUDIT="))
+      theirs = *e + sizeof "LD_AUDIT=" - 1;
+  unsigned long alen = str_len(audit);
+  if (theirs && str_has_prefix(theirs, audit) && (theirs[alen] == '\0' || theirs[alen] == ':'))
+    return 0;
+  if (sizeof "LD_AUDIT=" + alen + 1 + (theirs ? str_len(theirs) : 0) > AUDIT_ENV_SIZE)
+    die("LD_AUDIT is too long", 0, 0);
+  char *p = str_put(str_put(audit_env, "LD_AUDIT="), audit);
+  if (theirs && *theirs)
+    p = str_put(str_put(p, ":"), theirs);
+  *p = '\0';
+  return audit_env;
+}
+
+/* Hand the process to the loader at loader, in place; never returns. */
+__attribute__((noreturn)) static void
+run_in_place(unsigned long argc, char **argv, char **envp, unsigned long *auxv, const char *loader,
+             const char *audit)
+{
+  unsigned long nenv = 0, naux = 0, page = 4096;
+  while (envp[nenv])
+    nenv++;
+  while (auxv[2 * naux] != AT_NULL)
+    {
+      if (auxv[2 * naux] == AT_PAGESZ)
+        page = auxv[2 * naux + 1];
+      naux++;
+    }
+  unsigned long entry;
+  unsigned long bias = map_loader(loader, page, &entry);
+  char *audit_var = audit_entry(envp, audit);
+
+  /* The new initial stack: argc, argv, envp with LD_AUDIT, auxv with the
+     loader's AT_BASE; the strings stay where the kernel put them. */
+  unsigned long words = 1 + argc + 1 + nenv + 2 + 2 * (naux + 1);
+  unsigned long room[words + 2];
+  unsigned long *sp = (unsigned long *)(((unsigned long)room + 15) & ~15UL);
+  unsigned long n = 0;
+  sp[n++] = argc;
+  for (unsigned long i = 0; i < argc; i++)
+    sp[n++] = (unsigned long)argv[i];
+  sp[n++] = 0;
+  int replaced = 0;
+  for (unsigned long i = 0; i < nenv; i++)
+    if (audit_var && str_has_prefix(envp[i], "LD_AUDIT="))
+      {
+        if (!replaced)
+          sp[n++] = (unsigned long)audit_var;
+        replaced = 1;
+      }
+    else
+      sp[n++] = (unsigned long)envp[i];
+  if (audit_var && !replaced)
+    sp[n++] = (unsigned long)audit_var;
+  sp[n++] = 0;
+  for (unsigned long i = 0; i <= naux; i++)
+    {
+      sp[n++] = auxv[2 * i];
+      sp[n++] = auxv[2 * i] == AT_BASE ? bias : auxv[2 * i + 1];
+    }
+  jump_to(entry, sp);
+}
+
+/* ---- by a second exec ---------------------------------------------------- */
+
 __attribute__((used, noreturn, visibility("hidden"))) void shim_main(unsigned long *sp);
 
 void
@@ -309,11 +485,12 @@ shim_main(unsigned long *sp)
   unsigned long nenv = (unsigned long)(e - envp);
   const char *execfn = 0;
   int secure = 0;
-  for (unsigned long *auxv = (unsigned long *)(e + 1); auxv[0] != AT_NULL; auxv += 2)
-    if (auxv[0] == AT_EXECFN)
-      execfn = (const char *)auxv[1];
-    else if (auxv[0] == AT_SECURE)
-      secure = auxv[1] != 0;
+  unsigned long *auxv = (unsigned long *)(e + 1);
+  for (unsigned long *a = auxv; a[0] != AT_NULL; a += 2)
+    if (a[0] == AT_EXECFN)
+      execfn = (const char *)a[1];
+    else if (a[0] == AT_SECURE)
+      secure = a[1] != 0;
   if (!execfn)
     die("no AT_EXECFN in the auxiliary vector", 0, 0);
   char *secure_env[secure ? nenv + 1 : 1];
@@ -337,6 +514,8 @@ shim_main(unsigned long *sp)
   const char *audit = exec_dir + str_len(exec_dir) + 1;
   if (!*loader)
     die("not configured (no loader in the image)", 0, 0);
+  if (!secure && *audit)
+    run_in_place(argc, argv, envp, auxv, loader, audit);
 
   /* ld.so's --library-path replaces LD_LIBRARY_PATH instead of adding to it;
      keep the user's directories first, as the loader would have searched

@@ -17,12 +17,30 @@ kind=${3:-scratch}
 it_require_fuse
 
 hn=it-$kind-$$
-it_start_target "$kind" "$hn"
+# distroless-base has a C library: a program of its own runs with it.
+plant_own_program() { cp -L "$(command -v cat)" "$1/own-cat"; }
+if [[ $kind == distroless-base ]]; then
+  IT_ROOTFS_HOOK=plant_own_program it_start_target "$kind" "$hn"
+else
+  it_start_target "$kind" "$hn"
+fi
 pid=$TARGET_PID
 it_snapshot before "$pid"
 
 # The target's / as the host sees it, for comparison.
 target_entries=$(ls -A "/proc/$pid/root/")
+
+# --- the target's own dynamically linked program, started by a tools
+# shell, uses the target's loader and libraries (the tools' LD_AUDIT stands
+# aside in it)
+if [[ $kind == distroless-base ]]; then
+  run_cntr -- attach "$pid" -- sh -c 'echo LD_AUDIT=${LD_AUDIT:-none}; /own-cat /proc/self/maps'
+  check_run "the target's own program runs from a tools shell" 0
+  check_match "... which has LD_AUDIT set" 'LD_AUDIT=/var/lib/cntr/' "$OUT"
+  check_match "... with the target's C library" ' /lib/[^ ]*/libc\.so\.6$' "$OUT"
+  # (The tools' locale data may be: the target has none, LOCPATH names them.)
+  check_eq "... and none of the tools' libraries mapped" "" "$(grep -v LD_AUDIT <<<"$OUT" | grep -E '/var/lib/cntr/.*\.so' || true)"
+fi
 
 # --- / is the target's
 run_cntr -- attach "$pid" -- cat /etc/hostname

@@ -541,17 +541,18 @@ main(int argc, char **argv)
     free(ls);
   }
 
-  /* The audit module, in the real loader: the configured path of
-     libprobe.so (liba, standing for a system library directory of the
-     target) is answered with the same path under a base dir, where the
-     "tools" have libb's; without it there, the loader finds nothing, and
-     never liba's. */
+  /* In place, with the audit module: the shim maps the loader itself and
+     the module finds the libraries in its search path (the "tools'" copy of
+     liba under the base dir, then the host's directories for libc), never
+     in the loader's default directories or the ld.so.cache.  The process
+     stays the program. */
   {
-    char *base = tmp_path("tools");
+    const char *base = tmpdir;
     char *in_base;
     if (asprintf(&in_base, "%s%s", base, liba) < 0)
       bail(1, "out of memory");
-    for (char *slash = strchr(in_base + 1, '/'); slash; slash = strchr(slash + 1, '/'))
+    for (char *slash = strchr(in_base + strlen(base) + 1, '/'); slash;
+         slash = strchr(slash + 1, '/'))
       {
         *slash = '\0';
         if (mkdir(in_base, 0755) < 0 && errno != EEXIST)
@@ -560,9 +561,12 @@ main(int argc, char **argv)
       }
     if (mkdir(in_base, 0755) < 0 && errno != EEXIST)
       bail(1, "mkdir %s: %m", in_base);
+    char *search;
+    if (asprintf(&search, "%s:%s", in_base, host_path) < 0)
+      bail(1, "out of memory");
     const char *dirs[] = { liba, NULL };
     char *audit = tmp_path("a.so");
-    if (shim_audit_image_build(base, "", dirs, &image, &size) < 0)
+    if (shim_audit_image_build(base, "", search, dirs, &image, &size) < 0)
       bail(1, "shim_audit_image_build: %s", cntr_error_message());
     write_file(audit, image, size, 0644);
     free(image);
@@ -573,8 +577,9 @@ main(int argc, char **argv)
     char *args[] = { "probe", NULL };
     char *env[] = { NULL };
     r = run(ap, args, env, NULL);
-    check_run("audit: liba's library is never loaded", &r, 127, "");
-    check(strstr(r.err, "libprobe.so") != NULL, "audit: the loader says what it missed: %s", r.err);
+    check_run("in place: liba's library is never loaded", &r, 127, "");
+    check(strstr(r.err, "libprobe.so") != NULL, "in place: the loader says what it missed: %s",
+          r.err);
     result_release(&r);
 
     char *from, *to;
@@ -584,27 +589,67 @@ main(int argc, char **argv)
     char *lib = read_file(from, &lib_size);
     write_file(to, lib, lib_size, 0644);
     free(lib);
-    r = run(ap, args, env, NULL);
-    check_run("audit: the same path under the base dir is loaded", &r, 0,
-              "argc=1\nargv[0]=probe\nlib=B\n");
+    char *args2[] = { "probe", "x y", NULL };
+    char *env2[] = { "PROBE_EXIT=3", NULL };
+    r = run(ap, args2, env2, NULL);
+    check_run("in place: the library of the search path is loaded", &r, 3,
+              "argc=2\nargv[0]=probe\nargv[1]=x y\nlib=B\n");
     result_release(&r);
 
-    /* A real tool, whose libc is in no audited directory, runs as before. */
-    char *ls = tmp_path("als");
-    copy_patched("/bin/ls", ls, audited_shim);
-    char *ls_args[] = { "ls", "-d", "/", NULL };
-    char *ls_env[] = { "LC_ALL=C", NULL };
-    r = run(ls, ls_args, ls_env, NULL);
-    check_run("audit: ls -d /", &r, 0, "/\n");
+    /* What the process is: its own exe, command line and name. */
+    char *rl = tmp_path("readlink");
+    copy_patched("/bin/readlink", rl, audited_shim);
+    char *rl_args[] = { "readlink", "/proc/self/exe", NULL };
+    char *rl_env[] = { "LC_ALL=C", NULL };
+    char *want_exe;
+    if (asprintf(&want_exe, "%s\n", rl) < 0)
+      bail(1, "out of memory");
+    r = run(rl, rl_args, rl_env, NULL);
+    check_run("in place: /proc/self/exe is the program", &r, 0, want_exe);
     result_release(&r);
-    free(ls);
+    char *cat = tmp_path("cat");
+    copy_patched("/bin/cat", cat, audited_shim);
+    char *cat_args[] = { "cat", "/proc/self/cmdline", NULL };
+    r = run(cat, cat_args, rl_env, NULL);
+    check(r.status == 0 && !memcmp(r.out, "cat\0/proc/self/cmdline\0", 23),
+          "in place: the command line is the program's own: status %d", r.status);
+    result_release(&r);
+    /* The environment a program of the tools sees (and passes on) gets
+       LD_AUDIT; /proc/PID/environ still shows what the kernel was given. */
+    char *envp_tool = tmp_path("env");
+    copy_patched("/usr/bin/env", envp_tool, audited_shim);
+    char *env_args[] = { "env", NULL };
+    char *env_env[] = { "A=1", NULL };
+    r = run(envp_tool, env_args, env_env, NULL);
+    char *want_env;
+    if (asprintf(&want_env, "A=1\nLD_AUDIT=%s\n", audit) < 0)
+      bail(1, "out of memory");
+    check_run("in place: the environment gets LD_AUDIT, and only that", &r, 0, want_env);
+    result_release(&r);
+    free(envp_tool);
+
+    /* A target's program started with that environment: the module stands
+       aside (the host's ls, unpatched, through its own loader). */
+    char *ls_args[] = { "ls", "-d", "/", NULL };
+    char *audit_var;
+    if (asprintf(&audit_var, "LD_AUDIT=%s", audit) < 0)
+      bail(1, "out of memory");
+    char *ls_env[] = { audit_var, "LC_ALL=C", NULL };
+    r = run("/bin/ls", ls_args, ls_env, NULL);
+    check_run("a program not of the tools ignores the module", &r, 0, "/\n");
+    result_release(&r);
+    free(audit_var);
+    free(want_env);
+    free(want_exe);
+    free(cat);
+    free(rl);
     free(from);
     free(to);
     free(ap);
     free(audited_shim);
     free(audit);
+    free(search);
     free(in_base);
-    free(base);
   }
 
   /* The loader cannot be executed. */

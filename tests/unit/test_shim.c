@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAGIC_LEN (sizeof CNTR_SHIM_CONFIG_MAGIC)
@@ -230,10 +231,10 @@ audit_load(struct audit *a, const void *image, size_t size)
 }
 
 static void
-assert_answer(const struct audit *a, const char *name, const char *want)
+assert_answer_for(const struct audit *a, unsigned int flag, const char *name, const char *want)
 {
   uintptr_t cookie = 0;
-  char *got = a->objsearch(name, &cookie, 0x40 /* LA_SER_DEFAULT */);
+  char *got = a->objsearch(name, &cookie, flag);
   if (!want)
     {
       assert_null(got);
@@ -246,6 +247,11 @@ assert_answer(const struct audit *a, const char *name, const char *want)
     assert_string_equal(got, want);
 }
 
+#define LA_RUNPATH 0x04 /* LA_SER_RUNPATH of <link.h> */
+#define LA_CONFIG 0x08
+#define LA_DEFAULT 0x40
+#define assert_answer(a, name, want) assert_answer_for(a, LA_RUNPATH, name, want)
+
 static void
 test_audit_takes_system_libraries_from_the_tools(void **state)
 {
@@ -253,14 +259,13 @@ test_audit_takes_system_libraries_from_the_tools(void **state)
   const char *dirs[] = { "/lib", "/usr/lib", "/opt/tools/lib", "/", NULL };
   void *image = NULL;
   size_t size = 0;
-  assert_int_equal(shim_audit_image_build("/var/lib/cntr", "/.cntr", dirs, &image, &size), 0);
+  assert_int_equal(
+      shim_audit_image_build("/var/lib/cntr", "/.cntr", "/nonexistent", dirs, &image, &size), 0);
   assert_int_equal(size, cntr_audit_image_size);
   struct audit a;
   audit_load(&a, image, size);
   free(image);
 
-  assert_int_equal(a.version(2), 1);
-  assert_int_equal(a.version(0), 0);
   /* Names still to be searched for, and relative paths: untouched. */
   assert_answer(&a, "libnss_evil.so.2", "libnss_evil.so.2");
   assert_answer(&a, "lib/x.so", "lib/x.so");
@@ -282,6 +287,9 @@ test_audit_takes_system_libraries_from_the_tools(void **state)
   assert_answer(&a, "/var/lib/cntrx/usr/lib/x.so", "/var/lib/cntrx/usr/lib/x.so");
   /* "/" was not taken as a library directory. */
   assert_answer(&a, "/srv/x.so", "/srv/x.so");
+  /* The target's ld.so.cache: never. */
+  assert_answer_for(&a, LA_CONFIG, "/usr/lib/libc.so.6", NULL);
+  assert_answer_for(&a, LA_CONFIG, "/var/lib/cntr/usr/lib/libc.so.6", NULL);
   /* Too long to answer: refused, never passed on. */
   char *longname = malloc(5000);
   assert_non_null(longname);
@@ -293,17 +301,69 @@ test_audit_takes_system_libraries_from_the_tools(void **state)
   dlclose(a.handle);
 }
 
+/* A library looked for in the default directories is the first of its
+   name in the tools' library path, or none; la_version stands aside in a
+   program that is not the tools'. */
+static void
+test_audit_searches_the_tools_library_path(void **state)
+{
+  (void)state;
+  char dir[] = "/tmp/cntr-test-audit-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char a_dir[64], b_dir[64], lib[96];
+  snprintf(a_dir, sizeof a_dir, "%s/a", dir);
+  snprintf(b_dir, sizeof b_dir, "%s/b", dir);
+  assert_int_equal(mkdir(a_dir, 0755), 0);
+  assert_int_equal(mkdir(b_dir, 0755), 0);
+  snprintf(lib, sizeof lib, "%s/libonly-b.so.1", b_dir);
+  FILE *f = fopen(lib, "w");
+  assert_non_null(f);
+  fclose(f);
+  char search[160];
+  snprintf(search, sizeof search, "%s:%s", a_dir, b_dir);
+  /* The test program itself is "the tools'" when base holds it. */
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  assert_true(n > 0);
+  exe[n] = '\0';
+  *strrchr(exe, '/') = '\0';
+  const char *dirs[] = { "/usr/lib", NULL };
+  void *image = NULL;
+  size_t size = 0;
+  assert_int_equal(shim_audit_image_build(exe, "", search, dirs, &image, &size), 0);
+  struct audit a;
+  audit_load(&a, image, size);
+  free(image);
+  assert_int_equal(a.version(2), 1);
+  assert_int_equal(a.version(0), 0);
+  assert_answer_for(&a, LA_DEFAULT, "/lib/x86_64-linux-gnu/libonly-b.so.1", lib);
+  assert_answer_for(&a, LA_DEFAULT, "/usr/lib/glibc-hwcaps/x86-64-v3/libonly-b.so.1", lib);
+  assert_answer_for(&a, LA_DEFAULT, "/lib/libnss_evil.so.2", NULL);
+  dlclose(a.handle);
+
+  assert_int_equal(shim_audit_image_build("/var/lib/cntr", "", search, dirs, &image, &size), 0);
+  audit_load(&a, image, size);
+  free(image);
+  assert_int_equal(a.version(2), 0);
+  dlclose(a.handle);
+  unlink(lib);
+  rmdir(a_dir);
+  rmdir(b_dir);
+  rmdir(dir);
+}
+
 static void
 test_audit_unconfigured_changes_nothing(void **state)
 {
   (void)state;
   struct audit a;
   audit_load(&a, cntr_audit_image, cntr_audit_image_size);
+  assert_int_equal(a.version(2), 0);
   assert_answer(&a, "/usr/lib/x.so", "/usr/lib/x.so");
   dlclose(a.handle);
   void *image = NULL;
   size_t size = 0;
-  assert_int_equal(shim_audit_image_build("relative", "", NULL, &image, &size), -1);
+  assert_int_equal(shim_audit_image_build("relative", "", "", NULL, &image, &size), -1);
   assert_int_equal(errno, EINVAL);
 }
 
@@ -319,6 +379,7 @@ main(void)
     cmocka_unit_test(test_build_no_loader),
     cmocka_unit_test(test_default_interp),
     cmocka_unit_test(test_audit_takes_system_libraries_from_the_tools),
+    cmocka_unit_test(test_audit_searches_the_tools_library_path),
     cmocka_unit_test(test_audit_unconfigured_changes_nothing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
