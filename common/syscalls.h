@@ -38,6 +38,22 @@
 #define MOUNT_ATTR__ATIME 0x00000070
 #define MOUNT_ATTR_NOATIME 0x00000010
 #endif
+#ifndef MOUNT_ATTR_NOEXEC
+#define MOUNT_ATTR_NOEXEC 0x00000008
+#endif
+/* fsopen(2), fsconfig(2), fsmount(2): linux/mount.h, which glibc 2.36's
+   sys/mount.h conflicts with. */
+#ifndef FSOPEN_CLOEXEC
+#define FSOPEN_CLOEXEC 0x00000001
+#endif
+#ifndef FSMOUNT_CLOEXEC
+#define FSMOUNT_CLOEXEC 0x00000001
+#endif
+enum
+{
+  SYS_FSCONFIG_SET_STRING = 1,
+  SYS_FSCONFIG_CMD_CREATE = 6,
+};
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
@@ -71,6 +87,25 @@ sys_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *
                unsigned flags)
 {
   return (int)syscall(SYS_move_mount, from_dirfd, from_path, to_dirfd, to_path, flags);
+}
+
+static inline int
+sys_fsopen(const char *fs_name, unsigned flags)
+{
+  return (int)syscall(SYS_fsopen, fs_name, flags);
+}
+
+static inline int
+sys_fsconfig(int fs_fd, unsigned cmd, const char *key, const void *value, int aux)
+{
+  return (int)syscall(SYS_fsconfig, fs_fd, cmd, key, value, aux);
+}
+
+/* A detached mount of what fs_fd created: an fd of its root. */
+static inline int
+sys_fsmount(int fs_fd, unsigned flags, unsigned attr_flags)
+{
+  return (int)syscall(SYS_fsmount, fs_fd, flags, attr_flags);
 }
 
 /* struct mount_attr of linux/mount.h, which glibc 2.36's sys/mount.h
