@@ -139,6 +139,11 @@ struct cntrfs_inode *inode_table_insert_pinned(struct inode_table *t, int *fd,
    them the handle of a file on another file system. */
 void inode_table_reserve_handles(struct inode_table *t, size_t bytes);
 
+/* Know the mount of the file behind fd (a directory or a regular file,
+   of the given mode) from now on, whatever kind of file its entries are
+   (inode_open_mount_fd): 0, or -1 with errno set. */
+int inode_table_pin_mount(struct inode_table *t, int fd, mode_t mode);
+
 /* From now on the entry the caller holds stands for another file (a copy
    of it made on another file system): it is found by st's (st_dev,
    st_ino) and takes over *fd (which becomes -1), and the new file's handle
@@ -161,6 +166,10 @@ void inode_table_unref(struct inode_table *t, struct cntrfs_inode *inode, uint64
    its lookup count is not raised, so it may be freed as soon as this
    returns: use the address only as a number. */
 struct cntrfs_inode *inode_table_find(struct inode_table *t, const struct stat *st);
+
+/* As inode_table_find, with the lookup count of the entry found raised
+   by one (inode_table_unref it). */
+struct cntrfs_inode *inode_table_find_ref(struct inode_table *t, const struct stat *st);
 
 /* Whether the kernel holds the entry for st's (st_dev, st_ino): it is in
    the table with a lookup count above zero. */

@@ -460,6 +460,21 @@ free_entry(struct inode_table *t, struct cntrfs_inode *in)
   free(in);
 }
 
+int
+inode_table_pin_mount(struct inode_table *t, int fd, mode_t mode)
+{
+  union inode_handle_buf hb;
+  int mount_id, index;
+
+  hb.fh.handle_bytes = MAX_HANDLE_SZ;
+  if (name_to_handle_at(fd, "", &hb.fh, &mount_id, AT_EMPTY_PATH) < 0)
+    return -1;
+  pthread_mutex_lock(&t->lock);
+  index = mount_ref(t, mount_id, fd, mode);
+  pthread_mutex_unlock(&t->lock);
+  return index < 0 ? -1 : 0;
+}
+
 void
 inode_table_reserve_handles(struct inode_table *t, size_t bytes)
 {
@@ -599,8 +614,9 @@ inode_table_unref(struct inode_table *t, struct cntrfs_inode *inode, uint64_t n)
   close_keep_errno(mount_fd);
 }
 
-struct cntrfs_inode *
-inode_table_find(struct inode_table *t, const struct stat *st)
+/* The entry for st the kernel holds, its count raised by ref. */
+static struct cntrfs_inode *
+find_held(struct inode_table *t, const struct stat *st, uint64_t ref)
 {
   struct cntrfs_inode *in;
 
@@ -608,8 +624,22 @@ inode_table_find(struct inode_table *t, const struct stat *st)
   in = find_locked(t, st);
   if (in != NULL && in->nlookup == 0 && !in->pinned)
     in = NULL;
+  if (in != NULL)
+    in->nlookup += ref;
   pthread_mutex_unlock(&t->lock);
   return in;
+}
+
+struct cntrfs_inode *
+inode_table_find(struct inode_table *t, const struct stat *st)
+{
+  return find_held(t, st, 0);
+}
+
+struct cntrfs_inode *
+inode_table_find_ref(struct inode_table *t, const struct stat *st)
+{
+  return find_held(t, st, 1);
 }
 
 bool
