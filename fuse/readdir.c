@@ -177,6 +177,11 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fus
       fuse_reply_err(req, ENOMEM);
       return;
     }
+  /* A union directory listed from its lower layer alone gained an upper
+     one since it was opened (something was made or removed in it): from
+     the start of the listing on, both layers. */
+  if (fs->un != NULL && !d->merged && offset == 0 && union_listed(dir_inode))
+    d->merged = true;
   if (d->merged)
     {
       readdir_merged(req, fs, dir_inode, d, buf, size, offset, plus);

@@ -2275,7 +2275,9 @@ make_lower(void)
       || write_file(S("lmv/in"), "in", 2, 0644) < 0
       || write_file(S("ltrunc"), "0123456789", 10, 0644) < 0
       || write_file(S("lnode"), "old", 3, 0644) < 0 || write_file(S("lxattr"), "x", 1, 0644) < 0
-      || mkdir(S("lbigm"), 0755) < 0)
+      || mkdir(S("lbigm"), 0755) < 0 || mkdir(S("lrew"), 0755) < 0
+      || write_file(S("lrew/1"), "1", 1, 0644) < 0 || write_file(S("lrew/2"), "2", 1, 0644) < 0
+      || write_file(S("lcc"), "base\n", 5, 0644) < 0)
     {
       perror("lower fixtures");
       exit(1);
@@ -2552,6 +2554,71 @@ t_u_readdir(void)
   closedir(d);
 }
 
+/* A lower directory open while its names are removed: listed again from
+   the start, it has none of them (rm -r and find -delete do this). */
+static void
+t_u_rewind(void)
+{
+  struct dirent *de;
+  int n = 0;
+  DIR *d = opendir(M("lrew"));
+
+  CHECK(d != NULL);
+  while ((de = readdir(d)) != NULL)
+    if (de->d_name[0] != '.')
+      n++;
+  CHECK(n == 2);
+  CHECK(unlink(M("lrew/1")) == 0 && unlink(M("lrew/2")) == 0);
+  rewinddir(d);
+  n = 0;
+  while ((de = readdir(d)) != NULL)
+    if (de->d_name[0] != '.')
+      n++;
+  closedir(d);
+  CHECK(n == 0);
+  CHECK(rmdir(M("lrew")) == 0);
+}
+
+/* Writers racing to copy up one lower file: it is copied once, and every
+   write lands in the copy. */
+static void
+t_u_concurrent(void)
+{
+  enum
+  {
+    WRITERS = 6
+  };
+  pid_t pids[WRITERS];
+  size_t len;
+  char *data;
+  int status, lines = 0;
+
+  for (int i = 0; i < WRITERS; i++)
+    {
+      pids[i] = fork();
+      CHECK(pids[i] >= 0);
+      if (pids[i] == 0)
+        {
+          char line[8];
+          int fd, n;
+
+          child_init(-1);
+          fd = open(M("lcc"), O_WRONLY | O_APPEND | O_CLOEXEC);
+          n = snprintf(line, sizeof line, "w%d\n", i);
+          _exit(fd >= 0 && write(fd, line, (size_t)n) == n && close(fd) == 0 ? 0 : 1);
+        }
+    }
+  for (int i = 0; i < WRITERS; i++)
+    CHECK(waitpid(pids[i], &status, 0) == pids[i] && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  data = read_file(M("lcc"), &len);
+  CHECK(data != NULL);
+  for (size_t i = 0; i < len; i++)
+    lines += data[i] == '\n';
+  bool kept = strncmp(data, "base\n", 5) == 0;
+  free(data);
+  CHECK(kept && lines == WRITERS + 1);
+}
+
 /* A file opened for reading before another open writes it reads the new
    data (the nodeid follows the copy, and so does the open file); inode
    numbers stay, also once the kernel forgot the inode. */
@@ -2659,6 +2726,8 @@ scenario_scratch(void)
   t_u_rmdir();
   t_u_rename();
   t_u_readdir();
+  t_u_rewind();
+  t_u_concurrent();
   t_u_nodeid();
   t_u_links();
   t_u_exec();
