@@ -727,7 +727,13 @@ union_init(struct cntrfs *fs, int scratch_fd, const struct stat *root_st)
     }
   pthread_mutex_init(&u->copy, NULL);
   pthread_mutex_init(&u->nodes, NULL);
-  pthread_rwlock_init(&u->ns, NULL);
+  /* Lookups hold it for reading all the time: a change must not starve
+     (nobody takes it twice for reading, which this would deadlock). */
+  pthread_rwlockattr_t ra;
+  pthread_rwlockattr_init(&ra);
+  pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  pthread_rwlock_init(&u->ns, &ra);
+  pthread_rwlockattr_destroy(&ra);
   fs->un = u;
   fs->inodes.release = release_node;
   fs->inodes.release_arg = fs;
