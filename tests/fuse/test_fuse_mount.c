@@ -512,6 +512,8 @@ make_fixtures(void)
 static bool unwatched;
 /* new_fs with this scratch layer, when >= 0. */
 static int scratch_fd = -1;
+/* new_fs with the host policy (cntrfs_config.host_policy). */
+static bool host_policy;
 
 static struct cntrfs *
 new_fs(bool read_only)
@@ -540,6 +542,7 @@ new_fs(bool read_only)
   cfg.no_watch = unwatched;
   cfg.scratch = scratch_fd >= 0;
   cfg.scratch_fd = scratch_fd;
+  cfg.host_policy = host_policy;
   fs = cntrfs_new(&cfg);
   close(dirfd); /* cntrfs keeps its own */
   if (fs == NULL)
@@ -2277,7 +2280,8 @@ make_lower(void)
       || write_file(S("lnode"), "old", 3, 0644) < 0 || write_file(S("lxattr"), "x", 1, 0644) < 0
       || mkdir(S("lbigm"), 0755) < 0 || mkdir(S("lrew"), 0755) < 0
       || write_file(S("lrew/1"), "1", 1, 0644) < 0 || write_file(S("lrew/2"), "2", 1, 0644) < 0
-      || write_file(S("lcc"), "base\n", 5, 0644) < 0)
+      || write_file(S("lcc"), "base\n", 5, 0644) < 0
+      || write_file(S("lsecret"), "s3cret", 6, 0600) < 0)
     {
       perror("lower fixtures");
       exit(1);
@@ -2685,6 +2689,32 @@ t_u_exec(void)
   CHECK(run_script("utrue", out, sizeof out) == 0);
 }
 
+/* With the host policy: what the session may not read of the lower tree
+   it cannot copy up to read it there (a copy-up reads the file); what it
+   writes is its own, whatever its mode. */
+static void
+t_u_policy(void)
+{
+  char buf[16];
+  int fd;
+
+  CHECK_ERR(open(M("lsecret"), O_RDONLY | O_CLOEXEC), EACCES);
+  CHECK_ERR(open(M("lsecret"), O_WRONLY | O_CLOEXEC), EACCES);
+  CHECK_ERR(chmod(M("lsecret"), 0644), EACCES);
+  CHECK_ERR(open(M("lsecret"), O_RDONLY | O_CLOEXEC), EACCES);
+  /* replacing it whole reads nothing of it */
+  fd = open(M("lsecret"), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  CHECK(fd >= 0);
+  CHECK(write(fd, "mine", 4) == 4);
+  CHECK(close(fd) == 0);
+  CHECK(file_is(M("lsecret"), "mine"));
+  CHECK(write_file(M("umine"), "own", 3, 0600) == 0);
+  CHECK(file_is(M("umine"), "own"));
+  fd = open(S("lsecret"), O_RDONLY | O_NOATIME | O_CLOEXEC);
+  CHECK(fd >= 0 && read(fd, buf, sizeof buf) == 6 && memcmp(buf, "s3cret", 6) == 0);
+  close(fd);
+}
+
 /* Host-side changes of lower files and directories still show. */
 static void
 t_u_host_changes(void)
@@ -2744,7 +2774,24 @@ scenario_scratch(void)
   free(before.buf);
   free(after.buf);
   t_u_host_changes();
+  free_fs(fs);
+  have_mount = 0;
 
+  /* Again with the host policy, on a fresh scratch. */
+  scratch_fd = scratch_open(NULL);
+  checks++;
+  if (scratch_fd < 0)
+    {
+      fprintf(stderr, "FAIL: a second scratch tmpfs: %s\n", strerror(errno));
+      failures++;
+      return 0;
+    }
+  host_policy = true;
+  fs = new_fs(false);
+  close(scratch_fd);
+  scratch_fd = -1;
+  mount_fs(fs);
+  t_u_policy();
   free_fs(fs);
   have_mount = 0;
   checks++;
