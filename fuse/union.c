@@ -408,8 +408,9 @@ open_entry(int dirfd, const char *name, struct stat *st)
   return fd;
 }
 
-int
-union_resolve(struct cntrfs *fs, struct cntrfs_inode *dir, const char *name, struct union_name *n)
+/* The upper half of union_resolve. */
+static int
+resolve_upper(struct cntrfs *fs, struct cntrfs_inode *dir, const char *name, struct union_name *n)
 {
   int res = union_upper_dir(fs, dir);
 
@@ -424,17 +425,29 @@ union_resolve(struct cntrfs *fs, struct cntrfs_inode *dir, const char *name, str
       n->whiteout = n->upper_fd >= 0 && union_is_whiteout(&n->ust);
       n->opaque = n->upper_fd >= 0 && S_ISDIR(n->ust.st_mode) && is_opaque(n->upper_fd);
     }
-  if (!(union_flags(dir) & UNION_UPPER))
-    {
-      cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
-
-      if (inode_fd_get(&fs->inodes, dir, &b) < 0)
-        return neg_errno();
-      n->lower_fd = open_entry(b.fd, name, &n->lst);
-      if (n->lower_fd < -1)
-        return n->lower_fd;
-    }
   return 0;
+}
+
+/* The lower half: in dir's lower directory, when it has one. */
+static int
+resolve_lower(struct cntrfs *fs, struct cntrfs_inode *dir, const char *name, struct union_name *n)
+{
+  cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
+
+  if (union_flags(dir) & UNION_UPPER)
+    return 0;
+  if (inode_fd_get(&fs->inodes, dir, &b) < 0)
+    return neg_errno();
+  n->lower_fd = open_entry(b.fd, name, &n->lst);
+  return n->lower_fd < -1 ? n->lower_fd : 0;
+}
+
+int
+union_resolve(struct cntrfs *fs, struct cntrfs_inode *dir, const char *name, struct union_name *n)
+{
+  int res = resolve_upper(fs, dir, name, n);
+
+  return res < 0 ? res : resolve_lower(fs, dir, name, n);
 }
 
 /* ---- lookup ------------------------------------------------------------ */
@@ -504,12 +517,40 @@ lookup_dots(struct cntrfs *fs, struct cntrfs_inode *dir, const char *name,
   return res;
 }
 
+/* The entry of a lower file, or of a merged directory (merged: n->ust its
+   upper directory's attributes), looked up in parent's lower directory. */
+static int
+entry_lower(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
+            const struct union_name *n, bool merged, struct fuse_entry_param *e)
+{
+  cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
+  struct cntrfs_inode *inode;
+  int res;
+
+  if (inode_fd_get(&fs->inodes, parent, &b) < 0)
+    return neg_errno();
+  res = lookup_at(fs, parent, b.fd, name, e);
+  if (res < 0)
+    return res;
+  inode = inode_of(fs, e->ino);
+  res = node_set(fs, inode, parent, name, merged ? UNION_HAS_UPPER : 0, inode->ino, NULL);
+  if (res < 0)
+    return res; /* the caller undoes the lookup */
+  if (merged)
+    {
+      e->attr = n->ust;
+      e->attr.st_ino = inode->ino;
+    }
+  present(inode, &e->attr);
+  return 0;
+}
+
 int
 union_lookup_locked(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
                     struct fuse_entry_param *e)
 {
   struct union_name n = UNION_NAME_INIT;
-  bool merged;
+  bool merged = false;
   int res;
 
   entry_init(e);
@@ -517,39 +558,22 @@ union_lookup_locked(struct cntrfs *fs, struct cntrfs_inode *parent, const char *
     return -ENOENT;
   if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
     return lookup_dots(fs, parent, name, e);
-  res = union_resolve(fs, parent, name, &n);
+  /* The lower entry is looked at only where an upper directory may merge
+     with it; where there is no upper entry, lookup_at finds it. */
+  res = resolve_upper(fs, parent, name, &n);
+  if (res == 0 && n.upper_fd >= 0 && S_ISDIR(n.ust.st_mode) && !n.opaque)
+    {
+      res = resolve_lower(fs, parent, name, &n);
+      merged = res == 0 && union_lower_dir(&n);
+    }
   if (res < 0)
-    goto out;
-  merged = n.upper_fd >= 0 && union_lower_dir(&n);
-  if (n.upper_fd >= 0 && n.whiteout)
+    ;
+  else if (n.upper_fd >= 0 && n.whiteout)
     res = -ENOENT;
   else if (n.upper_fd >= 0 && !merged)
     res = entry_upper(fs, parent, name, &n, e);
-  else if (n.lower_fd >= 0)
-    {
-      cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
-      struct cntrfs_inode *inode;
-
-      /* A lower file, or a merged directory, which is its lower one
-         with the upper one's attributes. */
-      if (inode_fd_get(&fs->inodes, parent, &b) < 0)
-        {
-          res = neg_errno();
-          goto out;
-        }
-      res = lookup_at(fs, parent, b.fd, name, e);
-      if (res < 0)
-        goto out;
-      inode = inode_of(fs, e->ino);
-      res = node_set(fs, inode, parent, name, merged ? UNION_HAS_UPPER : 0, inode->ino, NULL);
-      if (res == 0 && merged)
-        {
-          e->attr = n.ust;
-          e->attr.st_ino = inode->ino;
-        }
-      if (res == 0)
-        present(inode, &e->attr);
-    }
+  else if (!union_is_upper(parent))
+    res = entry_lower(fs, parent, name, &n, merged, e);
   else
     res = -ENOENT;
   if (res < 0 && e->ino != 0)
@@ -557,7 +581,6 @@ union_lookup_locked(struct cntrfs *fs, struct cntrfs_inode *parent, const char *
       unref_entry(fs, e->ino, 1);
       e->ino = 0;
     }
-out:
   union_name_release(&n);
   return res;
 }
