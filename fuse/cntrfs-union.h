@@ -51,6 +51,7 @@
 #include "cntrfs-lowlevel.h"
 #include "cntrfs-inode.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -272,6 +273,11 @@ int union_lookup_locked(struct cntrfs *fs, struct cntrfs_inode *parent, const ch
    has none. */
 int union_upper_dir(struct cntrfs *fs, struct cntrfs_inode *dir);
 
+/* The upper directory of inode's parent (made, with make, as
+   union_ensure_upper_dir does), and in *name (the caller's) its name
+   there; -ENOENT when it has none (the root, or removed). */
+int union_parent_upper_dir(struct cntrfs *fs, struct cntrfs_inode *inode, bool make, char **name);
+
 /* dir's upper directory, made (with its parents) when it has none yet:
    a copy-up of directories.  With the ns lock held for writing. */
 int union_ensure_upper_dir(struct cntrfs *fs, struct cntrfs_inode *dir);
@@ -309,6 +315,16 @@ union_is_whiteout(const struct stat *st)
 int union_whiteout(int dirfd, const char *name);
 /* Set UNION_OPAQUE_XATTR on the directory name in dirfd. */
 int union_set_opaque(int dirfd, const char *name);
+/* Call f for each entry of the directory at/name (dots left out), opened
+   for reading without touching its atime (it may be a lower one); stop at
+   f's first non-zero result and return it; 0 at the end, or a negative
+   errno. */
+int union_each_entry(int at, const char *name, int (*f)(int dfd, struct dirent *de, void *arg),
+                     void *arg);
+
+/* Whether de, an entry of the directory dfd, is a whiteout. */
+bool union_entry_is_whiteout(int dfd, const struct dirent *de);
+
 /* Remove the whiteouts in the upper directory dirfd/name (an upper
    directory that is about to go or be replaced): 0, -ENOTEMPTY when it
    holds anything else. */

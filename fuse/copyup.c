@@ -210,7 +210,6 @@ union_ensure_upper_dir(struct cntrfs *fs, struct cntrfs_inode *dir)
 {
   cleanup_free char *name = NULL;
   cleanup_close int pfd = -1, lfd = -1;
-  struct cntrfs_inode *parent = NULL;
   struct dir_times times;
   struct stat lst;
   int fd = union_upper_dir(fs, dir), res;
@@ -218,11 +217,7 @@ union_ensure_upper_dir(struct cntrfs *fs, struct cntrfs_inode *dir)
   if (fd != -ENOENT)
     return fd;
   /* A lower directory: its parent's upper directory first. */
-  res = union_node_where(fs, dir, &parent, &name);
-  if (res < 0)
-    return res;
-  pfd = union_ensure_upper_dir(fs, parent);
-  inode_table_unref(&fs->inodes, parent, 1);
+  pfd = union_parent_upper_dir(fs, dir, true, &name);
   if (pfd < 0)
     return pfd;
   lfd = lower_file(fs, dir, &lst);

@@ -117,32 +117,6 @@ hides(const struct hiding *h, const char *name)
   return h->n > 0 && bsearch(&name, h->names, h->n, sizeof *h->names, compare_names) != NULL;
 }
 
-static bool
-is_dot_or_dotdot(const char *name)
-{
-  return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
-}
-
-/* A directory's entries in a stream: dirfd opened for reading (O_NOATIME:
-   a listing changes nothing of a lower directory).  The DIR owns the fd. */
-static DIR *
-open_listing(int dirfd)
-{
-  int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_NOATIME | O_CLOEXEC);
-  DIR *dp;
-
-  if (fd < 0)
-    return NULL;
-  dp = fdopendir(fd);
-  if (dp == NULL)
-    {
-      int saved = errno;
-      close(fd);
-      errno = saved;
-    }
-  return dp;
-}
-
 /* The inode number a lookup presents for an upper entry de of the upper
    directory ufd, whose directory's lower directory is lfd (or -1). */
 static ino_t
@@ -166,68 +140,39 @@ upper_ino(int ufd, int lfd, const struct dirent *de)
   return de->d_ino | UNION_UPPER_INO;
 }
 
-static bool
-is_whiteout_entry(int dfd, const struct dirent *de)
+/* What list_upper and list_lower work on. */
+struct listing_pass
 {
-  struct stat st;
+  struct cntrfs *fs;
+  struct cntrfs_inode *dir;
+  struct union_listing *l;
+  struct hiding *h;
+  int lower; /* the lower directory, -1 for none */
+};
 
-  if (de->d_type != DT_CHR && de->d_type != DT_UNKNOWN)
-    return false;
-  return fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && union_is_whiteout(&st);
+/* An upper entry: every name hides, whiteouts are not listed. */
+static int
+list_upper(int dfd, struct dirent *de, void *arg)
+{
+  struct listing_pass *p = arg;
+  int res = p->lower >= 0 ? hiding_add(p->h, de->d_name) : 0;
+
+  if (res == 0 && !union_entry_is_whiteout(dfd, de)
+      && virtual_by_name(p->fs, p->dir, de->d_name) == NULL)
+    res = add(p->l, de->d_name, upper_ino(dfd, p->lower, de), de->d_type);
+  return res;
 }
 
-/* Read the upper directory ufd into l, and every name of it into h. */
+/* A lower entry, unless an upper name hides it. */
 static int
-list_upper(struct cntrfs *fs, struct cntrfs_inode *dir, int ufd, int lfd, struct union_listing *l,
-           struct hiding *h)
+list_lower(int dfd, struct dirent *de, void *arg)
 {
-  cleanup_closedir DIR *dp = open_listing(ufd);
-  struct dirent *de;
-  int res;
+  struct listing_pass *p = arg;
 
-  if (dp == NULL)
-    return neg_errno();
-  for (;;)
-    {
-      errno = 0;
-      de = readdir(dp);
-      if (de == NULL)
-        return errno ? -errno : 0;
-      if (is_dot_or_dotdot(de->d_name))
-        continue;
-      res = lfd >= 0 ? hiding_add(h, de->d_name) : 0;
-      if (res == 0 && !is_whiteout_entry(dirfd(dp), de)
-          && virtual_by_name(fs, dir, de->d_name) == NULL)
-        res = add(l, de->d_name, upper_ino(dirfd(dp), lfd, de), de->d_type);
-      if (res < 0)
-        return res;
-    }
-}
-
-/* Add what the lower directory lfd has that h does not hide. */
-static int
-list_lower(struct cntrfs *fs, struct cntrfs_inode *dir, int lfd, struct union_listing *l,
-           const struct hiding *h)
-{
-  cleanup_closedir DIR *dp = open_listing(lfd);
-  struct dirent *de;
-  int res;
-
-  if (dp == NULL)
-    return neg_errno();
-  for (;;)
-    {
-      errno = 0;
-      de = readdir(dp);
-      if (de == NULL)
-        return errno ? -errno : 0;
-      if (is_dot_or_dotdot(de->d_name) || hides(h, de->d_name)
-          || virtual_by_name(fs, dir, de->d_name) != NULL)
-        continue;
-      res = add(l, de->d_name, de->d_ino, de->d_type);
-      if (res < 0)
-        return res;
-    }
+  (void)dfd;
+  if (hides(p->h, de->d_name) || virtual_by_name(p->fs, p->dir, de->d_name) != NULL)
+    return 0;
+  return add(p->l, de->d_name, de->d_ino, de->d_type);
 }
 
 /* The st_ino of the directory and of its parent, for the dots. */
@@ -277,13 +222,14 @@ union_listing_make(struct cntrfs *fs, struct cntrfs_inode *dir, struct union_lis
     }
   if (ufd < 0)
     res = ufd;
+  struct listing_pass pass = { .fs = fs, .dir = dir, .l = l, .h = &h, .lower = lfd };
   if (res == 0)
-    res = list_upper(fs, dir, ufd, lfd, l, &h);
+    res = union_each_entry(ufd, ".", list_upper, &pass);
   if (res == 0 && lfd >= 0)
     {
       if (h.n > 0)
         qsort(h.names, h.n, sizeof *h.names, compare_names);
-      res = list_lower(fs, dir, lfd, l, &h);
+      res = union_each_entry(lfd, ".", list_lower, &pass);
     }
   pthread_rwlock_unlock(&fs->un->ns);
   if (ufd >= 0)

@@ -247,11 +247,9 @@ union_xattr_filter(char *buf, size_t n)
   return out;
 }
 
-/* Calls f for each entry of the directory at/name (dots left out),
-   opened for reading (no atime: it may be a lower one); stops at f's first non-zero result and
-   returns it. 0 at the end, or a negative errno. */
-static int
-each_entry(int at, const char *name, int (*f)(int dfd, struct dirent *de, void *arg), void *arg)
+int
+union_each_entry(int at, const char *name, int (*f)(int dfd, struct dirent *de, void *arg),
+                 void *arg)
 {
   cleanup_closedir DIR *dp = NULL;
   struct dirent *de;
@@ -281,9 +279,8 @@ each_entry(int at, const char *name, int (*f)(int dfd, struct dirent *de, void *
     }
 }
 
-/* Whether de in dfd is a whiteout. */
-static bool
-entry_is_whiteout(int dfd, const struct dirent *de)
+bool
+union_entry_is_whiteout(int dfd, const struct dirent *de)
 {
   struct stat st;
 
@@ -296,7 +293,7 @@ static int
 remove_whiteout(int dfd, struct dirent *de, void *arg)
 {
   (void)arg;
-  if (!entry_is_whiteout(dfd, de))
+  if (!union_entry_is_whiteout(dfd, de))
     return -ENOTEMPTY;
   return unlinkat(dfd, de->d_name, 0) < 0 ? neg_errno() : 0;
 }
@@ -304,7 +301,7 @@ remove_whiteout(int dfd, struct dirent *de, void *arg)
 int
 union_clear_whiteouts(int dirfd, const char *name)
 {
-  return each_entry(dirfd, name, remove_whiteout, NULL);
+  return union_each_entry(dirfd, name, remove_whiteout, NULL);
 }
 
 struct empty_check
@@ -316,7 +313,7 @@ static int
 upper_entry_visible(int dfd, struct dirent *de, void *arg)
 {
   (void)arg;
-  return entry_is_whiteout(dfd, de) ? 0 : -ENOTEMPTY;
+  return union_entry_is_whiteout(dfd, de) ? 0 : -ENOTEMPTY;
 }
 
 /* A lower entry is hidden by an upper entry of its name: a whiteout, or
@@ -340,20 +337,37 @@ union_dir_empty(int upper, int lower)
   int res = 0;
 
   if (upper >= 0)
-    res = each_entry(upper, ".", upper_entry_visible, NULL);
+    res = union_each_entry(upper, ".", upper_entry_visible, NULL);
   if (res == 0 && lower >= 0)
-    res = each_entry(lower, ".", lower_entry_visible, &c);
+    res = union_each_entry(lower, ".", lower_entry_visible, &c);
   return res;
 }
 
 /* ---- the layers of a directory ----------------------------------------- */
 
 int
+union_parent_upper_dir(struct cntrfs *fs, struct cntrfs_inode *inode, bool make, char **name)
+{
+  struct cntrfs_inode *parent;
+  int res = union_node_where(fs, inode, &parent, name);
+
+  if (res < 0)
+    return res;
+  res = make ? union_ensure_upper_dir(fs, parent) : union_upper_dir(fs, parent);
+  inode_table_unref(&fs->inodes, parent, 1);
+  if (res < 0)
+    {
+      free(*name);
+      *name = NULL;
+    }
+  return res;
+}
+
+int
 union_upper_dir(struct cntrfs *fs, struct cntrfs_inode *dir)
 {
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
   cleanup_free char *name = NULL;
-  struct cntrfs_inode *parent;
   unsigned flags = union_flags(dir);
   int pfd, res;
 
@@ -368,11 +382,7 @@ union_upper_dir(struct cntrfs *fs, struct cntrfs_inode *dir)
   if (!(flags & UNION_HAS_UPPER))
     return -ENOENT;
   /* Merged: at its path, which does not change. */
-  res = union_node_where(fs, dir, &parent, &name);
-  if (res < 0)
-    return res;
-  pfd = union_upper_dir(fs, parent);
-  inode_table_unref(&fs->inodes, parent, 1);
+  pfd = union_parent_upper_dir(fs, dir, false, &name);
   if (pfd < 0)
     return pfd;
   res = openat(pfd, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
