@@ -132,7 +132,12 @@ start_server(const struct mount_options *o, struct cntrfs **out)
           if (err == EPERM)
             return cntr_fail_needs_root("a scratch tmpfs", NULL);
           if (o->scratch_size != NULL)
-            return cntr_fail(err, "make a scratch tmpfs of size %s", o->scratch_size);
+            {
+              cntr_fail(err, "make a scratch tmpfs of size %s", o->scratch_size);
+              if (err == EINVAL)
+                cntr_hint("tmpfs takes sizes such as 512m, 2g or 10%% (of RAM)");
+              return -1;
+            }
           return cntr_fail(err, "make a scratch tmpfs");
         }
     }
