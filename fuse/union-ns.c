@@ -60,6 +60,13 @@ prepare_new(struct cntrfs *fs, struct cntrfs_inode *dir, const char *name, struc
   return res;
 }
 
+/* The attributes of what the session sees at a resolved, visible name. */
+static const struct stat *
+visible_stat(const struct union_name *n)
+{
+  return n->upper_fd >= 0 ? &n->ust : &n->lst;
+}
+
 int
 union_make(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
            mode_t mode, dev_t rdev, const char *link, struct fuse_entry_param *e)
@@ -115,9 +122,13 @@ union_create(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *parent, con
   pthread_rwlock_wrlock(&fs->un->ns);
   res = prepare_new(fs, parent, name, &n);
   if (res == -EEXIST && !(flags & O_EXCL))
-    /* The kernel creates what it has not looked up: an existing file
-       opens (and is copied up, if for writing) as OPEN does. */
-    res = S_ISDIR(n.upper_fd >= 0 ? n.ust.st_mode : n.lst.st_mode) ? -EISDIR : 1;
+    {
+      /* The kernel creates what it has not looked up (its negative entry
+         was stale): an existing file opens (and is copied up, if for
+         writing) as OPEN does; a symlink is not followed (O_NOFOLLOW). */
+      mode_t type = visible_stat(&n)->st_mode & S_IFMT;
+      res = type == S_IFDIR ? -EISDIR : type == S_IFLNK ? -ELOOP : 1;
+    }
   if (res == 0)
     {
       res = creds_enter(req, fs, &c);
@@ -140,14 +151,6 @@ union_create(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *parent, con
   pthread_rwlock_unlock(&fs->un->ns);
   union_name_release(&n);
   return res;
-}
-
-/* The entry the session sees at a resolved, visible name, and whether it
-   is a directory. */
-static const struct stat *
-visible_stat(const struct union_name *n)
-{
-  return n->upper_fd >= 0 ? &n->ust : &n->lst;
 }
 
 /* The key of the inode the session sees there: a merged directory is its
