@@ -94,7 +94,7 @@ struct union_node
   struct cntrfs_inode *parent; /* referenced; NULL for the root, and once removed */
   char *name;                  /* in parent; NULL likewise */
   unsigned flags;              /* enum union_flag; read and set atomically */
-  ino_t st_ino;                /* what it presents */
+  ino_t st_ino;                /* what it presents; read atomically */
   /* The lower file a copy was made of (0 0: none), for what the server
      knows a lower file by (the tools' loader). */
   dev_t origin_dev;
@@ -122,7 +122,9 @@ void union_free(struct cntrfs *fs);
 static inline unsigned
 union_flags(const struct cntrfs_inode *inode)
 {
-  return inode->un != NULL ? __atomic_load_n(&inode->un->flags, __ATOMIC_ACQUIRE) : 0;
+  struct union_node *node = __atomic_load_n(&inode->un, __ATOMIC_ACQUIRE);
+
+  return node != NULL ? __atomic_load_n(&node->flags, __ATOMIC_ACQUIRE) : 0;
 }
 
 /* The entry's file is the session's own (the host policy does not apply,
@@ -290,8 +292,10 @@ int union_node_place(struct cntrfs *fs, struct cntrfs_inode *inode, struct cntrf
 static inline void
 union_node_flag(struct cntrfs_inode *inode, unsigned bits)
 {
-  if (inode->un != NULL)
-    __atomic_or_fetch(&inode->un->flags, bits, __ATOMIC_RELEASE);
+  struct union_node *node = __atomic_load_n(&inode->un, __ATOMIC_ACQUIRE);
+
+  if (node != NULL)
+    __atomic_or_fetch(&node->flags, bits, __ATOMIC_RELEASE);
 }
 
 /* It has no name any more (removed, or replaced by a rename). */

@@ -349,7 +349,7 @@ become_copy(struct cntrfs *fs, struct cntrfs_inode *inode, int *fd, const struct
   inode->un->origin_dev = lst->st_dev;
   inode->un->origin_ino = lst->st_ino;
   if (lst->st_nlink != 1)
-    inode->un->st_ino = st.st_ino | UNION_UPPER_INO;
+    __atomic_store_n(&inode->un->st_ino, st.st_ino | UNION_UPPER_INO, __ATOMIC_RELAXED);
   pthread_mutex_unlock(&fs->un->nodes);
   union_node_flag(inode, UNION_UPPER);
   return 0;

@@ -64,19 +64,23 @@ release_node(void *arg, struct cntrfs_inode *inode, bool destroying)
 static struct union_node *
 node_of_locked(struct cntrfs_inode *inode, ino_t st_ino, const struct union_origin *origin)
 {
-  if (inode->un == NULL)
+  struct union_node *node = inode->un;
+
+  if (node == NULL)
     {
-      inode->un = calloc(1, sizeof *inode->un);
-      if (inode->un == NULL)
+      node = calloc(1, sizeof *node);
+      if (node == NULL)
         return NULL;
-      inode->un->st_ino = st_ino;
+      node->st_ino = st_ino;
       if (origin != NULL)
         {
-          inode->un->origin_dev = (dev_t)origin->dev;
-          inode->un->origin_ino = (ino_t)origin->ino;
+          node->origin_dev = (dev_t)origin->dev;
+          node->origin_ino = (ino_t)origin->ino;
         }
+      /* Readers of the flags take no lock: published whole. */
+      __atomic_store_n(&inode->un, node, __ATOMIC_RELEASE);
     }
-  return inode->un;
+  return node;
 }
 
 /* Where inode is now, what was found of it (bits: enum union_flag, only
@@ -237,7 +241,8 @@ union_xattr_filter(char *buf, size_t n)
       size_t len = strnlen(buf + i, n - i);
       size_t size = len < n - i ? len + 1 : len; /* its NUL too */
 
-      if (!union_xattr_hidden(buf + i))
+      /* Only a whole name can be one of the union's. */
+      if (len == size || !union_xattr_hidden(buf + i))
         {
           memmove(buf + out, buf + i, size);
           out += size;
@@ -468,8 +473,11 @@ present(const struct cntrfs_inode *inode, struct stat *st)
 {
   unsigned flags = union_flags(inode);
 
-  if (inode->un != NULL && inode->un->st_ino != 0)
-    st->st_ino = inode->un->st_ino;
+  struct union_node *node = __atomic_load_n(&inode->un, __ATOMIC_ACQUIRE);
+  ino_t ino = node != NULL ? __atomic_load_n(&node->st_ino, __ATOMIC_RELAXED) : 0;
+
+  if (ino != 0)
+    st->st_ino = ino;
   if ((flags & UNION_HAS_UPPER) && !(flags & UNION_UPPER))
     st->st_nlink = 1;
 }
