@@ -603,6 +603,20 @@ t_config_validation(void)
   cfg.link_dir_name = "x";
   cfg.synthetic.name = "x";
   CHECK(cntrfs_new(&cfg) == NULL && errno == EINVAL); /* same name twice */
+
+  /* A scratch layer needs its fd, and one that takes whiteouts. */
+  memset(&cfg, 0, sizeof cfg);
+  cfg.source_fd = open(src, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cfg.scratch = true;
+  cfg.scratch_fd = -1;
+  CHECK(cntrfs_new(&cfg) == NULL && errno == EINVAL);
+  cfg.scratch_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct cntrfs *fs = cntrfs_new(&cfg);
+  int err = errno;
+  close(cfg.scratch_fd);
+  close(cfg.source_fd);
+  errno = err;
+  CHECK(fs == NULL);
 }
 
 static void
@@ -2715,6 +2729,20 @@ t_u_policy(void)
   close(fd);
 }
 
+/* A read-only layer with a scratch: the scratch is not used. */
+static void
+t_u_read_only(void)
+{
+  char path[64];
+
+  CHECK_ERR(open(M("lf"), O_WRONLY | O_CLOEXEC), EROFS);
+  CHECK_ERR(mkdir(M("ro-dir"), 0755), EROFS);
+  CHECK_ERR(unlink(M("lf")), EROFS);
+  CHECK(file_is(M("lf"), "lower\n"));
+  snprintf(path, sizeof path, "/proc/self/fd/%d", scratch_fd);
+  CHECK(count_entries(path) == 0);
+}
+
 /* Host-side changes of lower files and directories still show. */
 static void
 t_u_host_changes(void)
@@ -2794,6 +2822,24 @@ scenario_scratch(void)
   t_u_policy();
   free_fs(fs);
   have_mount = 0;
+  host_policy = false;
+
+  /* read_only wins over a scratch layer: EROFS, and nothing in it. */
+  scratch_fd = scratch_open(NULL);
+  checks++;
+  if (scratch_fd < 0)
+    {
+      fprintf(stderr, "FAIL: a third scratch tmpfs: %s\n", strerror(errno));
+      failures++;
+      return 0;
+    }
+  fs = new_fs(true);
+  mount_fs(fs);
+  t_u_read_only();
+  free_fs(fs);
+  have_mount = 0;
+  close(scratch_fd);
+  scratch_fd = -1;
   checks++;
   if (count_fds() != fds_before)
     {
