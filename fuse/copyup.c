@@ -355,6 +355,20 @@ become_copy(struct cntrfs *fs, struct cntrfs_inode *inode, int *fd, const struct
   return 0;
 }
 
+/* Whether the entry still has a place (a lookup of another of its hard
+   links may have moved it, which leaves the name copied to alone). */
+static bool
+still_placed(struct cntrfs *fs, struct cntrfs_inode *inode)
+{
+  cleanup_free char *now = NULL;
+  struct cntrfs_inode *parent;
+  bool placed = union_node_where(fs, inode, &parent, &now) == 0;
+
+  if (placed)
+    inode_table_unref(&fs->inodes, parent, 1);
+  return placed;
+}
+
 /* Copy up a non-directory: with the copy lock held. */
 static int
 copy_up_file(struct cntrfs *fs, struct cntrfs_inode *inode, bool data)
@@ -385,6 +399,8 @@ copy_up_file(struct cntrfs *fs, struct cntrfs_inode *inode, bool data)
   pthread_rwlock_wrlock(&fs->un->ns);
   pfd = parent != NULL ? union_ensure_upper_dir(fs, parent)
                        : fcntl(fs->un->upper_root, F_DUPFD_CLOEXEC, 0);
+  if (pfd < 0 && parent == NULL)
+    pfd = neg_errno();
   pthread_rwlock_unlock(&fs->un->ns);
   if (parent != NULL)
     inode_table_unref(&fs->inodes, parent, 1);
@@ -399,6 +415,13 @@ copy_up_file(struct cntrfs *fs, struct cntrfs_inode *inode, bool data)
         return tmp;
     }
   pthread_rwlock_wrlock(&fs->un->ns);
+  /* Removed while its data was copied (renames wait for the copy lock):
+     the copy is as unlinked as the file. */
+  if (name != NULL && tmp >= 0 && !still_placed(fs, inode))
+    {
+      free(name);
+      name = NULL;
+    }
   save_times(pfd, &times);
   if (tmp >= 0)
     {
