@@ -2753,6 +2753,19 @@ t_u_host_changes(void)
   CHECK(SHOWS_SOON(file_is(M("f0"), "host")));
 }
 
+/* Another scratch layer for new_fs (scratch_fd), checked. */
+static bool
+fresh_scratch(void)
+{
+  scratch_fd = scratch_open(NULL);
+  checks++;
+  if (scratch_fd >= 0)
+    return true;
+  fprintf(stderr, "FAIL: another scratch tmpfs: %s\n", strerror(errno));
+  failures++;
+  return false;
+}
+
 static int
 scenario_scratch(void)
 {
@@ -2806,14 +2819,8 @@ scenario_scratch(void)
   have_mount = 0;
 
   /* Again with the host policy, on a fresh scratch. */
-  scratch_fd = scratch_open(NULL);
-  checks++;
-  if (scratch_fd < 0)
-    {
-      fprintf(stderr, "FAIL: a second scratch tmpfs: %s\n", strerror(errno));
-      failures++;
-      return 0;
-    }
+  if (!fresh_scratch())
+    return 0;
   host_policy = true;
   fs = new_fs(false);
   close(scratch_fd);
@@ -2825,14 +2832,8 @@ scenario_scratch(void)
   host_policy = false;
 
   /* read_only wins over a scratch layer: EROFS, and nothing in it. */
-  scratch_fd = scratch_open(NULL);
-  checks++;
-  if (scratch_fd < 0)
-    {
-      fprintf(stderr, "FAIL: a third scratch tmpfs: %s\n", strerror(errno));
-      failures++;
-      return 0;
-    }
+  if (!fresh_scratch())
+    return 0;
   fs = new_fs(true);
   mount_fs(fs);
   t_u_read_only();
