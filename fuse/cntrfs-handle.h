@@ -9,6 +9,7 @@
 #include "cntrfs-elf.h"
 #include "cntrfs-inode.h"
 #include "cntrfs-script.h"
+#include "cntrfs-union.h"
 
 #include <dirent.h>
 #include <stdint.h>
@@ -50,6 +51,11 @@ struct cntrfs_file
      could no longer be reopened by handle. */
   struct inode_fd inode_fd;
   enum file_content content;
+  /* Union: opened in the lower layer (flags open_flags); once the file is
+     copied up, reads go to upper_fd, the copy opened alike (union.c). */
+  bool lower;
+  int open_flags;
+  int upper_fd; /* -1 until then; set once, closed at release */
   union
   {
     struct file_memory memory;      /* CONTENT_MEMORY */
@@ -67,6 +73,9 @@ struct cntrfs_dir
   struct dirent *entry;            /* read but not yet returned to the kernel */
   off_t offset;                    /* telldir position of entry */
   bool sealed;                     /* the host policy's: lists nothing */
+  /* A union directory with an upper part: its merged listing, no DIR. */
+  bool merged;
+  struct union_listing listing;
 };
 
 static inline struct cntrfs_file *

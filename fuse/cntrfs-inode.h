@@ -24,7 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct cntrfs_inode
 {
@@ -54,6 +56,16 @@ struct cntrfs_inode
   /* How deep below the layer's root it was last looked up (the root: 0),
      for confining its relative symlinks. */
   uint32_t depth;
+  /* Its place in the union of a scratch layer and the served tree
+     (cntrfs-union.h), NULL without one: made and freed by union.c (the
+     table's release hook). */
+  struct union_node *un;
+  /* The fd a rekey replaced: closed by the last borrower of it (entries
+     with a handle), or with the entry (those without).  Guarded by the
+     table lock. */
+  int retired_fd;
+  /* Bytes handle[] has room for: a rekey's handle must fit. */
+  uint8_t handle_cap;
   /* The file handle, when it has one: mount is an index into the table's
      mounts, handle_type and handle[handle_bytes] what name_to_handle_at
      gave. */
@@ -92,6 +104,14 @@ struct inode_table
   /* Called with a marked entry's fd before the entry is freed. */
   void (*unmark)(void *arg, int fd);
   void *unmark_arg;
+  /* Room for handles of this many bytes in every entry that has one
+     (inode_table_reserve_handles). */
+  uint8_t handle_reserve;
+  /* Called for every entry as it is freed, outside the lock, from the
+     thread that dropped its last reference; destroying: by
+     inode_table_destroy, when the table must no longer be used. */
+  void (*release)(void *arg, struct cntrfs_inode *inode, bool destroying);
+  void *release_arg;
 };
 
 /* Error convention of this module: -1 / NULL with errno set. */
@@ -114,6 +134,27 @@ struct cntrfs_inode *inode_table_ref(struct inode_table *t, int *fd, const struc
 struct cntrfs_inode *inode_table_insert_pinned(struct inode_table *t, int *fd,
                                                const struct stat *st);
 
+/* Entries made from now on that have a handle get room for one of up to
+   bytes bytes (at most MAX_HANDLE_SZ), so that inode_table_rekey can give
+   them the handle of a file on another file system. */
+void inode_table_reserve_handles(struct inode_table *t, size_t bytes);
+
+/* Know the mount of the file behind fd (a directory or a regular file,
+   of the given mode) from now on, whatever kind of file its entries are
+   (inode_open_mount_fd): 0, or -1 with errno set. */
+int inode_table_pin_mount(struct inode_table *t, int fd, mode_t mode);
+
+/* From now on the entry the caller holds stands for another file (a copy
+   of it made on another file system): it is found by st's (st_dev,
+   st_ino) and takes over *fd (which becomes -1), and the new file's handle
+   when it had one.  Its old fd is closed once nobody borrows it.  An entry
+   is rekeyed at most once.  0, or -1 with errno set, nothing changed:
+   EEXIST (st's key has an entry), ENOSPC (the handle does not fit, or the
+   new file has none), EBUSY (the fd of an earlier rekey is still in
+   use). */
+int inode_table_rekey(struct inode_table *t, struct cntrfs_inode *inode, int *fd,
+                      const struct stat *st);
+
 /* Raise the lookup count of an entry the caller holds (link). */
 void inode_table_ref_existing(struct inode_table *t, struct cntrfs_inode *inode);
 
@@ -125,6 +166,10 @@ void inode_table_unref(struct inode_table *t, struct cntrfs_inode *inode, uint64
    its lookup count is not raised, so it may be freed as soon as this
    returns: use the address only as a number. */
 struct cntrfs_inode *inode_table_find(struct inode_table *t, const struct stat *st);
+
+/* As inode_table_find, with the lookup count of the entry found raised
+   by one (inode_table_unref it). */
+struct cntrfs_inode *inode_table_find_ref(struct inode_table *t, const struct stat *st);
 
 /* Whether the kernel holds the entry for st's (st_dev, st_ino): it is in
    the table with a lookup count above zero. */
@@ -172,10 +217,11 @@ struct inode_fd
   struct inode_table *table;
   struct cntrfs_inode *inode; /* NULL: nothing borrowed */
   int fd;
+  bool owned; /* fd is not borrowed but the holder's own: closed by the put */
 };
 #define INODE_FD_INIT                                                                              \
   {                                                                                                \
-    .table = NULL, .inode = NULL, .fd = -1                                                         \
+    .table = NULL, .inode = NULL, .fd = -1, .owned = false                                         \
   }
 
 static inline int
@@ -189,13 +235,31 @@ inode_fd_get(struct inode_table *t, struct cntrfs_inode *inode, struct inode_fd 
   return b->fd;
 }
 
+/* Hold an fd of one's own in b instead (it is closed by the put). */
+static inline int
+inode_fd_own(struct inode_fd *b, int fd)
+{
+  b->table = NULL;
+  b->inode = NULL;
+  b->fd = fd;
+  b->owned = fd >= 0;
+  return fd;
+}
+
 static inline void
 inode_fd_put(struct inode_fd *b)
 {
   if (b->inode != NULL)
     inode_fd_return(b->table, b->inode);
+  else if (b->owned && b->fd >= 0)
+    {
+      int saved = errno;
+      close(b->fd);
+      errno = saved;
+    }
   b->inode = NULL;
   b->fd = -1;
+  b->owned = false;
 }
 
 #define cleanup_inode_fd __attribute__((cleanup(inode_fd_put)))

@@ -22,6 +22,7 @@
 #include "cntrfs-handle.h"
 #include "cntrfs-virtual.h"
 #include "cntrfs-watch.h"
+#include "cntrfs-union.h"
 
 /* The bit the kernel sets in the flags of opens done by execve(2) and
    uselib(2) (__FMODE_EXEC in include/linux/fs.h; the kernel checks at build
@@ -138,6 +139,10 @@ struct cntrfs
   ino_t loader_ino;
   pthread_mutex_t loader_lock;
   struct elf_interp_patch loader_mask;
+
+  /* The union with a scratch layer (cntrfs_config.scratch), NULL for
+     none. */
+  struct cntrfs_union *un;
 
   /* Last: it holds inodes, which end in a flexible array member. */
   struct virtual_set virt;

@@ -168,9 +168,16 @@ inode_sealed(const struct cntrfs *fs, const struct cntrfs_inode *inode)
   return fs->policy.enabled && inode != NULL && inode->has_marks && inode->marks.sealed;
 }
 
+/* The attributes of inode's own file (lstat): 0, or a negative errno. */
+int stat_inode(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st);
+
 /* What the host policy says of opening inode for mask (R_OK, X_OK): 0 or
    a negative errno. */
 int host_policy_open(struct cntrfs *fs, struct cntrfs_inode *inode, int mask);
+
+/* How long the kernel may trust what it caches of an inode: long when the
+   watcher reports its changes, or the server makes all of them. */
+double entry_timeout_of(struct cntrfs *fs, struct cntrfs_inode *inode);
 
 /* The timeouts of an entry the server does not know the watcher covers. */
 void entry_init(struct fuse_entry_param *e);

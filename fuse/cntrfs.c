@@ -225,7 +225,7 @@ valid_config(const struct cntrfs_config *c)
   const char *n = c->synthetic.name;
   const char *l = c->link_dir_name;
 
-  if (c->source_fd < 0)
+  if (c->source_fd < 0 || (c->scratch && c->scratch_fd < 0))
     return false;
   if ((c->interp_from == NULL) != (c->interp_to == NULL))
     return false;
@@ -407,6 +407,13 @@ cntrfs_new(const struct cntrfs_config *config)
   err = init_policy(fs, config, root_fd_copy(fs), &st);
   if (err < 0)
     goto fail;
+  /* A read-only layer changes nothing, and needs no place for changes. */
+  if (config->scratch && !config->read_only)
+    {
+      err = union_init(fs, config->scratch_fd, &st);
+      if (err < 0)
+        goto fail;
+    }
   err = init_sync(fs);
   if (err < 0)
     goto fail;
@@ -420,6 +427,7 @@ fail:
   cntrfs_watch_free(fs->watch);
   if (fs->inodes.buckets != NULL)
     inode_table_destroy(&fs->inodes);
+  union_free(fs);
   if (fs->proc_fd >= 0)
     close(fs->proc_fd);
   free(fs->server_groups);
@@ -857,6 +865,8 @@ cntrfs_free(struct cntrfs *fs)
   pthread_mutex_destroy(&fs->handles_lock);
   cntrfs_watch_free(fs->watch);
   inode_table_destroy(&fs->inodes);
+  /* After the table: freeing its entries frees their union nodes. */
+  union_free(fs);
   if (fs->proc_fd >= 0)
     close(fs->proc_fd);
   if (fs->ns_proc_fd >= 0)

@@ -27,8 +27,23 @@ struct cntrfs_config
 {
   /* The directory to serve; cntrfs dups it, the caller keeps its own fd. */
   int source_fd;
-  /* Every mutation answers EROFS; files are opened O_NOATIME where allowed. */
+  /* Every mutation answers EROFS; files are opened O_NOATIME where allowed.
+     Wins over scratch. */
   bool read_only;
+  /* With scratch set, the layer is a union (cntrfs-union.h): the source
+     tree is never written, every change goes to the writable directory
+     scratch_fd (cntrfs dups it; the caller passes the root of a detached
+     tmpfs, common/scratch.h), and the session sees the tree as if it were
+     writable: changed lower files are copied up, removed names leave
+     whiteouts, as overlayfs does.  The host policy applies to what is
+     served from the source only.  The server makes character devices and
+     trusted.* xattrs in the scratch (root), which must take O_TMPFILE and
+     file handles (tmpfs does; cntrfs_new fails otherwise), and start
+     empty; it takes the source root's owner, mode and times.  Without
+     scratch (a zeroed config), scratch_fd is not looked at and the layer
+     is served as it always was. */
+  bool scratch;
+  int scratch_fd;
   /* When set, readlink of an absolute symlink returns this prefix followed by
      the link's target ("/usr/bin/vi" -> "/var/lib/cntr/usr/bin/vi"), so that
      links resolve inside the layer when it is mounted at that prefix. */

@@ -41,7 +41,13 @@ is_pseudo_file(int fd)
 static bool
 is_loader(const struct cntrfs *fs, const struct cntrfs_inode *inode)
 {
-  return fs->loader_dev != 0 && inode->dev == fs->loader_dev && inode->ino == fs->loader_ino;
+  if (fs->loader_dev == 0)
+    return false;
+  if (inode->dev == fs->loader_dev && inode->ino == fs->loader_ino)
+    return true;
+  /* Its copy in a scratch layer is no less the tools' loader. */
+  return inode->un != NULL && inode->un->origin_dev == fs->loader_dev
+         && inode->un->origin_ino == fs->loader_ino;
 }
 
 /* Where the loader's preload file name is, found once and checked at each
@@ -63,30 +69,49 @@ loader_mask(struct cntrfs *fs, int fd, struct elf_interp_patch *out)
   return found;
 }
 
-void
-cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/* An OPEN, or the open of a CREATE of an existing file (e: its entry,
+   whose lookup is undone), that failed. */
+static void
+reply_open_failed(fuse_req_t req, struct cntrfs *fs, const struct fuse_entry_param *e, int res)
 {
-  struct cntrfs *fs = fs_of(req);
-  struct cntrfs_inode *inode = inode_of(fs, ino);
+  if (e != NULL)
+    unref_entry(fs, e->ino, 1);
+  reply_err(req, res);
+}
+
+/* Open inode (a real file) as OPEN asks (flags, fi), and reply: with e, as
+   CREATE (its lookup was counted). */
+static void
+open_real(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *inode, struct fuse_file_info *fi,
+          const struct fuse_entry_param *e)
+{
   cleanup_free struct cntrfs_file *fh = NULL;
   int flags = fi->flags & ~CNTRFS_FMODE_EXEC;
   bool exec = (fi->flags & CNTRFS_FMODE_EXEC) != 0;
-  struct cntrfs_request r = { .inode = inode, .fi = fi, .writes = opens_for_write(flags) };
+  int res = 0;
 
-  if (cntrfs_prologue(req, CNTRFS_OP_OPEN, &r))
-    return;
+  /* The first open for writing of a lower file copies it up (not a FIFO's
+     or a socket's: what is written goes through them, not into them). */
+  if (fs->un != NULL && opens_for_write(flags))
+    {
+      struct stat st;
+      res = stat_inode(fs, inode, &st);
+      if (res == 0 && S_ISREG(st.st_mode))
+        res = union_copy_up(fs, inode, !(flags & O_TRUNC));
+    }
   /* An execve needs x (the kernel reads the file itself), other opens
      read permission for what they read. */
-  int res = host_policy_open(fs, inode, exec ? X_OK : (flags & O_ACCMODE) != O_WRONLY ? R_OK : 0);
+  if (res == 0)
+    res = host_policy_open(fs, inode, exec ? X_OK : (flags & O_ACCMODE) != O_WRONLY ? R_OK : 0);
   if (res < 0)
     {
-      reply_err(req, res);
+      reply_open_failed(req, fs, e, res);
       return;
     }
   fh = file_new();
   if (fh == NULL)
     {
-      fuse_reply_err(req, ENOMEM);
+      reply_open_failed(req, fs, e, -ENOMEM);
       return;
     }
   /* O_DIRECT would impose alignment on libfuse's buffers; the kernel
@@ -99,9 +124,11 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
   fh->fd = reopen_inode(fs, inode, flags);
   if (fh->fd < 0)
     {
-      reply_err(req, fh->fd);
+      reply_open_failed(req, fs, e, fh->fd);
       return;
     }
+  fh->lower = fs->un != NULL && !union_is_upper(inode);
+  fh->open_flags = flags;
   /* Failing (the file went meanwhile) costs only what inode_fd is for. */
   (void)inode_fd_get(&fs->inodes, inode, &fh->inode_fd);
   /* For an open by execve(2): a script with its "#!" line rewritten. */
@@ -118,7 +145,7 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
          the rewritten file is longer. */
       fi->direct_io = 1;
       fi->keep_cache = 0;
-      reply_open_handle(req, fs, fi, &fh->h, NULL);
+      reply_open_handle(req, fs, fi, &fh->h, e);
       fh = NULL;
       return;
     }
@@ -128,7 +155,7 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
          contents at each read: a cached read would stop at that size. */
       fi->direct_io = 1;
       fi->keep_cache = 0;
-      reply_open_handle(req, fs, fi, &fh->h, NULL);
+      reply_open_handle(req, fs, fi, &fh->h, e);
       fh = NULL;
       return;
     }
@@ -150,8 +177,21 @@ cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
      (AUTO_INVAL_DATA: a new mtime or size drops the cached pages), that is
      within CNTRFS_TIMEOUT. */
   fi->keep_cache = 1;
-  reply_open_handle(req, fs, fi, &fh->h, NULL);
+  reply_open_handle(req, fs, fi, &fh->h, e);
   fh = NULL;
+}
+
+void
+cntrfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+  struct cntrfs *fs = fs_of(req);
+  struct cntrfs_inode *inode = inode_of(fs, ino);
+  struct cntrfs_request r
+      = { .inode = inode, .fi = fi, .writes = opens_for_write(fi->flags & ~CNTRFS_FMODE_EXEC) };
+
+  if (cntrfs_prologue(req, CNTRFS_OP_OPEN, &r))
+    return;
+  open_real(req, fs, inode, fi, NULL);
 }
 
 static void
@@ -241,7 +281,8 @@ cntrfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fu
         }
       break;
     case CONTENT_FD:
-      break;
+      reply_fd_data(req, fs_of(req)->un != NULL ? union_read_fd(fs_of(req), fh) : fh->fd, size, at);
+      return;
     }
   reply_fd_data(req, fh->fd, size, at);
 }
@@ -314,6 +355,44 @@ cntrfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_i
   reply_sync(req, file_of(fi)->fd, datasync); /* -1 for CONTENT_MEMORY */
 }
 
+/* The reply to a CREATE that made the file (fh->fd) and its entry e. */
+static void
+reply_created(fuse_req_t req, struct cntrfs *fs, struct fuse_file_info *fi, struct cntrfs_file *fh,
+              const struct fuse_entry_param *e)
+{
+  (void)inode_fd_get(&fs->inodes, inode_of(fs, e->ino), &fh->inode_fd);
+  fi->keep_cache = 1;
+  reply_open_handle(req, fs, fi, &fh->h, e);
+}
+
+/* CREATE in a union: in the upper layer, or the open of what exists. */
+static void
+create_in_union(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
+                mode_t mode, struct fuse_file_info *fi, struct cntrfs_file *fh, int flags)
+{
+  struct fuse_entry_param e;
+  int res = union_create(req, fs, parent, name, mode, flags, &fh->fd, &e);
+
+  if (res == 1)
+    {
+      free(fh);
+      res = union_lookup(fs, parent, name, &e);
+      if (res < 0)
+        reply_err(req, res);
+      else
+        open_real(req, fs, inode_of(fs, e.ino), fi, &e);
+      return;
+    }
+  if (res < 0)
+    {
+      free(fh);
+      reply_err(req, res);
+      return;
+    }
+  fh->open_flags = flags;
+  reply_created(req, fs, fi, fh, &e);
+}
+
 void
 cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode,
                  struct fuse_file_info *fi)
@@ -344,6 +423,11 @@ cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t
   /* O_NOFOLLOW: should the name have become a symlink since the kernel
      looked, do not follow it out of the layer. */
   flags = (flags & ~O_NOCTTY) | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+  if (fs->un != NULL)
+    {
+      create_in_union(req, fs, parent, name, mode, fi, steal_pointer(&fh), flags);
+      return;
+    }
   if (inode_fd_get(&fs->inodes, parent, &pfd) < 0)
     {
       reply_errno(req);
@@ -371,10 +455,7 @@ cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t
       reply_err(req, res);
       return;
     }
-  (void)inode_fd_get(&fs->inodes, inode_of(fs, e.ino), &fh->inode_fd);
-  fi->keep_cache = 1;
-  reply_open_handle(req, fs, fi, &fh->h, &e);
-  fh = NULL;
+  reply_created(req, fs, fi, steal_pointer(&fh), &e);
 }
 
 /* flock(2) may wait for a long time; when the caller is interrupted, the
@@ -457,7 +538,8 @@ cntrfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
       fuse_reply_err(req, EOPNOTSUPP);
       return;
     }
-  n = copy_file_range(in->fd, &oi, out->fd, &oo, len, (unsigned)flags);
+  n = copy_file_range(fs_of(req)->un != NULL ? union_read_fd(fs_of(req), in) : in->fd, &oi, out->fd,
+                      &oo, len, (unsigned)flags);
   if (n < 0)
     reply_errno(req);
   else
@@ -491,7 +573,10 @@ cntrfs_op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, struct fu
       break;
     case CONTENT_FD:
     case CONTENT_PATCHED_INTERP:
-      res = lseek(fh->fd, off, whence);
+      res = lseek(fs_of(req)->un != NULL && fh->content == CONTENT_FD
+                      ? union_read_fd(fs_of(req), fh)
+                      : fh->fd,
+                  off, whence);
       if (res < 0)
         reply_errno(req);
       else

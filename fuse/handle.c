@@ -37,6 +37,8 @@ file_destroy(struct cntrfs_handle *h)
 
   if (fh->fd >= 0)
     close(fh->fd);
+  if (fh->upper_fd >= 0)
+    close(fh->upper_fd);
   inode_fd_put(&fh->inode_fd);
   if (fh->content == CONTENT_SCRIPT_HEAD)
     script_head_close(&fh->u.script);
@@ -50,6 +52,7 @@ dir_destroy(struct cntrfs_handle *h)
 
   if (d->dp != NULL)
     closedir(d->dp);
+  union_listing_free(&d->listing);
   free(d);
 }
 
@@ -72,6 +75,7 @@ file_new(void)
   if (fh != NULL)
     {
       fh->fd = -1;
+      fh->upper_fd = -1;
       fh->content = CONTENT_FD;
     }
   return fh;

@@ -79,8 +79,12 @@ inode_table_destroy(struct inode_table *t)
       for (struct cntrfs_inode *in = t->buckets[i]; in; in = next)
         {
           next = in->next;
+          if (t->release != NULL)
+            t->release(t->release_arg, in, true);
           if (in->fd >= 0)
             close(in->fd);
+          if (in->retired_fd >= 0)
+            close(in->retired_fd);
           free(in);
         }
     }
@@ -299,19 +303,22 @@ insert_locked(struct inode_table *t, int *fd, const struct stat *st,
               const union inode_handle_buf *hb, int mount_id, bool pin, int *excess)
 {
   size_t hbytes = hb != NULL ? hb->fh.handle_bytes : 0;
+  size_t cap = hbytes != 0 && hbytes < t->handle_reserve ? t->handle_reserve : hbytes;
   size_t h = hash_key(st->st_dev, st->st_ino, t->nbuckets);
   struct cntrfs_inode *in;
   int mount = -1;
 
-  in = calloc(1, sizeof *in + hbytes);
+  in = calloc(1, sizeof *in + cap);
   if (in == NULL)
     return NULL;
+  in->retired_fd = -1;
   if (hbytes != 0)
     mount = mount_ref(t, mount_id, *fd, st->st_mode);
   if (mount >= 0)
     {
       in->mount = (uint16_t)mount;
       in->handle_bytes = (uint8_t)hbytes;
+      in->handle_cap = (uint8_t)cap;
       in->handle_type = hb->fh.handle_type;
       memcpy(in->handle, hb->fh.f_handle, hbytes);
     }
@@ -446,8 +453,118 @@ free_entry(struct inode_table *t, struct cntrfs_inode *in)
 {
   if (in->marked && t->unmark != NULL && in->fd >= 0)
     t->unmark(t->unmark_arg, in->fd);
+  if (t->release != NULL)
+    t->release(t->release_arg, in, false);
   close_keep_errno(in->fd);
+  close_keep_errno(in->retired_fd);
   free(in);
+}
+
+int
+inode_table_pin_mount(struct inode_table *t, int fd, mode_t mode)
+{
+  union inode_handle_buf hb;
+  int mount_id, index;
+
+  hb.fh.handle_bytes = MAX_HANDLE_SZ;
+  if (name_to_handle_at(fd, "", &hb.fh, &mount_id, AT_EMPTY_PATH) < 0)
+    return -1;
+  pthread_mutex_lock(&t->lock);
+  index = mount_ref(t, mount_id, fd, mode);
+  pthread_mutex_unlock(&t->lock);
+  return index < 0 ? -1 : 0;
+}
+
+void
+inode_table_reserve_handles(struct inode_table *t, size_t bytes)
+{
+  pthread_mutex_lock(&t->lock);
+  t->handle_reserve = (uint8_t)(bytes < MAX_HANDLE_SZ ? bytes : MAX_HANDLE_SZ);
+  pthread_mutex_unlock(&t->lock);
+}
+
+/* Move an entry that is in the table to the chain of its new key.  Called
+   with the lock held. */
+static void
+move_locked(struct inode_table *t, struct cntrfs_inode *in, const struct stat *st)
+{
+  size_t h = hash_key(in->dev, in->ino, t->nbuckets);
+
+  for (struct cntrfs_inode **pp = &t->buckets[h]; *pp; pp = &(*pp)->next)
+    if (*pp == in)
+      {
+        *pp = in->next;
+        break;
+      }
+  in->dev = st->st_dev;
+  in->ino = st->st_ino;
+  h = hash_key(in->dev, in->ino, t->nbuckets);
+  in->next = t->buckets[h];
+  t->buckets[h] = in;
+}
+
+int
+inode_table_rekey(struct inode_table *t, struct cntrfs_inode *inode, int *fd, const struct stat *st)
+{
+  union inode_handle_buf hb;
+  int mount_id = -1, mount = -1, old_mount_fd = -1, old = -1, excess = -1;
+  /* Entries without a handle keep their fd for life and are borrowed
+     without the lock: they stay without one. */
+  bool handle = inode->handle_bytes != 0;
+
+  if (handle && (!get_handle(t, *fd, &hb, &mount_id) || hb.fh.handle_bytes > inode->handle_cap))
+    {
+      errno = ENOSPC;
+      return -1;
+    }
+  pthread_mutex_lock(&t->lock);
+  if (inode->retired_fd >= 0 || find_locked(t, st) != NULL)
+    {
+      errno = inode->retired_fd >= 0 ? EBUSY : EEXIST;
+      pthread_mutex_unlock(&t->lock);
+      return -1;
+    }
+  if (handle)
+    {
+      mount = mount_ref(t, mount_id, *fd, st->st_mode);
+      if (mount < 0)
+        {
+          pthread_mutex_unlock(&t->lock);
+          errno = ENOSPC;
+          return -1;
+        }
+      old_mount_fd = mount_unref(t, inode->mount);
+      inode->mount = (uint16_t)mount;
+      inode->handle_bytes = (uint8_t)hb.fh.handle_bytes;
+      inode->handle_type = hb.fh.handle_type;
+      memcpy(inode->handle, hb.fh.f_handle, hb.fh.handle_bytes);
+    }
+  if (inode->nlookup > 0 || inode->pinned)
+    move_locked(t, inode, st);
+  else
+    {
+      inode->dev = st->st_dev;
+      inode->ino = st->st_ino;
+    }
+  /* A borrower may be using the old fd: it is closed when the last one
+     returns it (without a handle, borrowers are not counted: with the
+     entry). */
+  old = inode->fd;
+  if (old >= 0 && (!handle || inode->borrowers > 0))
+    {
+      inode->retired_fd = old;
+      old = -1;
+    }
+  idle_remove(t, inode);
+  inode->fd = *fd;
+  *fd = -1;
+  mark_idle(t, inode);
+  excess = idle_take_excess(t);
+  pthread_mutex_unlock(&t->lock);
+  close_keep_errno(old);
+  close_keep_errno(old_mount_fd);
+  close_keep_errno(excess);
+  return 0;
 }
 
 void
@@ -497,8 +614,9 @@ inode_table_unref(struct inode_table *t, struct cntrfs_inode *inode, uint64_t n)
   close_keep_errno(mount_fd);
 }
 
-struct cntrfs_inode *
-inode_table_find(struct inode_table *t, const struct stat *st)
+/* The entry for st the kernel holds, its count raised by ref. */
+static struct cntrfs_inode *
+find_held(struct inode_table *t, const struct stat *st, uint64_t ref)
 {
   struct cntrfs_inode *in;
 
@@ -506,8 +624,22 @@ inode_table_find(struct inode_table *t, const struct stat *st)
   in = find_locked(t, st);
   if (in != NULL && in->nlookup == 0 && !in->pinned)
     in = NULL;
+  if (in != NULL)
+    in->nlookup += ref;
   pthread_mutex_unlock(&t->lock);
   return in;
+}
+
+struct cntrfs_inode *
+inode_table_find(struct inode_table *t, const struct stat *st)
+{
+  return find_held(t, st, 0);
+}
+
+struct cntrfs_inode *
+inode_table_find_ref(struct inode_table *t, const struct stat *st)
+{
+  return find_held(t, st, 1);
 }
 
 bool
@@ -637,15 +769,17 @@ inode_fd_borrow(struct inode_table *t, struct cntrfs_inode *inode)
       return fd;
     }
   /* Reopen without the lock (it may wait for the file system), on a dup of
-     the mount's fd in case its last entry goes meanwhile. */
+     the mount's fd in case its last entry goes meanwhile, with a copy of
+     the handle (a rekey may change it meanwhile; then the fd it sets wins
+     below). */
   inode->borrowers++;
   mount_fd = fcntl(t->mounts[inode->mount].fd, F_DUPFD_CLOEXEC, 0);
-  pthread_mutex_unlock(&t->lock);
-
   fh = &hb.fh;
   fh->handle_bytes = inode->handle_bytes;
   fh->handle_type = inode->handle_type;
   memcpy(fh->f_handle, inode->handle, inode->handle_bytes);
+  pthread_mutex_unlock(&t->lock);
+
   fd = mount_fd < 0 ? -1 : open_by_handle_at(mount_fd, fh, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   close_keep_errno(mount_fd);
 
@@ -675,7 +809,7 @@ void
 inode_fd_return(struct inode_table *t, struct cntrfs_inode *inode)
 {
   bool orphan;
-  int excess = -1;
+  int excess = -1, retired = -1;
 
   if (inode->handle_bytes == 0)
     return;
@@ -685,11 +819,17 @@ inode_fd_return(struct inode_table *t, struct cntrfs_inode *inode)
   orphan = inode->nlookup == 0 && !inode->pinned && inode->borrowers == 0;
   if (!orphan)
     {
+      if (inode->borrowers == 0)
+        {
+          retired = inode->retired_fd;
+          inode->retired_fd = -1;
+        }
       mark_idle(t, inode);
       excess = idle_take_excess(t);
     }
   pthread_mutex_unlock(&t->lock);
   close_keep_errno(excess);
+  close_keep_errno(retired);
   if (orphan)
     free_entry(t, inode);
 }

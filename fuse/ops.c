@@ -35,8 +35,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-/* 0, or a negative errno. */
-static int
+int
 stat_inode(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st)
 {
   cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
@@ -49,8 +48,9 @@ stat_inode(struct cntrfs *fs, struct cntrfs_inode *inode, struct stat *st)
 
 /* Open the file behind an O_PATH inode fd for real: the new fd, or a
    negative errno.  O_NOFOLLOW must go: the /proc/self/fd/N entry is itself
-   a (magic) link.  Read-only layers ask for O_NOATIME, which fails with
-   EPERM where the kernel does not allow it. */
+   a (magic) link.  Read-only layers, and the lower layer of a union (never
+   written, not even its atimes), ask for O_NOATIME, which fails with EPERM
+   where the kernel does not allow it. */
 int
 reopen_inode(struct cntrfs *fs, struct cntrfs_inode *inode, int flags)
 {
@@ -63,7 +63,7 @@ reopen_inode(struct cntrfs *fs, struct cntrfs_inode *inode, int flags)
   fd_name(name, b.fd);
   flags &= ~(O_NOFOLLOW | O_CREAT | O_EXCL | O_NOCTTY);
   flags |= O_CLOEXEC;
-  if (fs->opt.read_only)
+  if (fs->opt.read_only || (fs->un != NULL && !union_is_upper(inode)))
     {
       fd = openat(fs->proc_fd, name, flags | O_NOATIME);
       if (fd >= 0)
@@ -83,14 +83,15 @@ entry_init(struct fuse_entry_param *e)
   e->entry_timeout = CNTRFS_TIMEOUT;
 }
 
-/* How long the kernel may trust what it caches of an inode: long when the
-   watcher reports its changes. */
-static double
-timeout_of(struct cntrfs *fs, struct cntrfs_inode *inode)
+double
+entry_timeout_of(struct cntrfs *fs, struct cntrfs_inode *inode)
 {
-  if (virtual_of(fs, inode) != NULL || !inode_table_is_watched(&fs->inodes, inode))
+  if (virtual_of(fs, inode) != NULL)
     return CNTRFS_TIMEOUT;
-  return CNTRFS_WATCHED_TIMEOUT;
+  /* The server is the only one to change the upper layer. */
+  if (union_is_upper(inode) || inode_table_is_watched(&fs->inodes, inode))
+    return CNTRFS_WATCHED_TIMEOUT;
+  return CNTRFS_TIMEOUT;
 }
 
 /* What the host policy says of name in parent (fd: the child, st its
@@ -119,7 +120,7 @@ host_policy_open(struct cntrfs *fs, struct cntrfs_inode *inode, int mask)
   struct policy_marks none = { 0 };
   int res;
 
-  if (!fs->policy.enabled || virtual_of(fs, inode) != NULL)
+  if (!fs->policy.enabled || virtual_of(fs, inode) != NULL || union_is_upper(inode))
     return 0;
   res = stat_inode(fs, inode, &st);
   if (res < 0)
@@ -166,7 +167,7 @@ lookup_at(struct cntrfs *fs, struct cntrfs_inode *parent, int parent_fd, const c
   /* Both: a directory needs its own mark for the names in it. */
   if (cntrfs_watch_dir(fs->watch, inode, &st) | inode_table_is_marked(&fs->inodes, parent))
     inode_table_set_watched(&fs->inodes, inode);
-  e->attr_timeout = e->entry_timeout = timeout_of(fs, inode);
+  e->attr_timeout = e->entry_timeout = entry_timeout_of(fs, inode);
   e->ino = (fuse_ino_t)(uintptr_t)inode;
   e->attr = st;
   return 0;
@@ -191,7 +192,10 @@ do_lookup(struct cntrfs *fs, struct cntrfs_inode *parent, const char *name,
 static bool
 watched(struct cntrfs *fs, struct cntrfs_inode *dir)
 {
-  return virtual_of(fs, dir) == NULL && inode_table_is_marked(&fs->inodes, dir);
+  if (virtual_of(fs, dir) != NULL)
+    return false;
+  /* An upper directory changes through the mount only. */
+  return union_is_upper(dir) || inode_table_is_marked(&fs->inodes, dir);
 }
 
 /* Undo a lookup the kernel never received. */
@@ -228,6 +232,8 @@ refused_lookup_err(struct cntrfs *fs, struct cntrfs_inode *parent, const char *n
 
   if (res < 0)
     return res;
+  if (fs->un != NULL)
+    return union_name_known(fs, parent, name) ? -ENOMEM : -EACCES;
   if (inode_fd_get(&fs->inodes, parent, &pfd) < 0)
     return -EACCES;
   fd = openat(pfd.fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -350,7 +356,9 @@ cntrfs_op_lookup(fuse_req_t req, fuse_ino_t parent_ino, const char *name)
 
   if (cntrfs_prologue(req, CNTRFS_OP_LOOKUP, &r))
     return;
-  reply_lookup(req, fs, parent, do_lookup(fs, parent, name, &e), &e);
+  reply_lookup(
+      req, fs, parent,
+      fs->un != NULL ? union_lookup(fs, parent, name, &e) : do_lookup(fs, parent, name, &e), &e);
 }
 
 static void
@@ -372,13 +380,13 @@ cntrfs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
   if (cntrfs_prologue(req, CNTRFS_OP_GETATTR, &r))
     return;
-  res = stat_inode(fs, r.inode, &st);
+  res = fs->un != NULL ? union_stat(fs, r.inode, &st) : stat_inode(fs, r.inode, &st);
   if (res < 0)
     {
       reply_err(req, res);
       return;
     }
-  fuse_reply_attr(req, &st, timeout_of(fs, r.inode));
+  fuse_reply_attr(req, &st, entry_timeout_of(fs, r.inode));
 }
 
 /* 0, or a negative errno. */
@@ -469,17 +477,27 @@ cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 
   if (cntrfs_prologue(req, CNTRFS_OP_SETATTR, &r))
     return;
-  res = inode_fd_get(&fs->inodes, inode, &b) < 0 ? neg_errno() : 0;
+  if (fs->un != NULL)
+    {
+      /* A change of the copy; a handle may have opened the lower file. */
+      bool empties = (to_set & FUSE_SET_ATTR_SIZE) && attr->st_size == 0;
+      res = union_copy_up(fs, inode, !empties);
+      if (res == 0)
+        res = union_meta_fd(fs, inode, &b);
+      fi = NULL;
+    }
+  else
+    res = inode_fd_get(&fs->inodes, inode, &b) < 0 ? neg_errno() : 0;
   if (res == 0)
     res = set_attributes(fs, inode, b.fd, fi, attr, to_set);
   if (res == 0)
-    res = stat_inode(fs, inode, &st);
+    res = fs->un != NULL ? union_stat(fs, inode, &st) : stat_inode(fs, inode, &st);
   if (res < 0)
     {
       reply_err(req, res);
       return;
     }
-  fuse_reply_attr(req, &st, timeout_of(fs, inode));
+  fuse_reply_attr(req, &st, entry_timeout_of(fs, inode));
 }
 
 static void
@@ -537,6 +555,15 @@ make_node(fuse_req_t req, enum cntrfs_op op, fuse_ino_t parent_ino, const char *
 
   if (cntrfs_prologue(req, op, &r))
     return;
+  if (fs->un != NULL)
+    {
+      res = union_make(req, fs, parent, name, mode, rdev, link, &e);
+      if (res < 0)
+        reply_err(req, res);
+      else
+        reply_entry(req, fs, &e);
+      return;
+    }
   fd = inode_fd_get(&fs->inodes, parent, &pfd);
   if (fd < 0)
     {
@@ -590,7 +617,9 @@ remove_entry(fuse_req_t req, fuse_ino_t parent_ino, const char *name, int flags)
 
   if (cntrfs_prologue(req, (flags & AT_REMOVEDIR) ? CNTRFS_OP_RMDIR : CNTRFS_OP_UNLINK, &r))
     return;
-  if (inode_fd_get(&fs->inodes, parent, &pfd) < 0 || unlinkat(pfd.fd, name, flags) < 0)
+  if (fs->un != NULL)
+    reply_status(req, union_remove(fs, parent, name, (flags & AT_REMOVEDIR) != 0));
+  else if (inode_fd_get(&fs->inodes, parent, &pfd) < 0 || unlinkat(pfd.fd, name, flags) < 0)
     reply_errno(req);
   else
     fuse_reply_err(req, 0);
@@ -628,8 +657,11 @@ cntrfs_op_rename(fuse_req_t req, fuse_ino_t parent_ino, const char *name, fuse_i
 
   if (cntrfs_prologue(req, CNTRFS_OP_RENAME, &r))
     return;
-  if (inode_fd_get(&fs->inodes, parent, &pfd) < 0 || inode_fd_get(&fs->inodes, newparent, &npfd) < 0
-      || renameat2(pfd.fd, name, npfd.fd, newname, flags) < 0)
+  if (fs->un != NULL)
+    reply_status(req, union_rename(fs, parent, name, newparent, newname, flags));
+  else if (inode_fd_get(&fs->inodes, parent, &pfd) < 0
+           || inode_fd_get(&fs->inodes, newparent, &npfd) < 0
+           || renameat2(pfd.fd, name, npfd.fd, newname, flags) < 0)
     reply_errno(req);
   else
     fuse_reply_err(req, 0);
@@ -649,6 +681,15 @@ cntrfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const c
 
   if (cntrfs_prologue(req, CNTRFS_OP_LINK, &r))
     return;
+  if (fs->un != NULL)
+    {
+      res = union_link(fs, inode, newparent, newname, &e);
+      if (res < 0)
+        reply_err(req, res);
+      else
+        reply_entry(req, fs, &e);
+      return;
+    }
 
   /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link (followed: it
      leads to the inode itself, symlinks included) does not. */
@@ -692,7 +733,15 @@ cntrfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
 
   if (cntrfs_prologue(req, CNTRFS_OP_STATFS, &r))
     return;
-  if (inode_fd_get(&fs->inodes, r.inode, &b) < 0 || fstatvfs(b.fd, &sv) < 0)
+  /* A union's: where what is written goes (as overlayfs). */
+  if (fs->un != NULL)
+    {
+      if (fstatvfs(fs->un->upper_root, &sv) < 0)
+        reply_errno(req);
+      else
+        fuse_reply_statfs(req, &sv);
+    }
+  else if (inode_fd_get(&fs->inodes, r.inode, &b) < 0 || fstatvfs(b.fd, &sv) < 0)
     reply_errno(req);
   else
     fuse_reply_statfs(req, &sv);
@@ -713,9 +762,11 @@ cntrfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 
   if (cntrfs_prologue(req, CNTRFS_OP_ACCESS, &r))
     return;
-  if (inode_fd_get(&fs->inodes, inode, &b) < 0)
+  res = fs->un != NULL ? union_meta_fd(fs, inode, &b)
+                       : (inode_fd_get(&fs->inodes, inode, &b) < 0 ? neg_errno() : 0);
+  if (res < 0)
     {
-      reply_errno(req);
+      reply_err(req, res);
       return;
     }
   res = creds_enter(req, fs, &c);

@@ -40,13 +40,24 @@ cntrfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       fuse_reply_err(req, ENOMEM);
       return;
     }
+  d->sealed = inode_sealed(fs, inode);
+  /* A union directory with an upper part: listed from both layers at the
+     first READDIR. */
+  if (fs->un != NULL && union_listed(inode))
+    {
+      d->merged = true;
+      fi->keep_cache = 1;
+      fi->cache_readdir = 1;
+      reply_open_handle(req, fs, fi, &d->h, NULL);
+      d = NULL;
+      return;
+    }
   fd = reopen_inode(fs, inode, O_RDONLY | O_DIRECTORY);
   if (fd < 0)
     {
       reply_err(req, fd);
       return;
     }
-  d->sealed = inode_sealed(fs, inode);
   d->dp = fdopendir(fd);
   if (d->dp == NULL)
     {
@@ -68,6 +79,72 @@ static bool
 is_dot_or_dotdot(const char *name)
 {
   return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
+/* Add one entry (d_ino ino, type a DT_*, the next at offset next) to a
+   listing's reply at buf (room bytes left): its size, which is more than
+   room when it did not fit (then nothing was counted).  For readdirplus
+   the name is looked up in dir (in the open directory dir_fd, but in a
+   union, where each entry has its place). */
+static size_t
+add_dirent(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *dir, int dir_fd, char *buf,
+           size_t room, const char *name, ino_t ino, unsigned type, off_t next, bool plus)
+{
+  struct fuse_entry_param e;
+  size_t entsize;
+  int res;
+
+  if (!plus)
+    {
+      struct stat st = { .st_ino = ino, .st_mode = (mode_t)DTTOIF(type) };
+      return fuse_add_direntry(req, buf, room, name, &st, next);
+    }
+  if (is_dot_or_dotdot(name))
+    res = -ENOENT;
+  else
+    res = fs->un != NULL ? union_lookup(fs, dir, name, &e) : lookup_at(fs, dir, dir_fd, name, &e);
+  if (res < 0)
+    {
+      /* Dot entries, and entries gone since readdir: a name without
+         attributes (nodeid 0 makes the kernel skip the entry's dentry,
+         not the name). */
+      memset(&e, 0, sizeof e);
+      e.attr.st_ino = ino;
+      e.attr.st_mode = (mode_t)DTTOIF(type);
+    }
+  entsize = fuse_add_direntry_plus(req, buf, room, name, &e, next);
+  if (entsize > room)
+    unref_entry(fs, e.ino, 1); /* the kernel will not learn of this lookup */
+  return entsize;
+}
+
+/* A union directory's listing, made afresh from offset 0. */
+static void
+readdir_merged(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *dir, struct cntrfs_dir *d,
+               char *buf, size_t size, off_t offset, bool plus)
+{
+  struct union_listing *l = &d->listing;
+  size_t used = 0;
+
+  if (offset == 0 || l->e == NULL)
+    {
+      int res = union_listing_make(fs, dir, l);
+      if (res < 0)
+        {
+          reply_err(req, res);
+          return;
+        }
+    }
+  for (size_t i = offset < 0 ? 0 : (size_t)offset; i < l->n; i++)
+    {
+      size_t entsize
+          = add_dirent(req, fs, dir, -1, buf + used, size - used, union_dirent_name(l, i),
+                       l->e[i].ino, l->e[i].type, (off_t)(i + 1), plus);
+      if (entsize > size - used)
+        break;
+      used += entsize;
+    }
+  fuse_reply_buf(req, buf, used);
 }
 
 static void
@@ -100,6 +177,16 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fus
       fuse_reply_err(req, ENOMEM);
       return;
     }
+  /* A union directory listed from its lower layer alone gained an upper
+     one since it was opened (something was made or removed in it): from
+     the start of the listing on, both layers. */
+  if (fs->un != NULL && !d->merged && offset == 0 && union_listed(dir_inode))
+    d->merged = true;
+  if (d->merged)
+    {
+      readdir_merged(req, fs, dir_inode, d, buf, size, offset, plus);
+      return;
+    }
   if (offset != d->offset)
     {
       seekdir(d->dp, offset);
@@ -109,7 +196,6 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fus
 
   for (;;)
     {
-      struct fuse_entry_param e;
       const char *name;
       off_t next;
       size_t entsize;
@@ -135,37 +221,11 @@ do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, struct fus
           d->offset = next;
           continue;
         }
-
-      if (plus)
-        {
-          /* The open directory is the parent: no fd to borrow. */
-          int lres
-              = is_dot_or_dotdot(name) ? -ENOENT : lookup_at(fs, dir_inode, dirfd(d->dp), name, &e);
-          if (lres < 0)
-            {
-              /* Dot entries, and entries gone since readdir: a name without
-                 attributes (nodeid 0 makes the kernel skip the entry's
-                 dentry, not the name). */
-              memset(&e, 0, sizeof e);
-              e.attr.st_ino = d->entry->d_ino;
-              e.attr.st_mode = (mode_t)DTTOIF(d->entry->d_type);
-            }
-          entsize = fuse_add_direntry_plus(req, buf + used, size - used, name, &e, next);
-          if (entsize > size - used)
-            {
-              /* Did not fit: the kernel will not learn of this lookup. */
-              unref_entry(fs, e.ino, 1);
-              break;
-            }
-        }
-      else
-        {
-          struct stat st
-              = { .st_ino = d->entry->d_ino, .st_mode = (mode_t)DTTOIF(d->entry->d_type) };
-          entsize = fuse_add_direntry(req, buf + used, size - used, name, &st, next);
-          if (entsize > size - used)
-            break;
-        }
+      /* The open directory is the parent: no fd to borrow. */
+      entsize = add_dirent(req, fs, dir_inode, dirfd(d->dp), buf + used, size - used, name,
+                           d->entry->d_ino, d->entry->d_type, next, plus);
+      if (entsize > size - used)
+        break;
       used += entsize;
       d->entry = NULL;
       d->offset = next;

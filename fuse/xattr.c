@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <linux/limits.h>
 #include <sys/xattr.h>
 
 /* The path that reaches r's inode, its O_PATH fd borrowed into *b, and
@@ -22,9 +23,14 @@ static bool
 prepare(fuse_req_t req, struct cntrfs *fs, const struct cntrfs_request *r, struct inode_fd *b,
         char path[FD_PATH_SIZE], char **buf)
 {
-  if (inode_fd_get(&fs->inodes, r->inode, b) < 0)
+  /* In a union: where its attributes are (a merged directory's upper
+     one). */
+  int res = fs->un != NULL ? union_meta_fd(fs, r->inode, b)
+                           : (inode_fd_get(&fs->inodes, r->inode, b) < 0 ? neg_errno() : 0);
+
+  if (res < 0)
     {
-      reply_errno(req);
+      reply_err(req, res);
       return false;
     }
   fd_path(path, b->fd);
@@ -64,13 +70,68 @@ change(fuse_req_t req, enum cntrfs_op op, fuse_ino_t ino, const char *name, cons
   char path[FD_PATH_SIZE];
   int res;
 
-  if (cntrfs_prologue(req, op, &r) || !prepare(req, fs, &r, &b, path, NULL))
+  if (cntrfs_prologue(req, op, &r))
+    return;
+  if (fs->un != NULL)
+    {
+      /* A change of the copy, made first; the union's own are not the
+         session's to change. */
+      res = union_xattr_hidden(name) ? -EPERM : union_copy_up(fs, r.inode, true);
+      if (res < 0)
+        {
+          reply_err(req, res);
+          return;
+        }
+    }
+  if (!prepare(req, fs, &r, &b, path, NULL))
     return;
   if (op == CNTRFS_OP_SETXATTR)
     res = setxattr(path, name, value, size, flags);
   else
     res = removexattr(path, name);
   reply_status(req, res < 0 ? neg_errno() : 0);
+}
+
+/* GETXATTR and LISTXATTR in a union: the union's own xattrs are not
+   there.  A list is read whole and filtered, so that its size without
+   them is what a size query answers. */
+static void
+read_union_values(fuse_req_t req, struct cntrfs *fs, const struct cntrfs_request *r,
+                  const char *name)
+{
+  cleanup_inode_fd struct inode_fd b = INODE_FD_INIT;
+  cleanup_free char *buf = NULL;
+  struct cntrfs_request whole = *r;
+  char path[FD_PATH_SIZE];
+  ssize_t n;
+
+  if (name != NULL && union_xattr_hidden(name))
+    {
+      fuse_reply_err(req, ENODATA);
+      return;
+    }
+  if (name != NULL)
+    {
+      if (prepare(req, fs, r, &b, path, &buf))
+        reply_value(req, buf, getxattr(path, name, buf, r->size));
+      return;
+    }
+  whole.size = XATTR_LIST_MAX;
+  if (!prepare(req, fs, &whole, &b, path, &buf))
+    return;
+  n = listxattr(path, buf, XATTR_LIST_MAX);
+  if (n < 0)
+    {
+      reply_errno(req);
+      return;
+    }
+  n = (ssize_t)union_xattr_filter(buf, (size_t)n);
+  if (r->size == 0)
+    fuse_reply_xattr(req, (size_t)n);
+  else if ((size_t)n > r->size)
+    fuse_reply_err(req, ERANGE);
+  else
+    fuse_reply_buf(req, buf, (size_t)n);
 }
 
 /* GETXATTR (of name) and LISTXATTR (name NULL): with size 0 the kernel
@@ -84,7 +145,14 @@ read_values(fuse_req_t req, enum cntrfs_op op, fuse_ino_t ino, const char *name,
   cleanup_free char *buf = NULL;
   char path[FD_PATH_SIZE];
 
-  if (cntrfs_prologue(req, op, &r) || !prepare(req, fs, &r, &b, path, &buf))
+  if (cntrfs_prologue(req, op, &r))
+    return;
+  if (fs->un != NULL)
+    {
+      read_union_values(req, fs, &r, name);
+      return;
+    }
+  if (!prepare(req, fs, &r, &b, path, &buf))
     return;
   reply_value(req, buf,
               name != NULL ? getxattr(path, name, buf, size) : listxattr(path, buf, size));

@@ -517,6 +517,8 @@ cli_parse_exec(int argc, char **argv, const struct cli_io *io, struct attach_opt
 enum
 {
   MOUNT_READ_ONLY,
+  MOUNT_SCRATCH,
+  MOUNT_SCRATCH_SIZE,
   MOUNT_FOREGROUND,
   MOUNT_TYPE,
   MOUNT_VERBOSE,
@@ -527,6 +529,9 @@ enum
 static const struct cli_option mount_options_table[] = {
   [MOUNT_READ_ONLY]
   = { "read-only", 'r', NULL, "refuse every change (EROFS) and never update atimes" },
+  [MOUNT_SCRATCH] = { "scratch", 's', NULL, "changes go to a private tmpfs, gone at unmount" },
+  [MOUNT_SCRATCH_SIZE]
+  = { "scratch-size", 0, "SIZE", "the size of that tmpfs (tmpfs size=, e.g. 512m or 10%)" },
   [MOUNT_FOREGROUND]
   = { "foreground", 'f', NULL, "serve in the foreground; Ctrl-C or SIGTERM unmounts" },
   [MOUNT_TYPE] = { "type", 't', "LIST", "look a container NAME up only in these runtimes" },
@@ -548,6 +553,8 @@ mount_usage(FILE *out)
                "all its mounts, as the container sees them.\n"
                "cntr detaches once the mount exists and exits when it is unmounted\n"
                "(umount MOUNTPOINT or fusermount3 -u MOUNTPOINT).\n"
+               "With --scratch, SOURCE is never written: what is changed through the\n"
+               "mount goes to a tmpfs that no path leads to, and is gone at unmount.\n"
                "\n"
                "Options:\n");
   cli_print_options(out, mount_options_table);
@@ -566,6 +573,13 @@ cli_parse_mount(int argc, char **argv, const struct cli_io *io, struct mount_opt
         {
         case MOUNT_READ_ONLY:
           o->read_only = true;
+          break;
+        case MOUNT_SCRATCH:
+          o->scratch = true;
+          break;
+        case MOUNT_SCRATCH_SIZE:
+          o->scratch = true;
+          o->scratch_size = optarg;
           break;
         case MOUNT_FOREGROUND:
           o->foreground = true;

@@ -4,6 +4,7 @@
 #include "mount.h"
 #include "cleanup.h"
 #include "log.h"
+#include "scratch.h"
 #include "target.h"
 #include "util.h"
 
@@ -113,9 +114,32 @@ start_server(const struct mount_options *o, struct cntrfs **out)
   cleanup_free char *where = source_is_directory(o->source) ? NULL : realpath(o->mountpoint, NULL);
   if (!source_is_directory(o->source) && !where)
     return cntr_fail(errno, "mount point %s", o->mountpoint);
+  /* Write but discard: a tmpfs mounted nowhere takes the changes, and goes
+     with the server (read-only changes nothing, and needs none). */
+  cleanup_close int scratch_fd = -1;
+  if (o->scratch && !o->read_only)
+    {
+      scratch_fd = scratch_open(o->scratch_size);
+      if (scratch_fd < 0)
+        {
+          int err = errno;
+          if (err == EPERM)
+            return cntr_fail_needs_root("a scratch tmpfs", NULL);
+          if (o->scratch_size != NULL)
+            {
+              cntr_fail(err, "make a scratch tmpfs of size %s", o->scratch_size);
+              if (err == EINVAL)
+                cntr_hint("tmpfs takes sizes such as 512m, 2g or 10%% (of RAM)");
+              return -1;
+            }
+          return cntr_fail(err, "make a scratch tmpfs");
+        }
+    }
   struct cntrfs_config config = {
     .source_fd = source_fd,
     .read_only = o->read_only,
+    .scratch = scratch_fd >= 0,
+    .scratch_fd = scratch_fd,
     .symlink_prefix = where,
     .confine_symlinks = where != NULL,
     .debug = o->debug,

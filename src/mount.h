@@ -9,12 +9,14 @@
 
 struct mount_options
 {
-  const char *source;     /* a directory (has a '/'), or a target */
-  const char *types;      /* --type: runtimes to ask for a target; NULL: all */
-  const char *mountpoint; /* an existing directory */
-  bool read_only;         /* EROFS for every change, no atime updates */
-  bool foreground;        /* serve in this process instead of a daemon */
-  bool debug;             /* libfuse debug output (foreground only) */
+  const char *source;       /* a directory (has a '/'), or a target */
+  const char *types;        /* --type: runtimes to ask for a target; NULL: all */
+  const char *mountpoint;   /* an existing directory */
+  bool read_only;           /* EROFS for every change, no atime updates; wins over scratch */
+  bool scratch;             /* changes go to a private tmpfs (a union), never to source */
+  const char *scratch_size; /* its size= option; NULL: tmpfs's default */
+  bool foreground;          /* serve in this process instead of a daemon */
+  bool debug;               /* libfuse debug output (foreground only) */
 };
 
 /* Returns 0 once unmounted (foreground) or once mounted (background); -1

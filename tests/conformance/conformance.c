@@ -3,7 +3,7 @@
    on a `cntr mount` of another (fresh, empty) directory of the same file
    system, and compares what happened.
 
-     conformance CNTR_BINARY [FILTER]
+     conformance [--scratch] CNTR_BINARY [FILTER]
 
    Each case runs in a fresh subdirectory of each side and writes a
    transcript: one line per step with the return value or errno name and the
@@ -20,6 +20,14 @@
    Why a second directory rather than the mounted one's own source: a case
    then sees only what the mount did, and the native run cannot warm or
    disturb the mount's caches.
+
+   --scratch runs the list against `cntr mount --scratch` (a union whose
+   changes go to a private tmpfs): the native side is then a tmpfs too, so
+   that what differs is the union's doing, not the file system's; and the
+   cases with a preparation have it made in the source (the lower layer),
+   so that they change, remove and rename lower files - copy-ups,
+   whiteouts - while the rest make theirs in the upper layer.  Cases a
+   union cannot pass (struct case_def: scratch_skip says why) are skipped.
 
    Needs root and /dev/fuse (exit 77 otherwise).  Everything runs in a
    private mount namespace; cntr serves in the foreground as our child with
@@ -1606,6 +1614,8 @@ struct case_def
   bool root_only;       /* not repeated as 65534 (slow, or meaningless) */
   /* A known difference: a mismatch is reported "xfail", a match "ok". */
   const char *xfail;
+  /* Why a union cannot pass it: skipped with --scratch (NULL: run). */
+  const char *scratch_skip;
 };
 
 static const struct case_def cases[] = {
@@ -1635,8 +1645,12 @@ static const struct case_def cases[] = {
   { "names", c_names, NULL, false, NULL },
   { "path_max", c_path_max, NULL, false, NULL },
   { "concurrent_writers", c_concurrent_writers, NULL, false, NULL },
-  { "sticky", c_sticky, prep_sticky, false, NULL },
-  { "setgid", c_setgid, prep_setgid, false, NULL },
+  { "sticky", c_sticky, prep_sticky, false, NULL,
+    "the case directory (prepared in the source, then changed: merged) reports st_nlink 1, as "
+    "overlayfs, and the upper directory's st_size, which counts its whiteouts" },
+  { "setgid", c_setgid, prep_setgid, false, NULL,
+    "a directory prepared in the source reports the source file system's st_size (4096 on ext4, "
+    "not the native tmpfs's)" },
   { "perms", c_perms, prep_perms, false, NULL },
   { "acl", c_acl, prep_acl, false, NULL },
   { "dir_10k", c_dir_10k, NULL, false, NULL },
@@ -1648,8 +1662,12 @@ static const struct case_def cases[] = {
 
 static char work[PATH_MAX];
 static char mnt[PATH_MAX + 8];
+static char src_dir[PATH_MAX + 16];
+static char native_dir[PATH_MAX + 16];
 static pid_t server = -1;
 static bool mounted;
+static bool scratch; /* --scratch */
+static bool native_tmpfs;
 
 static void
 die(const char *what)
@@ -1716,17 +1734,38 @@ selected(const struct case_def *c, const char *filter, bool as_user)
   return filter == NULL || strstr(c->name, filter) != NULL;
 }
 
+/* Where the cntr side of a case is prepared: through the mount, or with
+   --scratch for a case with a preparation, in the source (the union's
+   lower layer). */
+static const char *
+prepared_side(const struct case_def *c)
+{
+  return scratch && c->prep != NULL ? src_dir : mnt;
+}
+
 /* As root: make the case directories of a phase on both sides and run the
    preparations.  Returns a bitmap of cases whose preparation failed. */
 static void
 prepare_phase(const char *phase, const char *filter, bool as_user, const char *native,
               bool *prep_failed)
 {
-  const char *sides[2] = { native, mnt };
+  /* With --scratch, the phase's directory exists in the source before the
+     mount is asked about it: a merged directory, from its first lookup on
+     (one made through the mount first would be the session's own, which
+     the source's of the same name could not join for as long as the
+     kernel keeps it). */
+  if (scratch)
+    {
+      char p[PATH_MAX + 64];
+      snprintf(p, sizeof p, "%s/%s", src_dir, phase);
+      if (mkdir(p, 0755) < 0 && errno != EEXIST)
+        die("mkdir in the source");
+    }
   for (size_t i = 0; i < NCASES; i++)
     {
+      const char *sides[2] = { native, prepared_side(&cases[i]) };
       prep_failed[i] = false;
-      if (!selected(&cases[i], filter, as_user))
+      if (!selected(&cases[i], filter, as_user) || (scratch && cases[i].scratch_skip != NULL))
         continue;
       for (int s = 0; s < 2; s++)
         {
@@ -1749,6 +1788,13 @@ run_phase(const char *phase, const char *filter, bool as_user, const char *nativ
       const struct case_def *c = &cases[i];
       if (!selected(c, filter, as_user))
         continue;
+      if (scratch && c->scratch_skip != NULL)
+        {
+          t->skipped++;
+          printf("skip - %s%s # scratch: %s\n", c->name, as_user ? " (as 65534)" : "",
+                 c->scratch_skip);
+          continue;
+        }
       struct run runs[2];
       memset(runs, 0, sizeof runs);
       struct timespec t0, t1;
@@ -1844,6 +1890,9 @@ cleanup(void)
   if (mounted && is_fuse(mnt))
     umount2(mnt, MNT_DETACH);
   mounted = false;
+  if (native_tmpfs)
+    umount2(native_dir, MNT_DETACH);
+  native_tmpfs = false;
   if (work[0] != '\0')
     nftw(work, rm_entry, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
   work[0] = '\0';
@@ -1867,7 +1916,10 @@ start_server(const char *cntr, const char *src)
     {
       /* Should this program die, cntr unmounts and exits. */
       prctl(PR_SET_PDEATHSIG, SIGTERM);
-      execl(cntr, cntr, "mount", "-f", src, mnt, (char *)NULL);
+      if (scratch)
+        execl(cntr, cntr, "mount", "-f", "--scratch", src, mnt, (char *)NULL);
+      else
+        execl(cntr, cntr, "mount", "-f", src, mnt, (char *)NULL);
       fprintf(stderr, "conformance: exec %s: %s\n", cntr, strerror(errno));
       _exit(127);
     }
@@ -1896,9 +1948,15 @@ start_server(const char *cntr, const char *src)
 int
 main(int argc, char **argv)
 {
+  if (argc > 1 && strcmp(argv[1], "--scratch") == 0)
+    {
+      scratch = true;
+      argv++;
+      argc--;
+    }
   if (argc < 2 || argc > 3)
     {
-      fprintf(stderr, "usage: %s CNTR_BINARY [CASE_FILTER]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--scratch] CNTR_BINARY [CASE_FILTER]\n", argv[0]);
       return 2;
     }
   const char *cntr = argv[1];
@@ -1937,12 +1995,20 @@ main(int argc, char **argv)
   /* 65534 must reach the case directories. */
   if (chmod(work, 0755) < 0)
     die("chmod work dir");
-  char native[PATH_MAX + 16], src[PATH_MAX + 16];
-  snprintf(native, sizeof native, "%s/native", work);
-  snprintf(src, sizeof src, "%s/src", work);
+  char *native = native_dir, *src = src_dir;
+  snprintf(native, sizeof native_dir, "%s/native", work);
+  snprintf(src, sizeof src_dir, "%s/src", work);
   snprintf(mnt, sizeof mnt, "%s/mnt", work);
   if (mkdir(native, 0755) < 0 || mkdir(src, 0755) < 0 || mkdir(mnt, 0755) < 0)
     die("mkdir");
+  /* What a union writes lands on its tmpfs: compared with a native one. */
+  if (scratch)
+    {
+      if (mount("tmpfs", native, "tmpfs", 0, "mode=0755") < 0)
+        die("mount a tmpfs for the native side");
+      native_tmpfs = true;
+      printf("# --scratch: cntr mount --scratch, the native side on a tmpfs\n");
+    }
   struct statfs a, b;
   if (statfs(native, &a) == 0 && statfs(src, &b) == 0)
     printf("# native and source on file system type 0x%lx\n", (unsigned long)a.f_type);
@@ -1995,10 +2061,13 @@ main(int argc, char **argv)
   t.passed += u.passed;
   t.failed += u.failed;
   t.xfailed += u.xfailed;
+  t.skipped += u.skipped;
 
   printf("%d passed, %d failed", t.passed, t.failed);
   if (t.xfailed)
     printf(", %d known differences (xfail)", t.xfailed);
+  if (t.skipped)
+    printf(", %d skipped (--scratch)", t.skipped);
   printf("\n");
   cleanup();
   return t.failed ? 1 : 0;

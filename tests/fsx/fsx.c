@@ -5,12 +5,13 @@
    copy_file_range, reopen) to both the file and the model, and compares the
    touched range after each operation and the whole file every so often.
 
-     fsx [-N OPS] [-S SEED] [-l MAXLEN] [-v] FILE
+     fsx [-N OPS] [-S SEED] [-l MAXLEN] [-k] [-v] FILE
 
    On a mismatch it prints the seed, the operation, the first differing
    offset and the last operations, and exits 1; the same seed replays the
    same run.  Exit 0 when all operations agreed.  FILE is created (and
-   truncated). */
+   truncated); with -k, what FILE holds (up to MAXLEN) is kept and is the
+   model's start. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -483,10 +484,35 @@ pick_op(struct fsx *f)
   return OP_READ;
 }
 
+/* -k: the file's contents, cut to maxlen, are where the model starts. */
+static int
+load_existing(struct fsx *f)
+{
+  while (f->size < f->maxlen)
+    {
+      ssize_t n = pread(f->fd, f->good + f->size, (size_t)(f->maxlen - f->size), f->size);
+      if (n < 0)
+        {
+          fprintf(stderr, "fsx: reading %s: %s\n", f->path, strerror(errno));
+          return -1;
+        }
+      if (n == 0)
+        break;
+      f->size += n;
+    }
+  if (ftruncate(f->fd, f->size) < 0)
+    {
+      fprintf(stderr, "fsx: truncating %s: %s\n", f->path, strerror(errno));
+      return -1;
+    }
+  check_all(f, "initial contents");
+  return 0;
+}
+
 static void
 usage(const char *argv0)
 {
-  fprintf(stderr, "usage: %s [-N OPS] [-S SEED] [-l MAXLEN] [-v] FILE\n", argv0);
+  fprintf(stderr, "usage: %s [-N OPS] [-S SEED] [-l MAXLEN] [-k] [-v] FILE\n", argv0);
   exit(2);
 }
 
@@ -495,11 +521,14 @@ main(int argc, char **argv)
 {
   struct fsx f = { .maxlen = 256 * 1024 };
   unsigned long ops = 10000;
-  bool have_seed = false;
+  bool have_seed = false, keep = false;
   int opt;
-  while ((opt = getopt(argc, argv, "N:S:l:v")) != -1)
+  while ((opt = getopt(argc, argv, "N:S:l:kv")) != -1)
     switch (opt)
       {
+      case 'k':
+        keep = true;
+        break;
       case 'N':
         ops = strtoul(optarg, NULL, 0);
         break;
@@ -534,12 +563,14 @@ main(int argc, char **argv)
       fprintf(stderr, "fsx: out of memory\n");
       return 1;
     }
-  f.fd = open(f.path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  f.fd = open(f.path, O_RDWR | O_CREAT | (keep ? 0 : O_TRUNC) | O_CLOEXEC, 0644);
   if (f.fd < 0)
     {
       fprintf(stderr, "fsx: %s: %s\n", f.path, strerror(errno));
       return 1;
     }
+  if (keep && load_existing(&f) < 0)
+    return 1;
   printf("fsx: %lu operations on %s, seed %" PRIu64 ", max length %lld\n", ops, f.path, f.seed,
          f.maxlen);
   fflush(stdout);

@@ -15,13 +15,19 @@
      kill   SIGKILL of a serving process leaves a reader with ENOTCONN
             (no hang) and the mount can be detached;
      cycles 1000 mount/use/unmount cycles in one process leave the number
-            of fds and threads and the heap in use where they were.
+            of fds and threads and the heap in use where they were;
+     scratch a union with a scratch layer (a detached tmpfs): the session
+            changes, removes and renames lower files and directories, and
+            the lower tree stays as it was, byte for byte and stat for
+            stat; whiteouts, opaque directories, merged listings, copy-up
+            keeping nodeids and inode numbers, scripts written there run.
    Needs root and /dev/fuse; otherwise prints "SKIP: ..." and exits 77.
    Every scenario removes its mounts and temporary files, also on failure. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stddef.h>
 #include <grp.h>
 #include <limits.h>
 #include <malloc.h>
@@ -40,6 +46,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -54,6 +61,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 
 #include "cntrfs.h"
 #include "cntrfs-elf.h"
+#include "scratch.h"
 #include "cntrfs-internal.h" /* white box: the inode table's size */
 
 #define SKIP_CODE 77
@@ -330,11 +338,12 @@ write_file(const char *path, const void *data, size_t len, mode_t mode)
   return 0;
 }
 
-/* Whole file into a malloc'd buffer; size in *len. */
+/* Whole file into a malloc'd buffer; size in *len.  Without touching its
+   atime, which the scratch scenario checks the lower tree keeps. */
 static char *
 read_file(const char *path, size_t *len)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_NOATIME | O_CLOEXEC);
   struct stat st;
   char *buf;
   size_t got = 0;
@@ -501,6 +510,10 @@ make_fixtures(void)
 /* new_fs without the watcher: the kernel's caches expire after
    CNTRFS_TIMEOUT, which some tests wait out. */
 static bool unwatched;
+/* new_fs with this scratch layer, when >= 0. */
+static int scratch_fd = -1;
+/* new_fs with the host policy (cntrfs_config.host_policy). */
+static bool host_policy;
 
 static struct cntrfs *
 new_fs(bool read_only)
@@ -527,6 +540,9 @@ new_fs(bool read_only)
   cfg.exec_script_prefix = script_prefix;
   cfg.debug = getenv("CNTRFS_DEBUG") != NULL;
   cfg.no_watch = unwatched;
+  cfg.scratch = scratch_fd >= 0;
+  cfg.scratch_fd = scratch_fd;
+  cfg.host_policy = host_policy;
   fs = cntrfs_new(&cfg);
   close(dirfd); /* cntrfs keeps its own */
   if (fs == NULL)
@@ -587,6 +603,20 @@ t_config_validation(void)
   cfg.link_dir_name = "x";
   cfg.synthetic.name = "x";
   CHECK(cntrfs_new(&cfg) == NULL && errno == EINVAL); /* same name twice */
+
+  /* A scratch layer needs its fd, and one that takes whiteouts. */
+  memset(&cfg, 0, sizeof cfg);
+  cfg.source_fd = open(src, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cfg.scratch = true;
+  cfg.scratch_fd = -1;
+  CHECK(cntrfs_new(&cfg) == NULL && errno == EINVAL);
+  cfg.scratch_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct cntrfs *fs = cntrfs_new(&cfg);
+  int err = errno;
+  close(cfg.scratch_fd);
+  close(cfg.source_fd);
+  errno = err;
+  CHECK(fs == NULL);
 }
 
 static void
@@ -2131,6 +2161,695 @@ scenario_cycles(void)
   return 0;
 }
 
+/* ---- scratch scenario ------------------------------------------------- */
+
+/* The lower tree as text, one line a file: path, mode, owner, size, link
+   count, inode number, the three times, a hash of its data or its
+   target, its xattrs. */
+struct snapshot
+{
+  char *buf;
+  size_t len, cap;
+};
+
+static struct snapshot *snap_into;
+
+static void __attribute__((format(printf, 1, 2))) snap_add(const char *fmt, ...)
+{
+  char line[PATH_MAX + 512];
+  va_list ap;
+  int n;
+
+  va_start(ap, fmt);
+  n = vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return;
+  if (snap_into->len + (size_t)n + 1 > snap_into->cap)
+    {
+      size_t cap = (snap_into->cap + (size_t)n + 1) * 2;
+      char *b = realloc(snap_into->buf, cap);
+      if (b == NULL)
+        return;
+      snap_into->buf = b;
+      snap_into->cap = cap;
+    }
+  memcpy(snap_into->buf + snap_into->len, line, (size_t)n + 1);
+  snap_into->len += (size_t)n;
+}
+
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+  const unsigned char *c = p;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ c[i]) * 1099511628211ULL;
+  return h;
+}
+
+static int
+snap_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  char buf[4096], names[1024];
+  uint64_t h = 1469598103934665603ULL, xh = h;
+  ssize_t n, xn;
+
+  (void)flag;
+  (void)ftw;
+  if (S_ISREG(st->st_mode))
+    {
+      /* O_NOATIME: reading must not itself change what is compared. */
+      int fd = open(path, O_RDONLY | O_NOATIME | O_CLOEXEC);
+      while (fd >= 0 && (n = read(fd, buf, sizeof buf)) > 0)
+        h = fnv(h, buf, (size_t)n);
+      if (fd >= 0)
+        close(fd);
+    }
+  else if (S_ISLNK(st->st_mode) && (n = readlink(path, buf, sizeof buf)) > 0)
+    h = fnv(h, buf, (size_t)n);
+  xn = llistxattr(path, names, sizeof names);
+  for (ssize_t i = 0; i < xn; i += (ssize_t)strlen(names + i) + 1)
+    {
+      n = lgetxattr(path, names + i, buf, sizeof buf);
+      xh = fnv(fnv(xh, names + i, strlen(names + i)), buf, n > 0 ? (size_t)n : 0);
+    }
+  snap_add("%s %o %u:%u %lld %lu %lu %lld.%09ld %lld.%09ld %lld.%09ld %016llx %016llx\n",
+           path + strlen(src), (unsigned)st->st_mode, (unsigned)st->st_uid, (unsigned)st->st_gid,
+           (long long)st->st_size, (unsigned long)st->st_nlink, (unsigned long)st->st_ino,
+           (long long)st->st_atim.tv_sec, st->st_atim.tv_nsec, (long long)st->st_mtim.tv_sec,
+           st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec,
+           (unsigned long long)h, (unsigned long long)xh);
+  return 0;
+}
+
+static void
+snapshot_take(struct snapshot *s)
+{
+  memset(s, 0, sizeof *s);
+  snap_into = s;
+  nftw(src, snap_entry, 32, FTW_PHYS | FTW_MOUNT);
+}
+
+/* The first line where two snapshots differ, to stderr. */
+static void
+snapshot_diff(const struct snapshot *a, const struct snapshot *b)
+{
+  const char *p = a->buf, *q = b->buf;
+
+  while (p != NULL && q != NULL && *p && *q)
+    {
+      size_t lp = strcspn(p, "\n"), lq = strcspn(q, "\n");
+      if (lp != lq || memcmp(p, q, lp) != 0)
+        {
+          fprintf(stderr, "lower tree changed:\n  before: %.*s\n  after:  %.*s\n", (int)lp, p,
+                  (int)lq, q);
+          return;
+        }
+      p += lp + (p[lp] ? 1 : 0);
+      q += lq + (q[lq] ? 1 : 0);
+    }
+  fprintf(stderr, "lower tree changed: one listing is longer\n");
+}
+
+#define LBIGM 300
+
+/* The lower tree the union is made of (besides the fixtures). */
+static void
+make_lower(void)
+{
+  char name[64];
+  struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+
+  if (write_file(S("lf"), "lower\n", 6, 0644) < 0 || mkdir(S("ld"), 0755) < 0
+      || write_file(S("ld/a"), "A", 1, 0644) < 0 || write_file(S("ld/b"), "B", 1, 0644) < 0
+      || mkdir(S("ld/sub"), 0755) < 0 || write_file(S("ld/sub/c"), "C", 1, 0644) < 0
+      || mkdir(S("lrm"), 0755) < 0 || write_file(S("lrm/x"), "X", 1, 0644) < 0
+      || mkdir(S("lrm/y"), 0755) < 0 || write_file(S("lrm/y/z"), "Z", 1, 0644) < 0
+      || symlink("lf", S("lsym")) < 0 || write_file(S("lh1"), "hard", 4, 0644) < 0
+      || link(S("lh1"), S("lh2")) < 0 || write_file(S("lren"), "R", 1, 0644) < 0
+      || write_file(S("lren2"), "R2", 2, 0644) < 0 || write_file(S("lxa"), "XA", 2, 0644) < 0
+      || write_file(S("lxb"), "XB", 2, 0644) < 0 || mkdir(S("lmv"), 0755) < 0
+      || write_file(S("lmv/in"), "in", 2, 0644) < 0
+      || write_file(S("ltrunc"), "0123456789", 10, 0644) < 0
+      || write_file(S("lnode"), "old", 3, 0644) < 0 || write_file(S("lxattr"), "x", 1, 0644) < 0
+      || mkdir(S("lbigm"), 0755) < 0 || mkdir(S("lrew"), 0755) < 0
+      || write_file(S("lrew/1"), "1", 1, 0644) < 0 || write_file(S("lrew/2"), "2", 1, 0644) < 0
+      || write_file(S("lcc"), "base\n", 5, 0644) < 0
+      || write_file(S("lsecret"), "s3cret", 6, 0600) < 0)
+    {
+      perror("lower fixtures");
+      exit(1);
+    }
+  for (int i = 0; i < LBIGM; i++)
+    {
+      snprintf(name, sizeof name, "lbigm/n%03d", i);
+      if (write_file(S(name), "", 0, 0644) < 0)
+        exit(1);
+    }
+  (void)setxattr(S("lxattr"), "user.keep", "k", 1, 0);
+  /* Times in the past: a read through the mount that touched the lower
+     file's atime would show (relatime updates an atime older than the
+     mtime). */
+  utimensat(AT_FDCWD, S("lf"), old, 0);
+}
+
+static ino_t
+ino_of(const char *path)
+{
+  struct stat st;
+  return lstat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* Writes, appends, truncations and creations change the view only. */
+static void
+t_u_write(void)
+{
+  ino_t ino = ino_of(M("lf"));
+  int fd;
+
+  CHECK(ino != 0 && ino == ino_of(S("lf")));
+  CHECK(file_is(M("lf"), "lower\n"));
+  fd = open(M("lf"), O_WRONLY | O_APPEND | O_CLOEXEC);
+  CHECK(fd >= 0);
+  CHECK(write(fd, "more\n", 5) == 5);
+  CHECK(close(fd) == 0);
+  CHECK(file_is(M("lf"), "lower\nmore\n"));
+  CHECK(file_is(S("lf"), "lower\n"));
+  /* the same inode number before and after the copy-up */
+  CHECK(ino_of(M("lf")) == ino);
+  CHECK(write_file(M("lnew"), "new\n", 4, 0640) == 0);
+  CHECK(file_is(M("lnew"), "new\n"));
+  CHECK_ERR(access(S("lnew"), F_OK), ENOENT);
+  fd = open(M("ld/a"), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  CHECK(fd >= 0);
+  CHECK(write(fd, "AA", 2) == 2);
+  CHECK(close(fd) == 0);
+  CHECK(file_is(M("ld/a"), "AA"));
+  CHECK(truncate(M("ltrunc"), 4) == 0);
+  CHECK(file_is(M("ltrunc"), "0123"));
+  fd = open(M("ltrunc"), O_RDWR | O_CLOEXEC);
+  CHECK(fd >= 0);
+  CHECK(ftruncate(fd, 2) == 0);
+  CHECK(close(fd) == 0);
+  CHECK(file_is(M("ltrunc"), "01"));
+}
+
+/* chmod, chown, utimes of lower files, a directory and a symlink. */
+static void
+t_u_attrs(void)
+{
+  struct timespec ts[2] = { { 1234, 5 }, { 5678, 9 } };
+  ino_t ino = ino_of(M("ld/b"));
+  char buf[PATH_MAX];
+  struct stat st;
+  ssize_t n;
+
+  CHECK(chmod(M("ld/b"), 0600) == 0);
+  CHECK(chown(M("ld/b"), 1234, 5678) == 0);
+  CHECK(utimensat(AT_FDCWD, M("ld/b"), ts, 0) == 0);
+  CHECK(stat(M("ld/b"), &st) == 0 && (st.st_mode & 07777) == 0600 && st.st_uid == 1234
+        && st.st_gid == 5678 && st.st_mtim.tv_sec == 5678 && st.st_mtim.tv_nsec == 9
+        && st.st_ino == ino);
+  CHECK(file_is(M("ld/b"), "B"));
+  /* a lower directory: copied up, still listing the lower entries */
+  CHECK(chmod(M("ld"), 0750) == 0);
+  CHECK(stat(M("ld"), &st) == 0 && (st.st_mode & 07777) == 0750 && st.st_ino == ino_of(S("ld")));
+  CHECK(has_entry(M("ld"), "b") && has_entry(M("ld"), "sub") && file_is(M("ld/sub/c"), "C"));
+  CHECK(lchown(M("lsym"), 77, 88) == 0);
+  CHECK(lstat(M("lsym"), &st) == 0 && S_ISLNK(st.st_mode) && st.st_uid == 77);
+  n = readlink(M("lsym"), buf, sizeof buf);
+  CHECK(n == 2 && memcmp(buf, "lf", 2) == 0);
+}
+
+static void
+t_u_xattr(void)
+{
+  char buf[1024];
+  ssize_t n;
+
+  if (getxattr(S("lxattr"), "user.keep", buf, sizeof buf) != 1)
+    {
+      printf("note: source has no user xattrs, xattr checks skipped\n");
+      return;
+    }
+  CHECK(setxattr(M("lnode"), "user.u", "v", 1, 0) == 0);
+  CHECK(getxattr(M("lnode"), "user.u", buf, sizeof buf) == 1 && buf[0] == 'v');
+  CHECK_ERR(getxattr(S("lnode"), "user.u", buf, sizeof buf), ENODATA);
+  /* the union's own markers are not the session's */
+  n = listxattr(M("lnode"), buf, sizeof buf);
+  CHECK(n > 0 && memmem(buf, (size_t)n, "trusted.cntr", 12) == NULL);
+  CHECK(listxattr(M("lnode"), NULL, 0) == n);
+  CHECK_ERR(getxattr(M("lnode"), "trusted.cntr.origin", buf, sizeof buf), ENODATA);
+  CHECK_ERR(setxattr(M("lnode"), "trusted.cntr.opaque", "y", 1, 0), EPERM);
+  CHECK(removexattr(M("lnode"), "user.u") == 0);
+  /* a copy-up keeps the lower file's xattrs */
+  CHECK(chmod(M("lxattr"), 0600) == 0);
+  CHECK(getxattr(M("lxattr"), "user.keep", buf, sizeof buf) == 1 && buf[0] == 'k');
+}
+
+/* Removed lower names are whiteouts: gone from lookups and listings. */
+static void
+t_u_unlink(void)
+{
+  struct stat st;
+
+  CHECK(unlink(M("ld/a")) == 0);
+  CHECK_ERR(stat(M("ld/a"), &st), ENOENT);
+  CHECK(!has_entry(M("ld"), "a"));
+  CHECK(write_file(M("ld/a"), "again", 5, 0644) == 0);
+  CHECK(file_is(M("ld/a"), "again"));
+  CHECK(unlink(M("lsym")) == 0);
+  CHECK_ERR(lstat(M("lsym"), &st), ENOENT);
+  /* the whiteout format is the union's */
+  CHECK_ERR(mknod(M("wh"), S_IFCHR | 0600, makedev(0, 0)), EPERM);
+  CHECK(mknod(M("null"), S_IFCHR | 0600, makedev(1, 3)) == 0);
+}
+
+static int
+count_entries(const char *dir)
+{
+  DIR *d = opendir(dir);
+  int n = 0;
+
+  if (d == NULL)
+    return -1;
+  while (readdir(d) != NULL)
+    n++;
+  closedir(d);
+  return n - 2;
+}
+
+/* rmdir sees merged contents; a directory made again is empty. */
+static void
+t_u_rmdir(void)
+{
+  struct stat st;
+
+  CHECK_ERR(rmdir(M("lrm")), ENOTEMPTY);
+  CHECK_ERR(rmdir(M("lrm/y")), ENOTEMPTY);
+  CHECK(unlink(M("lrm/y/z")) == 0);
+  CHECK(rmdir(M("lrm/y")) == 0);
+  CHECK_ERR(rmdir(M("lrm")), ENOTEMPTY);
+  CHECK(unlink(M("lrm/x")) == 0);
+  CHECK(rmdir(M("lrm")) == 0);
+  CHECK_ERR(stat(M("lrm"), &st), ENOENT);
+  CHECK(mkdir(M("lrm"), 0700) == 0);
+  CHECK(count_entries(M("lrm")) == 0);
+  CHECK_ERR(stat(M("lrm/x"), &st), ENOENT);
+  CHECK(stat(M("lrm"), &st) == 0 && (st.st_mode & 07777) == 0700);
+  CHECK(unlink(M("ld/sub/c")) == 0);
+  CHECK(rmdir(M("ld/sub")) == 0);
+}
+
+static void
+t_u_rename(void)
+{
+  struct stat st;
+
+  CHECK(rename(M("lren"), M("lren-moved")) == 0);
+  CHECK_ERR(stat(M("lren"), &st), ENOENT);
+  CHECK(file_is(M("lren-moved"), "R"));
+  /* a lower directory does not move: mv copies it instead */
+  CHECK_ERR(rename(M("lmv"), M("lmv2")), EXDEV);
+  CHECK(mkdir(M("udir"), 0755) == 0 && write_file(M("udir/f"), "uf", 2, 0644) == 0);
+  CHECK(rename(M("udir"), M("udir2")) == 0);
+  CHECK(file_is(M("udir2/f"), "uf"));
+  CHECK_ERR(renameat2(AT_FDCWD, M("lren2"), AT_FDCWD, M("lf"), RENAME_NOREPLACE), EEXIST);
+  CHECK(renameat2(AT_FDCWD, M("lxa"), AT_FDCWD, M("lxb"), RENAME_EXCHANGE) == 0);
+  CHECK(file_is(M("lxa"), "XB") && file_is(M("lxb"), "XA"));
+  CHECK(rename(M("lren2"), M("ltrunc")) == 0);
+  CHECK(file_is(M("ltrunc"), "R2"));
+  CHECK_ERR(stat(M("lren2"), &st), ENOENT);
+  /* a directory moved where a lower one was removed hides its entries */
+  CHECK(mkdir(M("udir3"), 0755) == 0 && write_file(M("udir3/in"), "i", 1, 0644) == 0);
+  CHECK(rename(M("udir3"), M("ld/sub")) == 0);
+  CHECK(count_entries(M("ld/sub")) == 1 && file_is(M("ld/sub/in"), "i"));
+  CHECK_ERR(stat(M("ld/sub/c"), &st), ENOENT);
+}
+
+struct linux_dirent64_head
+{
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+};
+
+/* A merged listing read in many small getdents64 calls: every entry once,
+   no whiteout; and telldir positions that seekdir finds again. */
+static void
+t_u_readdir(void)
+{
+  static char seen[LBIGM + 100];
+  char buf[256], name[64], mark[NAME_MAX + 1] = "";
+  int fd, total = 0, calls = 0;
+  long pos = -1;
+  struct dirent *de;
+  DIR *d;
+
+  for (int i = 0; i < 50; i++)
+    {
+      snprintf(name, sizeof name, "lbigm/u%03d", i);
+      CHECK(write_file(M(name), "u", 1, 0644) == 0);
+    }
+  for (int i = 0; i < LBIGM; i += 3)
+    {
+      snprintf(name, sizeof name, "lbigm/n%03d", i);
+      CHECK(unlink(M(name)) == 0);
+    }
+  CHECK(write_file(M("lbigm/n001"), "copied", 6, 0644) == 0);
+  memset(seen, 0, sizeof seen);
+  fd = open(M("lbigm"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  CHECK(fd >= 0);
+  for (;;)
+    {
+      long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
+      if (n <= 0)
+        break;
+      calls++;
+      for (long off = 0; off < n;)
+        {
+          struct linux_dirent64_head h;
+          const char *nm;
+          int i;
+
+          memcpy(&h, buf + off, sizeof h);
+          nm = buf + off + offsetof(struct dirent, d_name);
+          off += h.d_reclen;
+          if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0)
+            continue;
+          if (sscanf(nm, "n%d", &i) == 1 && i >= 0 && i < LBIGM && i % 3 != 0 && !seen[i])
+            seen[i] = 1;
+          else if (sscanf(nm, "u%d", &i) == 1 && i >= 0 && i < 50 && !seen[LBIGM + i])
+            seen[LBIGM + i] = 1;
+          else
+            {
+              fprintf(stderr, "unexpected or repeated entry %s\n", nm);
+              close(fd);
+              CHECK(false);
+            }
+          total++;
+        }
+    }
+  close(fd);
+  CHECK(calls > 10);
+  CHECK(total == LBIGM - LBIGM / 3 + 50);
+  CHECK(file_is(M("lbigm/n001"), "copied") && file_is(S("lbigm/n001"), ""));
+  d = opendir(M("lbigm"));
+  CHECK(d != NULL);
+  for (int i = 0; (de = readdir(d)) != NULL; i++)
+    if (i == 120)
+      {
+        snprintf(mark, sizeof mark, "%s", de->d_name);
+        pos = telldir(d);
+        de = readdir(d);
+        snprintf(mark, sizeof mark, "%s", de != NULL ? de->d_name : "");
+      }
+  CHECK(pos >= 0);
+  seekdir(d, pos);
+  de = readdir(d);
+  CHECK(de != NULL && strcmp(de->d_name, mark) == 0);
+  closedir(d);
+}
+
+/* A lower directory open while its names are removed: listed again from
+   the start, it has none of them (rm -r and find -delete do this). */
+static void
+t_u_rewind(void)
+{
+  struct dirent *de;
+  int n = 0;
+  DIR *d = opendir(M("lrew"));
+
+  CHECK(d != NULL);
+  while ((de = readdir(d)) != NULL)
+    if (de->d_name[0] != '.')
+      n++;
+  CHECK(n == 2);
+  CHECK(unlink(M("lrew/1")) == 0 && unlink(M("lrew/2")) == 0);
+  rewinddir(d);
+  n = 0;
+  while ((de = readdir(d)) != NULL)
+    if (de->d_name[0] != '.')
+      n++;
+  closedir(d);
+  CHECK(n == 0);
+  CHECK(rmdir(M("lrew")) == 0);
+}
+
+/* Writers racing to copy up one lower file: it is copied once, and every
+   write lands in the copy. */
+static void
+t_u_concurrent(void)
+{
+  enum
+  {
+    WRITERS = 6
+  };
+  pid_t pids[WRITERS];
+  size_t len;
+  char *data;
+  int status, lines = 0;
+
+  for (int i = 0; i < WRITERS; i++)
+    {
+      pids[i] = fork();
+      CHECK(pids[i] >= 0);
+      if (pids[i] == 0)
+        {
+          char line[8];
+          int fd, n;
+
+          child_init(-1);
+          fd = open(M("lcc"), O_WRONLY | O_APPEND | O_CLOEXEC);
+          n = snprintf(line, sizeof line, "w%d\n", i);
+          _exit(fd >= 0 && write(fd, line, (size_t)n) == n && close(fd) == 0 ? 0 : 1);
+        }
+    }
+  for (int i = 0; i < WRITERS; i++)
+    CHECK(waitpid(pids[i], &status, 0) == pids[i] && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  data = read_file(M("lcc"), &len);
+  CHECK(data != NULL);
+  for (size_t i = 0; i < len; i++)
+    lines += data[i] == '\n';
+  bool kept = strncmp(data, "base\n", 5) == 0;
+  free(data);
+  CHECK(kept && lines == WRITERS + 1);
+}
+
+/* A file opened for reading before another open writes it reads the new
+   data (the nodeid follows the copy, and so does the open file); inode
+   numbers stay, also once the kernel forgot the inode. */
+static void
+t_u_nodeid(void)
+{
+  ino_t ino = ino_of(M("lnode")), lf_ino = ino_of(S("lf"));
+  char buf[8] = { 0 };
+  struct stat st;
+  int r, w;
+
+  r = open(M("lnode"), O_RDONLY | O_CLOEXEC);
+  CHECK(r >= 0);
+  CHECK(pread(r, buf, sizeof buf, 0) == 3 && memcmp(buf, "old", 3) == 0);
+  w = open(M("lnode"), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  CHECK(w >= 0);
+  CHECK(write(w, "newer", 5) == 5);
+  CHECK(close(w) == 0);
+  CHECK(pread(r, buf, sizeof buf, 0) == 5 && memcmp(buf, "newer", 5) == 0);
+  CHECK(drop_caches());
+  CHECK(pread(r, buf, sizeof buf, 0) == 5 && memcmp(buf, "newer", 5) == 0);
+  CHECK(fstat(r, &st) == 0 && st.st_ino == ino && st.st_size == 5);
+  close(r);
+  CHECK(file_is(S("lnode"), "old"));
+  CHECK(drop_caches());
+  CHECK(ino_of(M("lnode")) == ino && ino_of(M("lf")) == lf_ino);
+}
+
+/* A copy-up breaks a lower hard link; a link made in the view links the
+   copy. */
+static void
+t_u_links(void)
+{
+  struct stat a, b;
+
+  CHECK(stat(M("lh1"), &a) == 0 && a.st_nlink == 2);
+  CHECK(write_file(M("lh1"), "hard+x", 6, 0644) == 0);
+  CHECK(file_is(M("lh1"), "hard+x") && file_is(M("lh2"), "hard"));
+  CHECK(link(M("lf"), M("lf-link")) == 0);
+  CHECK(stat(M("lf"), &a) == 0 && stat(M("lf-link"), &b) == 0 && a.st_ino == b.st_ino
+        && a.st_nlink == 2 && b.st_nlink == 2);
+  CHECK(file_is(M("lf-link"), "lower\nmore\n"));
+}
+
+/* What the session writes runs as the tools do: a script's "#!" line and
+   an ELF's interpreter are rewritten for it too. */
+static void
+t_u_exec(void)
+{
+  const char script[] = "#!/i/cat\nscripted\n";
+  char out[256];
+  size_t len;
+  char *bin;
+
+  CHECK(write_file(M("uscript"), script, strlen(script), 0755) == 0);
+  CHECK(run_script("uscript", out, sizeof out) == 0 && strcmp(out, script) == 0);
+  if (true_interp.len == 0)
+    return;
+  bin = read_file("/bin/true", &len);
+  CHECK(bin != NULL);
+  int res = write_file(M("utrue"), bin, len, 0755);
+  free(bin);
+  CHECK(res == 0);
+  CHECK(run_script("utrue", out, sizeof out) == 0);
+}
+
+/* With the host policy: what the session may not read of the lower tree
+   it cannot copy up to read it there (a copy-up reads the file); what it
+   writes is its own, whatever its mode. */
+static void
+t_u_policy(void)
+{
+  char buf[16];
+  int fd;
+
+  CHECK_ERR(open(M("lsecret"), O_RDONLY | O_CLOEXEC), EACCES);
+  CHECK_ERR(open(M("lsecret"), O_WRONLY | O_CLOEXEC), EACCES);
+  CHECK_ERR(chmod(M("lsecret"), 0644), EACCES);
+  CHECK_ERR(open(M("lsecret"), O_RDONLY | O_CLOEXEC), EACCES);
+  /* replacing it whole reads nothing of it */
+  fd = open(M("lsecret"), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  CHECK(fd >= 0);
+  CHECK(write(fd, "mine", 4) == 4);
+  CHECK(close(fd) == 0);
+  CHECK(file_is(M("lsecret"), "mine"));
+  CHECK(write_file(M("umine"), "own", 3, 0600) == 0);
+  CHECK(file_is(M("umine"), "own"));
+  fd = open(S("lsecret"), O_RDONLY | O_NOATIME | O_CLOEXEC);
+  CHECK(fd >= 0 && read(fd, buf, sizeof buf) == 6 && memcmp(buf, "s3cret", 6) == 0);
+  close(fd);
+}
+
+/* A read-only layer with a scratch: the scratch is not used. */
+static void
+t_u_read_only(void)
+{
+  char path[64];
+
+  CHECK_ERR(open(M("lf"), O_WRONLY | O_CLOEXEC), EROFS);
+  CHECK_ERR(mkdir(M("ro-dir"), 0755), EROFS);
+  CHECK_ERR(unlink(M("lf")), EROFS);
+  CHECK(file_is(M("lf"), "lower\n"));
+  snprintf(path, sizeof path, "/proc/self/fd/%d", scratch_fd);
+  CHECK(count_entries(path) == 0);
+}
+
+/* Host-side changes of lower files and directories still show. */
+static void
+t_u_host_changes(void)
+{
+  CHECK(write_file(S("ld/hostnew"), "h", 1, 0644) == 0);
+  CHECK(SHOWS_SOON(has_entry(M("ld"), "hostnew")));
+  CHECK(write_file(S("f0"), "host", 4, 0644) == 0);
+  CHECK(SHOWS_SOON(file_is(M("f0"), "host")));
+}
+
+/* Another scratch layer for new_fs (scratch_fd), checked. */
+static bool
+fresh_scratch(void)
+{
+  scratch_fd = scratch_open(NULL);
+  checks++;
+  if (scratch_fd >= 0)
+    return true;
+  fprintf(stderr, "FAIL: another scratch tmpfs: %s\n", strerror(errno));
+  failures++;
+  return false;
+}
+
+static int
+scenario_scratch(void)
+{
+  struct snapshot before, after;
+  struct cntrfs *fs;
+  int fds_before;
+
+  setup_dirs("u");
+  make_fixtures();
+  make_lower();
+  fds_before = count_fds();
+  scratch_fd = scratch_open(NULL);
+  if (scratch_fd < 0)
+    skip("no detached tmpfs for a scratch layer: %s", strerror(errno));
+  fs = new_fs(false);
+  close(scratch_fd); /* the server keeps its own */
+  scratch_fd = -1;
+  mount_fs(fs);
+  /* Twice: the first walk's reads set the directories' atimes (relatime),
+     the second records them settled. */
+  snapshot_take(&before);
+  free(before.buf);
+  snapshot_take(&before);
+
+  t_u_write();
+  t_u_attrs();
+  t_u_xattr();
+  t_u_unlink();
+  t_u_rmdir();
+  t_u_rename();
+  t_u_readdir();
+  t_u_rewind();
+  t_u_concurrent();
+  t_u_nodeid();
+  t_u_links();
+  t_u_exec();
+  t_interp();
+  t_scripts();
+
+  snapshot_take(&after);
+  checks++;
+  if (before.buf == NULL || after.buf == NULL || strcmp(before.buf, after.buf) != 0)
+    {
+      snapshot_diff(&before, &after);
+      failures++;
+    }
+  free(before.buf);
+  free(after.buf);
+  t_u_host_changes();
+  free_fs(fs);
+  have_mount = 0;
+
+  /* Again with the host policy, on a fresh scratch. */
+  if (!fresh_scratch())
+    return 0;
+  host_policy = true;
+  fs = new_fs(false);
+  close(scratch_fd);
+  scratch_fd = -1;
+  mount_fs(fs);
+  t_u_policy();
+  free_fs(fs);
+  have_mount = 0;
+  host_policy = false;
+
+  /* read_only wins over a scratch layer: EROFS, and nothing in it. */
+  if (!fresh_scratch())
+    return 0;
+  fs = new_fs(true);
+  mount_fs(fs);
+  t_u_read_only();
+  free_fs(fs);
+  have_mount = 0;
+  close(scratch_fd);
+  scratch_fd = -1;
+  checks++;
+  if (count_fds() != fds_before)
+    {
+      fprintf(stderr, "FAIL: %d fds before, %d after\n", fds_before, count_fds());
+      failures++;
+    }
+  return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2139,14 +2858,15 @@ main(int argc, char **argv)
     const char *name;
     int (*run)(void);
   } scenarios[] = {
-    { "rw", scenario_rw }, { "ro", scenario_ro },     { "start", scenario_start },
-    { "ns", scenario_ns }, { "kill", scenario_kill }, { "cycles", scenario_cycles },
+    { "rw", scenario_rw },           { "ro", scenario_ro },     { "start", scenario_start },
+    { "ns", scenario_ns },           { "kill", scenario_kill }, { "cycles", scenario_cycles },
+    { "scratch", scenario_scratch },
   };
   int fd;
 
   if (argc != 2)
     {
-      fprintf(stderr, "usage: %s rw|ro|start|ns|kill|cycles\n", argv[0]);
+      fprintf(stderr, "usage: %s rw|ro|start|ns|kill|cycles|scratch\n", argv[0]);
       return 2;
     }
   if (geteuid() != 0)

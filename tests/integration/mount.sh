@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# mount.sh CNTR TARGET_APP: cntr mount serves a directory (read-write and
-# read-only) and a target's root with its mounts on a host path; it detaches
+# mount.sh CNTR TARGET_APP: cntr mount serves a directory (read-write,
+# read-only, and with a scratch layer that takes its changes) and a target's
+# root with its mounts on a host path; it detaches
 # once mounted, exits when unmounted, stops on SIGTERM in the foreground, and
 # leaves nothing behind.
 set -euo pipefail
@@ -41,6 +42,33 @@ set -e
 check_contains "--read-only: writing says EROFS" "Read-only file system" "$written"
 check_true "--read-only: nothing was created" test ! -e "$src/dir/other"
 umount "$mnt"
+
+# --- --scratch: write but discard; the source is never written
+mounts_before=$(wc -l </proc/self/mountinfo)
+run_cntr -- mount --scratch "$src" "$mnt"
+check_run "mount --scratch: 0" 0
+check_true "... a change shows in the mount" sh -c "echo changed >'$mnt/dir/file' && grep -qx changed '$mnt/dir/file'"
+check_eq "... and not in the source" "hello" "$(cat "$src/dir/file")"
+check_true "... a removed file is gone from the mount" sh -c "rm '$mnt/dir/file' && test ! -e '$mnt/dir/file'"
+check_true "... and still in the source" test -e "$src/dir/file"
+check_true "... new files and directories are made" sh -c "mkdir -p '$mnt/new/deep' && echo n >'$mnt/new/deep/f'"
+check_true "... in the mount only" test ! -e "$src/new"
+check_eq "... its tmpfs is mounted nowhere (one mount more: the FUSE one)" \
+  "$((mounts_before + 1))" "$(wc -l </proc/self/mountinfo)"
+umount "$mnt"
+run_cntr -- mount --scratch "$src" "$mnt"
+check_eq "... a new one starts from the source again" "hello" "$(cat "$mnt/dir/file" 2>&1)"
+check_true "... without what the last one made" test ! -e "$mnt/new"
+umount "$mnt"
+run_cntr -- mount --scratch-size 1m "$src" "$mnt"
+check_run "mount --scratch-size 1m: 0" 0
+set +e
+written=$( (head -c 4M /dev/zero >"$mnt/big") 2>&1)
+set -e
+check_contains "--scratch-size 1m: 4 MiB do not fit" "No space left on device" "$written"
+umount "$mnt"
+run_cntr -- mount --scratch-size nonsense "$src" "$mnt"
+check_cntr_error "a scratch size that tmpfs does not take"
 
 # --- a target: its root with its mounts, as it sees them
 run_cntr -- mount -r "$pid" "$mnt"

@@ -9,3 +9,4 @@ cntr_unit_test(test_fuse_virtual SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_fuse_vir
 cntr_unit_test(test_fuse_policy SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_fuse_policy.c ${PROJECT_SOURCE_DIR}/fuse/policy.c)
 cntr_unit_test(test_fuse_link SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_fuse_link.c ${PROJECT_SOURCE_DIR}/fuse/link.c)
 cntr_unit_test(test_fuse_caller SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_fuse_caller.c LIBS cntrfs)
+cntr_unit_test(test_fuse_union SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_fuse_union.c LIBS cntrfs)

@@ -439,6 +439,99 @@ test_marks(void **state)
   tree_teardown(&tr);
 }
 
+static int released, released_destroying;
+
+static void
+record_release(void *arg, struct cntrfs_inode *in, bool destroying)
+{
+  (void)arg;
+  (void)in;
+  if (destroying)
+    released_destroying++;
+  else
+    released++;
+}
+
+/* A rekey (copy-up): the entry stands for the new file from then on, by
+   its key and by its handle; the old fd stays usable while borrowed. */
+static void
+test_rekey_handles(void **state)
+{
+  struct tree tr;
+  struct cntrfs_inode *a, *b;
+  struct stat st, cst;
+  int held, fd;
+
+  (void)state;
+  tree_setup(&tr);
+  inode_table_reserve_handles(&tr.t, MAX_HANDLE_SZ);
+  a = tree_lookup(&tr, 0, &st);
+  assert_true(a->handle_cap >= a->handle_bytes);
+  held = inode_fd_borrow(&tr.t, a);
+  assert_true(held >= 0);
+  fd = openat(tr.dir_fd, "copy", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  assert_true(fd >= 0);
+  close(fd);
+  fd = openat(tr.dir_fd, "copy", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  assert_int_equal(fstat(fd, &cst), 0);
+  assert_int_equal(inode_table_rekey(&tr.t, a, &fd, &cst), 0);
+  assert_int_equal(fd, -1);
+  assert_int_equal(a->ino, cst.st_ino);
+  /* the borrower's fd is kept until it is returned */
+  assert_true(fd_is_open(held));
+  inode_fd_return(&tr.t, a);
+  assert_false(fd_is_open(held));
+  /* found by the new key; the old one is a new entry */
+  fd = -1;
+  assert_ptr_equal(inode_table_ref(&tr.t, &fd, &cst), a);
+  b = tree_lookup(&tr, 0, &st);
+  assert_ptr_not_equal(a, b);
+  /* and reopened by the new handle once its fd was closed */
+  assert_borrow_is(&tr, a, &cst);
+  for (int i = 1; i < NFILES; i++)
+    (void)tree_lookup(&tr, i, &st);
+  assert_int_equal(a->fd, -1);
+  assert_borrow_is(&tr, a, &cst);
+  /* a key that has an entry is refused */
+  fd = openat(tr.dir_fd, "f01", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  assert_int_equal(fstat(fd, &st), 0);
+  assert_int_equal(inode_table_rekey(&tr.t, b, &fd, &st), -1);
+  assert_int_equal(errno, EEXIST);
+  close(fd);
+  unlinkat(tr.dir_fd, "copy", 0);
+  tree_teardown(&tr);
+}
+
+/* Without handles an entry keeps its fds for life, the replaced one too;
+   the release hook sees every entry go. */
+static void
+test_rekey_without_handles(void **state)
+{
+  struct inode_table t;
+  struct stat st = fake_stat(1, 10), nst = fake_stat(2, 20);
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), nfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int old = fd, dummy = -1;
+  struct cntrfs_inode *a;
+
+  (void)state;
+  released = released_destroying = 0;
+  assert_int_equal(inode_table_init(&t, 0), 0);
+  t.release = record_release;
+  a = inode_table_ref(&t, &fd, &st);
+  assert_non_null(a);
+  assert_int_equal(inode_table_rekey(&t, a, &nfd, &nst), 0);
+  assert_true(fd_is_open(old));
+  assert_ptr_equal(inode_table_find(&t, &nst), a);
+  assert_null(inode_table_find(&t, &st));
+  assert_ptr_equal(inode_table_ref(&t, &dummy, &nst), a);
+  inode_table_unref(&t, a, 2);
+  assert_false(fd_is_open(old));
+  assert_int_equal(released, 1);
+  a = inode_table_ref(&t, &dummy, &st);
+  inode_table_destroy(&t);
+  assert_int_equal(released_destroying, 1);
+}
+
 int
 main(void)
 {
@@ -453,6 +546,8 @@ main(void)
     cmocka_unit_test(test_handles_borrowed_stay_open),
     cmocka_unit_test(test_handles_stale),
     cmocka_unit_test(test_marks),
+    cmocka_unit_test(test_rekey_handles),
+    cmocka_unit_test(test_rekey_without_handles),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
