@@ -14,6 +14,7 @@
 #include "syscalls.h"
 #include "target.h"
 #include "fuse-mount.h"
+#include "scratch.h"
 #include "tools-fs.h"
 #include "tools-source.h"
 #include "tools.h"
@@ -407,8 +408,14 @@ prepare(struct session *s)
                   "credential stores included",
                   o->tools.arg);
       cleanup_free char *home = tools_home(s->tools_fd);
+      /* What the session writes in the tools goes to a tmpfs of its own,
+         mounted nowhere, gone with it. */
+      cleanup_close int scratch = o->tools_rw ? -1 : scratch_open(NULL);
+      if (!o->tools_rw && scratch < 0)
+        cntr_warn("no scratch for the tools (%s): the session cannot write them", strerror(errno));
       struct tools_fs_options fo = {
         .tools_fd = s->tools_fd,
+        .scratch_fd = scratch,
         .base_dir = o->base_dir,
         .writable = o->tools_rw,
         .all_files = o->host_secrets,

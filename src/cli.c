@@ -225,8 +225,9 @@ static const struct cli_option session_options_table[SESSION_OPTION_COUNT + 1] =
                                 "serve the root of another running container (named\n"
                                 "as TARGET is) as the tools, with its mounts" },
   [SESSION_TOOLS_RW] = { "tools-rw", 0, NULL,
-                         "let the session write the tools tree (the host's /\n"
-                         "by default); read-only otherwise" },
+                         "let the session write the tools tree itself (the\n"
+                         "host's / by default); otherwise its writes go to a\n"
+                         "scratch that ends with it" },
   [SESSION_HOST_SECRETS] = { "host-secrets", 0, NULL,
                              "let the session read every file of the tools tree:\n"
                              "root's files and your credential stores too" },
@@ -325,10 +326,11 @@ session_usage(FILE *out, bool exec, const struct cli_option *options)
             "\n"
             "Run COMMAND (default: your shell from the tools) in all namespaces of the\n"
             "container TARGET.  The container's root filesystem is at /, with all its\n"
-            "mounts; your tools (the host's / by default, read-only) are at the base\n"
-            "dir, %s unless CNTR_BASE_DIR says otherwise, and their bin\n"
-            "directories come first on PATH.  Nothing is written to the container and\n"
-            "nothing is left behind when the command exits.\n"
+            "mounts; your tools (the host's / by default) are at the base dir, %s\n"
+            "unless CNTR_BASE_DIR says otherwise, and their bin directories come first\n"
+            "on PATH.  What the session writes in the tools stays in a scratch of its\n"
+            "own.  Nothing is written to the container or the host, and nothing is left\n"
+            "behind when the command exits.\n"
             "\n",
             CNTR_DEFAULT_BASE_DIR);
   runtime_print_target_syntax(out);

@@ -96,8 +96,11 @@ common_config(const struct tools_fs_options *o)
 {
   return (struct cntrfs_config){
     .source_fd = o->tools_fd,
-    /* The session must not change the host: the tools tree is the host's. */
-    .read_only = !o->writable,
+    /* The session must not change the host (the tools tree is the host's):
+       it writes a scratch layer over it, or nothing. */
+    .read_only = !o->writable && o->scratch_fd < 0,
+    .scratch = !o->writable && o->scratch_fd >= 0,
+    .scratch_fd = o->writable ? -1 : o->scratch_fd,
     /* Nor read its secrets. */
     .host_policy = !o->all_files,
     .home = o->home,

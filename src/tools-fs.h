@@ -27,8 +27,9 @@ struct cntrfs;
 struct tools_fs_options
 {
   int tools_fd;
+  int scratch_fd;   /* where the session's writes go (common/scratch.h); -1: none */
   const char *base_dir;
-  bool writable;    /* --tools-rw: the session may write the tools tree */
+  bool writable;    /* --tools-rw: the session writes the tools tree itself */
   bool all_files;   /* --host-secrets: no host policy (cntrfs.h) */
   const char *home; /* the invoking user's home in the tools, or NULL */
   bool at_root;     /* --layout tools: mounted at the session's /, served as they are */

@@ -6,7 +6,7 @@
 # The session is the namespace's root; the tools' files show with their
 # owners as the host has them (root's as root's, ids the target does not
 # map as nobody) and stay usable: the user's home readable, host tools
-# runnable; a --volume shows and takes the host's ids; what the session
+# runnable, writes kept in the session's scratch; a --volume shows and takes the host's ids; what the session
 # writes into the target is the target's root's; the target still cannot
 # reach the tools through the session's /proc/PID/root; nothing is left.
 # shellcheck disable=SC2016 # (sh -c scripts are single-quoted on purpose)
@@ -41,14 +41,15 @@ chown 300000:300000 "$unmapped"
 chmod 0644 "$unmapped"
 t=/var/lib/cntr
 
-run_cntr -- attach "$pid" -- sh -c "id; stat -c '%u %g' $t/bin/ls $t$unmapped; cat \"\$HOME/.cntr-userns-rc\"; cat $t$unmapped; ls -d /; touch $t/etc/cntr-userns-probe"
+run_cntr -- attach "$pid" -- sh -c "id; stat -c '%u %g' $t/bin/ls $t$unmapped; cat \"\$HOME/.cntr-userns-rc\"; cat $t$unmapped; ls -d /; touch $t/etc/cntr-userns-probe && stat -c 'probe %u' $t/etc/cntr-userns-probe"
 check_contains "the session is the target's root" "uid=0(root) gid=0(root)" "$OUT"
 check_contains "the tools' files are root's, as on the host" $'\n0 0\n' $'\n'"$OUT"
 check_contains "an owner the target does not map shows as nobody" "65534 65534" "$OUT"
 check_contains "the user's home is readable, its owner-only files too" "secret=ok" "$OUT"
 check_contains "... and a file others may read, of whatever owner" "unmapped" "$OUT"
 check_contains "host tools run" $'unmapped\n/' "$OUT"
-check_contains "the tools stay read-only" "Read-only file system" "$ERR"
+check_contains "a write to the tools goes to the session's scratch, as the target's root" \
+  "probe 0" "$OUT"
 check_true "... and the host's /etc got nothing" test ! -e /etc/cntr-userns-probe
 
 # A volume: the host's ids, both ways.
