@@ -27,7 +27,7 @@ struct cntrfs;
 struct tools_fs_options
 {
   int tools_fd;
-  int scratch_fd;   /* where the session's writes go (common/scratch.h); -1: none */
+  int scratch_fd; /* where the session's writes go (common/scratch.h); -1: none */
   const char *base_dir;
   bool writable;    /* --tools-rw: the session writes the tools tree itself */
   bool all_files;   /* --host-secrets: no host policy (cntrfs.h) */
