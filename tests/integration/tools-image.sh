@@ -304,12 +304,14 @@ box=$TARGET_PID box_unshare=$TARGET_UNSHARE
 TARGET_PID=$tools_target
 it_snapshot before-box "$pid" "$box"
 run_cntr -- attach --tools-container "$box" "$pid" -- sh -c \
-  'echo from-box; cat /var/lib/cntr/etc/hostname; cat /etc/hostname; touch /var/lib/cntr/x 2>&1 || :'
+  'echo from-box; cat /var/lib/cntr/etc/hostname; cat /etc/hostname
+   echo scratch >/var/lib/cntr/x && cat /var/lib/cntr/x'
 check_run "--tools-container: a session with another container's tools" 0
 check_contains "... runs its shell" "from-box" "$OUT"
 check_contains "... sees its files" "it-tools-box-$$" "$OUT"
 check_contains "... at / the target's own" "it-tools-image-$$" "$OUT"
-check_contains "... and cannot write them" "Read-only file system" "$OUT"
+check_contains "... writes to them go to the session's scratch" "scratch" "$OUT"
+check_true "... not into the other container" test ! -e "/proc/$box/root/x"
 run_cntr -- attach --tools-container no-such-container-$$ "$pid" -- true
 check_cntr_error "--tools-container of an unknown container is refused"
 it_snapshot_settled after-box before-box "$pid" "$box"
