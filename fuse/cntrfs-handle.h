@@ -56,6 +56,10 @@ struct cntrfs_file
   bool lower;
   int open_flags;
   int upper_fd; /* -1 until then; set once, closed at release */
+  /* Counted by passthrough_open (NULL: not counted), and how. */
+  struct cntrfs *fs;
+  struct cntrfs_inode *pt_inode;
+  bool passthrough;
   union
   {
     struct file_memory memory;      /* CONTENT_MEMORY */

@@ -56,6 +56,14 @@ struct cntrfs_inode
   /* How deep below the layer's root it was last looked up (the root: 0),
      for confining its relative symlinks. */
   uint32_t depth;
+  /* Its open files, by how they are served (cntrfs-passthrough.h): the
+     kernel passes them through to backing_id (0: none registered), or
+     they go through the server; pt_blocked: a copy-up runs.  Guarded by
+     the passthrough lock. */
+  uint32_t pt_opens;
+  uint32_t server_opens;
+  int32_t backing_id;
+  uint32_t pt_blocked;
   /* Its place in the union of a scratch layer and the served tree
      (cntrfs-union.h), NULL without one: made and freed by union.c (the
      table's release hook). */

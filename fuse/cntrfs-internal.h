@@ -23,6 +23,7 @@
 #include "cntrfs-virtual.h"
 #include "cntrfs-watch.h"
 #include "cntrfs-union.h"
+#include "cntrfs-passthrough.h"
 
 /* The bit the kernel sets in the flags of opens done by execve(2) and
    uselib(2) (__FMODE_EXEC in include/linux/fs.h; the kernel checks at build
@@ -45,6 +46,10 @@
    signals other code tends to pick. */
 #define CNTRFS_WAKE_SIGNAL (SIGRTMIN + 5)
 
+#define MS_PER_S 1000
+#define NS_PER_MS 1000000L
+#define NS_PER_S 1000000000L
+
 /* Error convention inside the server: a function that can fail returns 0
    (or an fd, a count) on success and a negative errno on failure; one that
    returns a pointer returns NULL with errno set.  The public API
@@ -60,6 +65,9 @@ neg_errno(void)
 }
 
 struct cntrfs_worker;
+
+/* "cntrfs: what: strerror(err)" through libfuse's log. */
+void cntrfs_log_error(const char *what, int err);
 
 /* The server's own copy of what its cntrfs_config asked for: options_copy
    (cntrfs.c) copies the strings once, options_free frees them once. */
@@ -143,6 +151,9 @@ struct cntrfs
   /* The union with a scratch layer (cntrfs_config.scratch), NULL for
      none. */
   struct cntrfs_union *un;
+
+  /* Kernel passthrough of open files (cntrfs-passthrough.h). */
+  struct cntrfs_passthrough pt;
 
   /* Last: it holds inodes, which end in a flexible array member. */
   struct virtual_set virt;

@@ -59,10 +59,6 @@
    "-d". */
 #define SESSION_ARGS_MAX 4
 
-#define MS_PER_S 1000
-#define NS_PER_MS 1000000L
-#define NS_PER_S 1000000000L
-
 struct cntrfs_worker
 {
   struct cntrfs *fs;
@@ -87,8 +83,8 @@ is_worker(void *arg, pid_t tid)
   return found;
 }
 
-static void
-log_error(const char *what, int err)
+void
+cntrfs_log_error(const char *what, int err)
 {
   fuse_log(FUSE_LOG_ERR, "cntrfs: %s: %s\n", what, strerror(err));
 }
@@ -200,7 +196,7 @@ raise_nofile_limit(void)
       rl.rlim_cur = rl.rlim_max;
       if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
         {
-          log_error("raising RLIMIT_NOFILE", errno);
+          cntrfs_log_error("raising RLIMIT_NOFILE", errno);
           getrlimit(RLIMIT_NOFILE, &rl);
         }
     }
@@ -382,6 +378,7 @@ cntrfs_new(const struct cntrfs_config *config)
   fs->handles.prev = &fs->handles;
   fs->root_mode = st.st_mode;
   virtual_init(fs);
+  passthrough_init(fs, !config->no_passthrough);
   err = options_copy(&fs->opt, config);
   if (err < 0)
     goto fail;
@@ -432,6 +429,7 @@ fail:
     close(fs->proc_fd);
   free(fs->server_groups);
   options_free(&fs->opt);
+  passthrough_destroy(fs);
   free(fs);
   errno = -err;
   return NULL;
@@ -506,7 +504,7 @@ worker_main(void *arg)
       cntrfs_thread_umask = true;
     }
   else
-    log_error("unshare(CLONE_FS) in worker", errno);
+    cntrfs_log_error("unshare(CLONE_FS) in worker", errno);
 
   memset(&buf, 0, sizeof buf);
   while (!fuse_session_exited(fs->se))
@@ -520,7 +518,7 @@ worker_main(void *arg)
           /* ECONNABORTED: the kernel ended the connection (seen at
              unmount, racing the read), which is the end, not an error. */
           if (res < 0 && res != -ECONNABORTED)
-            log_error("reading /dev/fuse", -res);
+            cntrfs_log_error("reading /dev/fuse", -res);
           if (res < 0)
             fuse_session_exit(fs->se);
           break;
@@ -570,7 +568,7 @@ spawn_worker_locked(struct cntrfs *fs)
   if (err != 0)
     {
       free(w);
-      log_error("starting a worker thread", err);
+      cntrfs_log_error("starting a worker thread", err);
       return -err;
     }
   w->next = fs->workers;
@@ -692,7 +690,9 @@ cntrfs_start(struct cntrfs *fs, int fuse_fd)
       errno = EBADF;
       return -1;
     }
-  err = start_workers(fs);
+  err = passthrough_take_io(fs);
+  if (err == 0)
+    err = start_workers(fs);
   if (err < 0)
     {
       cntrfs_stop(fs);
@@ -736,7 +736,9 @@ cntrfs_mount(struct cntrfs *fs, const char *mountpoint, const char *extra_option
       errno = err;
       return -1;
     }
-  err = start_workers(fs);
+  err = passthrough_take_io(fs);
+  if (err == 0)
+    err = start_workers(fs);
   if (err < 0)
     {
       cntrfs_stop(fs);
@@ -843,6 +845,7 @@ cntrfs_stop(struct cntrfs *fs)
       /* For cntrfs_mount: closes the fd, then a lazy umount of the mount
          point (no access to the mount itself).  For cntrfs_start: nothing;
          fuse_session_destroy closes the adopted fd. */
+      passthrough_dev_closed(fs);
       fuse_session_unmount(fs->se);
       fuse_session_destroy(fs->se);
       fs->se = NULL;
@@ -878,5 +881,6 @@ cntrfs_free(struct cntrfs *fs)
   policy_free(&fs->policy);
   free(fs->server_groups);
   options_free(&fs->opt);
+  passthrough_destroy(fs);
   free(fs);
 }

@@ -92,6 +92,10 @@ struct cntrfs_config
      down a watch costs a few milliseconds, which a session that ends
      sooner should not pay.  0: at once. */
   unsigned watch_delay_ms;
+  /* Every open goes through the server even where the kernel could pass
+     it through to the file below (cntrfs-passthrough.h; so does
+     CNTR_NO_PASSTHROUGH=1 in the environment). */
+  bool no_passthrough;
   /* Worker threads of the multithreaded loop; 0 picks a default. */
   unsigned max_threads;
   /* libfuse debug output to stderr. */
@@ -188,6 +192,16 @@ int cntrfs_wait(struct cntrfs *fs, int timeout_ms);
    Call it before the process exits when the process itself may have files
    open on the mount (exit would otherwise wait on their FLUSH forever). */
 void cntrfs_stop(struct cntrfs *fs);
+
+/* Whether the kernel passes open files through to the files below rather
+   than sending their reads and writes to the server (cntrfs-passthrough.h):
+   known once the kernel's INIT is answered, which the first access to the
+   mount waits for. */
+bool cntrfs_passthrough(const struct cntrfs *fs);
+
+/* The same, and why, in words for cntr -v: "passed through by the kernel",
+   or "through the server" and the reason. */
+const char *cntrfs_passthrough_describe(const struct cntrfs *fs);
 
 /* Stop if needed and free everything. NULL is fine. */
 void cntrfs_free(struct cntrfs *fs);

@@ -479,9 +479,15 @@ union_copy_up(struct cntrfs *fs, struct cntrfs_inode *inode, bool data)
         close(res);
       return res < 0 ? res : 0;
     }
+  /* The kernel passes the lower file's open files through to it, and
+     would refuse the copy as the backing file of later opens. */
+  res = passthrough_copy_up_begin(fs, inode);
+  if (res < 0)
+    return res;
   pthread_mutex_lock(&fs->un->copy);
   /* Another request may have copied it while this one waited. */
   res = union_is_upper(inode) ? 0 : copy_up_file(fs, inode, data);
   pthread_mutex_unlock(&fs->un->copy);
+  passthrough_copy_up_end(fs, inode);
   return res;
 }

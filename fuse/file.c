@@ -79,6 +79,21 @@ reply_open_failed(fuse_req_t req, struct cntrfs *fs, const struct fuse_entry_par
   reply_err(req, res);
 }
 
+/* The reply to an open whose file fh is open and whose passthrough_open
+   returned res (an errno refuses it). */
+static void
+reply_opened(fuse_req_t req, struct cntrfs *fs, struct fuse_file_info *fi, struct cntrfs_file *fh,
+             const struct fuse_entry_param *e, int res)
+{
+  if (res < 0)
+    {
+      fh->h.destroy(&fh->h);
+      reply_open_failed(req, fs, e, res);
+      return;
+    }
+  reply_open_handle(req, fs, fi, &fh->h, e);
+}
+
 /* Open inode (a real file) as OPEN asks (flags, fi), and reply: with e, as
    CREATE (its lookup was counted). */
 static void
@@ -116,7 +131,8 @@ open_real(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *inode, struct 
     }
   /* O_DIRECT would impose alignment on libfuse's buffers; the kernel
      bypasses its cache for us instead (direct_io). */
-  if (flags & O_DIRECT)
+  bool o_direct = (flags & O_DIRECT) != 0;
+  if (o_direct)
     {
       flags &= ~O_DIRECT;
       fi->direct_io = 1;
@@ -131,6 +147,8 @@ open_real(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *inode, struct 
   fh->open_flags = flags;
   /* Failing (the file went meanwhile) costs only what inode_fd is for. */
   (void)inode_fd_get(&fs->inodes, inode, &fh->inode_fd);
+  /* Passing through must not write what the server never writes. */
+  bool backing_safe = !fs->opt.read_only && !fh->lower;
   /* For an open by execve(2): a script with its "#!" line rewritten. */
   if (exec && fs->opt.exec_script_prefix != NULL
       && script_head_open(fh->fd, fs->opt.exec_script_prefix, fs->opt.exec_script_prefix_len,
@@ -145,8 +163,8 @@ open_real(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *inode, struct 
          the rewritten file is longer. */
       fi->direct_io = 1;
       fi->keep_cache = 0;
-      reply_open_handle(req, fs, fi, &fh->h, e);
-      fh = NULL;
+      res = passthrough_open(fs, inode, fh, fi, PT_WANT_HEADERS_ONLY, backing_safe);
+      reply_opened(req, fs, fi, steal_pointer(&fh), e, res);
       return;
     }
   if (is_pseudo_file(fh->fd))
@@ -159,26 +177,40 @@ open_real(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *inode, struct 
       fh = NULL;
       return;
     }
-  /* An ELF executable whose interpreter is interp_from: for every open
-     that can read, so that whatever fills the (shared) page cache presents
-     the same bytes. */
-  if ((flags & O_ACCMODE) != O_WRONLY && fs->opt.interp_from != NULL
-      && elf_interp_open(fh->fd, fs->opt.interp_from, fs->opt.interp_from_len, fs->opt.interp_to,
-                         fs->opt.interp_to_len, &fh->u.interp)
-             == 1)
+  /* The tools' loader: its "/etc/ld.so.preload" would be the target's.
+     Always through the server, which masks it in every byte it serves
+     (the shim maps the loader). */
+  if ((flags & O_ACCMODE) != O_WRONLY && is_loader(fs, inode)
+      && loader_mask(fs, fh->fd, &fh->u.interp))
+    {
+      fh->content = CONTENT_PATCHED_INTERP;
+      fi->keep_cache = 1;
+      reply_open_handle(req, fs, fi, &fh->h, e);
+      fh = NULL;
+      return;
+    }
+  /* An ELF executable whose interpreter is interp_from.  Passed through,
+     only an execve needs the string rewritten (the kernel reads it from
+     us, and maps the original bytes); through the server, every open that
+     can read gets it, so that whatever fills the (shared) page cache
+     presents the same bytes. */
+  bool patched = (flags & O_ACCMODE) != O_WRONLY && fs->opt.interp_from != NULL
+                 && elf_interp_open(fh->fd, fs->opt.interp_from, fs->opt.interp_from_len,
+                                    fs->opt.interp_to, fs->opt.interp_to_len, &fh->u.interp)
+                        == 1;
+  res = passthrough_open(fs, inode, fh, fi,
+                         o_direct || (patched && exec) ? PT_WANT_HEADERS_ONLY : PT_WANT_BACKING,
+                         backing_safe);
+  if (patched && (res == 0 || exec))
     fh->content = CONTENT_PATCHED_INTERP;
-  /* The tools' loader: its "/etc/ld.so.preload" would be the target's. */
-  else if ((flags & O_ACCMODE) != O_WRONLY && is_loader(fs, inode)
-           && loader_mask(fs, fh->fd, &fh->u.interp))
-    fh->content = CONTENT_PATCHED_INTERP;
-  /* Keep the page cache across opens.  Writes through the mount keep it
-     current; a change made to the layer directly is reported by the
-     watcher, or else noticed when the attributes are next fetched
-     (AUTO_INVAL_DATA: a new mtime or size drops the cached pages), that is
-     within CNTRFS_TIMEOUT. */
-  fi->keep_cache = 1;
-  reply_open_handle(req, fs, fi, &fh->h, e);
-  fh = NULL;
+  /* Through the server, keep the page cache across opens.  Writes through
+     the mount keep it current; a change made to the layer directly is
+     reported by the watcher, or else noticed when the attributes are next
+     fetched (AUTO_INVAL_DATA: a new mtime or size drops the cached pages),
+     that is within CNTRFS_TIMEOUT. */
+  if (res == 0)
+    fi->keep_cache = 1;
+  reply_opened(req, fs, fi, steal_pointer(&fh), e, res);
 }
 
 void
@@ -360,9 +392,17 @@ static void
 reply_created(fuse_req_t req, struct cntrfs *fs, struct fuse_file_info *fi, struct cntrfs_file *fh,
               const struct fuse_entry_param *e)
 {
-  (void)inode_fd_get(&fs->inodes, inode_of(fs, e->ino), &fh->inode_fd);
+  struct cntrfs_inode *inode = inode_of(fs, e->ino);
+  int res;
+
+  (void)inode_fd_get(&fs->inodes, inode, &fh->inode_fd);
   fi->keep_cache = 1;
-  reply_open_handle(req, fs, fi, &fh->h, e);
+  /* What CREATE makes is in the layer that is written (or the upper one). */
+  res = passthrough_open(fs, inode, fh, fi, fi->direct_io ? PT_WANT_HEADERS_ONLY : PT_WANT_BACKING,
+                         true);
+  if (res == 0)
+    fi->keep_cache = 1;
+  reply_opened(req, fs, fi, fh, e, res);
 }
 
 /* CREATE in a union: in the upper layer, or the open of what exists. */

@@ -35,6 +35,7 @@ file_destroy(struct cntrfs_handle *h)
 {
   struct cntrfs_file *fh = (struct cntrfs_file *)h;
 
+  passthrough_release(fh);
   if (fh->fd >= 0)
     close(fh->fd);
   if (fh->upper_fd >= 0)
@@ -116,7 +117,12 @@ reply_open_handle(fuse_req_t req, struct cntrfs *fs, struct fuse_file_info *fi,
 {
   fi->fh = (uint64_t)(uintptr_t)h;
   handle_add(fs, h);
-  if ((e != NULL ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi)) < 0)
+  int sent = e != NULL ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi);
+
+  /* Had libfuse failed before writing, the next reply must not take this
+     one's backing file. */
+  passthrough_reply_dropped();
+  if (sent < 0)
     {
       handle_remove(fs, h);
       if (e != NULL)

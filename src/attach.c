@@ -722,6 +722,8 @@ run(struct session *s, struct run_state *rs)
         }
     }
   rs->command_pidfd = sys_pidfd_open(m.pid, 0);
+  if (s->fs)
+    cntr_debug("the tools' file data: %s", cntrfs_passthrough_describe(s->fs));
   run_session(rs);
   return finish(rs);
 }

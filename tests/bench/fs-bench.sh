@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Benchmark (not a test): filesystem workloads on a native directory and on
-# the same data served by a bind mount, `cntr mount` (read-write, and
-# read-only for the read-only workloads), bindfs and fuse-overlayfs (when
-# installed).  Every backend gets its own copy of the same data.  For each
+# the same data served by a bind mount, `cntr mount` (read-write with kernel
+# passthrough and without it, and read-only for the read-only workloads),
+# bindfs and fuse-overlayfs (when installed).  Every backend gets its own
+# copy of the same data.  For each
 # workload the backends run interleaved, round-robin, ROUNDS times (the order
 # rotates each round); the table gives, per workload and backend, the median
 # over the rounds of (time on the backend / time on native in that round):
@@ -121,7 +122,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-backends=(native bind cntr cntr-ro)
+# cntr: open files passed through by the kernel where it can (FUSE
+# passthrough, Linux 6.9+); cntr-srv: every byte through the server, as on
+# an older kernel (CNTR_NO_PASSTHROUGH=1).
+backends=(native bind cntr cntr-srv cntr-ro)
 command -v bindfs >/dev/null && backends+=(bindfs)
 command -v fuse-overlayfs >/dev/null && backends+=(fuse-overlayfs)
 has_fio=0
@@ -160,6 +164,7 @@ mount_be() {
       return 0
       ;;
     cntr) "$cntr" mount -f "$src/" "$mnt" >>"$work/log/$b" 2>&1 & ;;
+    cntr-srv) CNTR_NO_PASSTHROUGH=1 "$cntr" mount -f "$src/" "$mnt" >>"$work/log/$b" 2>&1 & ;;
     cntr-ro) "$cntr" mount -r -f "$src/" "$mnt" >>"$work/log/$b" 2>&1 & ;;
     bindfs) bindfs -f "$src" "$mnt" >>"$work/log/$b" 2>&1 & ;;
     fuse-overlayfs)

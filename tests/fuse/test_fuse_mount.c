@@ -1097,6 +1097,63 @@ range_is(const char *buf, size_t off, const char *want, size_t len)
   return true;
 }
 
+/* A file of the source read through the mount (read, and mapped) keeps its
+   atime, even where relatime would set it (an atime older than the
+   mtime): read-only and lower layers are never written.  Passed through,
+   the kernel reads the source's file itself, with the reader's open
+   flags: only the server's read-only, noatime view keeps it from setting
+   the atime. */
+static void
+t_source_atime_kept(void)
+{
+  struct timespec t[2] = { { 1000000000, 0 }, { 1500000000, 0 } };
+  struct stat st;
+  char buf[16];
+  int fd;
+
+  CHECK(write_file(S("atime"), "atime-data", 10, 0644) == 0);
+  CHECK(utimensat(AT_FDCWD, S("atime"), t, 0) == 0);
+  fd = open(M("atime"), O_RDONLY | O_CLOEXEC);
+  CHECK(fd >= 0);
+  CHECK(read(fd, buf, sizeof buf) == 10 && memcmp(buf, "atime-data", 10) == 0);
+  void *p = mmap(NULL, 10, PROT_READ, MAP_PRIVATE, fd, 0);
+  CHECK(p != MAP_FAILED && memcmp(p, "atime-data", 10) == 0);
+  if (p != MAP_FAILED)
+    munmap(p, 10);
+  close(fd);
+  CHECK(stat(S("atime"), &st) == 0 && st.st_atim.tv_sec == t[0].tv_sec);
+}
+
+/* Passed through, what a read returns is the source's file as it is now,
+   even when a change made to it directly kept its size and mtime (which
+   the server's page cache would not notice without the watcher). */
+static void
+t_passthrough_reads_source(void)
+{
+  struct stat st;
+  char buf[8];
+  int fd;
+
+  if (!cntrfs_passthrough(active_fs))
+    {
+      /* An older kernel, or CNTR_NO_PASSTHROUGH: nothing to check. */
+      printf("note: passthrough %s, reads go through the server\n",
+             cntrfs_passthrough_describe(active_fs));
+      return;
+    }
+  CHECK(write_file(S("coherent"), "AAAA", 4, 0644) == 0);
+  CHECK(stat(S("coherent"), &st) == 0);
+  fd = open(M("coherent"), O_RDONLY | O_CLOEXEC);
+  CHECK(fd >= 0 && pread(fd, buf, 4, 0) == 4 && memcmp(buf, "AAAA", 4) == 0);
+  int w = open(S("coherent"), O_WRONLY | O_CLOEXEC);
+  CHECK(w >= 0 && pwrite(w, "BBBB", 4, 0) == 4);
+  close(w);
+  struct timespec same[2] = { st.st_atim, st.st_mtim };
+  CHECK(utimensat(AT_FDCWD, S("coherent"), same, 0) == 0);
+  CHECK(pread(fd, buf, 4, 0) == 4 && memcmp(buf, "BBBB", 4) == 0);
+  close(fd);
+}
+
 static void
 t_interp(void)
 {
@@ -1119,7 +1176,11 @@ t_interp(void)
       free(bs);
       CHECK(false);
     }
-  bool patched = range_is(bm, off, interp_to, len);
+  /* Passed through, a read sees the file's own bytes: only an execve gets
+     the rewritten string (checked below).  Through the server, every read
+     and mapping. */
+  bool through_server = !cntrfs_passthrough(active_fs);
+  bool patched = range_is(bm, off, through_server ? interp_to : true_interp.path, len);
   bool original = range_is(bs, off, true_interp.path, len);
   bool rest_same
       = memcmp(bm, bs, off) == 0 && memcmp(bm + off + len, bs + off + len, ls - off - len) == 0;
@@ -1132,11 +1193,12 @@ t_interp(void)
   /* a small read in the middle of the string */
   fd = open(M("true"), O_RDONLY | O_CLOEXEC);
   CHECK(fd >= 0);
-  CHECK(pread(fd, small, 4, (off_t)off + 2) == 4 && memcmp(small, interp_to + 2, 4) == 0);
-  /* mappings see the page cache, hence the patched bytes too */
+  CHECK(pread(fd, small, 4, (off_t)off + 2) == 4
+        && memcmp(small, (through_server ? interp_to : true_interp.path) + 2, 4) == 0);
+  /* mappings see the page cache, hence the same bytes too */
   p = mmap(NULL, off + len, PROT_READ, MAP_PRIVATE, fd, 0);
   CHECK(p != MAP_FAILED);
-  CHECK(range_is(p, off, interp_to, len));
+  CHECK(range_is(p, off, through_server ? interp_to : true_interp.path, len));
   munmap(p, off + len);
   close(fd);
 
@@ -1708,6 +1770,7 @@ scenario_ro(void)
   mount_fs(fs);
   t_read_only();
   t_interp();
+  t_source_atime_kept();
   t_scripts_missing_prefix();
   free_fs(fs);
   have_mount = 0;
@@ -1930,6 +1993,9 @@ t_restrict(void)
   CHECK(cntrfs_restrict_to_mount_ns(fs, ns.st_dev, ns.st_ino) < 0 && errno == EBUSY);
 
   CHECK(stat(mnt, &st) == 0 && stat(M("f0"), &st) == 0 && stat(M("big"), &st) == 0);
+  /* Unwatched: through the server, a change that keeps size and mtime
+     could stay unseen for the cache's lifetime; passed through, never. */
+  t_passthrough_reads_source();
   pid = fork();
   CHECK(pid >= 0);
   if (pid == 0)
@@ -2784,6 +2850,7 @@ scenario_scratch(void)
   close(scratch_fd); /* the server keeps its own */
   scratch_fd = -1;
   mount_fs(fs);
+  t_source_atime_kept();
   /* Twice: the first walk's reads set the directories' atimes (relatime),
      the second records them settled. */
   snapshot_take(&before);

@@ -33,6 +33,29 @@ if [[ -n $server ]]; then
   check_true "... and the server exits" it_wait_gone 5 "$server"
 fi
 
+# --- how file data travels, as -v says: passed through by the kernel where
+# it can (Linux 6.9+ with CONFIG_FUSE_PASSTHROUGH), else through the server.
+kernel=$(uname -r)
+kmajor=${kernel%%.*} kminor=${kernel#*.}
+kminor=${kminor%%[!0-9]*}
+config=/boot/config-$kernel
+if ((kmajor > 6 || (kmajor == 6 && kminor >= 9))) &&
+  { [[ ! -r $config ]] || grep -qx 'CONFIG_FUSE_PASSTHROUGH=y' "$config"; }; then
+  expected="passed through by the kernel"
+else
+  expected="through the server"
+fi
+run_cntr -- mount -v "$src" "$mnt"
+check_run "mount -v: 0" 0
+check_contains "... says how file data travels (kernel $kernel)" "file data: $expected" "$ERR"
+check_eq "... and the data is the directory's" "hello" "$(cat "$mnt/dir/file" 2>&1)"
+umount "$mnt"
+run_cntr CNTR_NO_PASSTHROUGH=1 -- mount -v "$src" "$mnt"
+check_contains "CNTR_NO_PASSTHROUGH=1: through the server" \
+  "file data: through the server (CNTR_NO_PASSTHROUGH is set)" "$ERR"
+check_eq "... and the data is the same" "hello" "$(cat "$mnt/dir/file" 2>&1)"
+umount "$mnt"
+
 # --- read-only: EROFS, the source untouched
 run_cntr -- mount --read-only "$src" "$mnt"
 check_run "mount --read-only: 0" 0
