@@ -21,13 +21,15 @@
 #   --install  apt-get install the missing fio, bindfs, fuse-overlayfs first
 #   --rounds N rounds (default 3, about 25 minutes on 2 cores; --quick 2)
 #   --no-drop  only the rows as they come (half the time)
+#   --plot PNG where the plot of the table goes (default: fs-bench.png in the
+#              current directory; needs gnuplot, which --install adds)
 # As root; needs /dev/fuse, gcc and make.  Data goes to a temporary directory
 # under /var/tmp (on the root filesystem); everything mounted or started here
 # is unmounted / stopped by PID and removed at exit.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cntr=$here/../../build/src/cntr
-quick=0 install=0 rounds= with_drop=1
+quick=0 install=0 rounds= with_drop=1 plot=$PWD/fs-bench.png
 while (($#)); do
   case $1 in
     --quick) quick=1 ;;
@@ -35,6 +37,10 @@ while (($#)); do
     --install) install=1 ;;
     --rounds)
       rounds=$2
+      shift
+      ;;
+    --plot)
+      plot=$(readlink -f "$2")
       shift
       ;;
     -h | --help)
@@ -70,6 +76,7 @@ if ((install)); then
   for p in fio bindfs fuse-overlayfs; do
     command -v "$p" >/dev/null || missing+=("$p")
   done
+  command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
   if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     apt-get install -y "${missing[@]}" >/dev/null ||
@@ -515,6 +522,11 @@ for b in "${backends[@]:1}"; do
 done
 echo "$hdr"
 echo "$sep"
+# The plot's data: a row per workload, its label then a ratio per backend.
+plot_data=$work/plot.dat
+printf '"workload"' >"$plot_data"
+printf ' "%s"' "${backends[@]:1}" >>"$plot_data"
+echo >>"$plot_data"
 for spec in "${workloads[@]}"; do
   IFS='|' read -r w label _ _ _ which <<<"$spec"
   nat_med=$(for ((r = 0; r < rounds; r++)); do
@@ -522,10 +534,12 @@ for spec in "${workloads[@]}"; do
     [[ $v == FAIL ]] || echo "$v"
   done | median)
   line=$(printf '| %-76s | %9.3f |' "$label" "${nat_med:-0}")
+  row="\"${label//\"/}\""
   for b in "${backends[@]:1}"; do
     w_b=$((${#b} > 8 ? ${#b} : 8))
     if [[ $which == rw && $b == cntr-ro ]]; then
       line+=$(printf " %${w_b}s |" "-")
+      row+=" -"
       continue
     fi
     fails=0
@@ -539,6 +553,7 @@ for spec in "${workloads[@]}"; do
     for ((r = 0; r < rounds; r++)); do
       [[ ${T[$w|$b|$r]:-FAIL} == FAIL ]] && fails=$((fails + 1))
     done
+    row+=" ${med:--}"
     if [[ -z $med ]]; then
       line+=$(printf " %${w_b}s |" "FAIL")
     elif ((fails)); then
@@ -548,8 +563,38 @@ for spec in "${workloads[@]}"; do
     fi
   done
   echo "$line"
+  echo "$row" >>"$plot_data"
 done
 printf '\n(*N: N of the %d runs failed, the median is of the others)\n' "$rounds"
+
+# The plot: one group of bars per workload, a bar per backend, on a log
+# scale around native (1.0).
+if command -v gnuplot >/dev/null; then
+  ncols=${#backends[@]}
+  gnuplot <<GP || echo "fs-bench: gnuplot failed; the table above stands" >&2
+set terminal pngcairo size 1600,900 font ",10"
+set termoption noenhanced
+set rmargin 14
+set bmargin 16
+set output "$plot"
+set title "cntr fs-bench $(date -u +%Y-%m-%d): time / native (lower is better), $(nproc) cores, kernel $(uname -r)"
+set style data histogram
+set style histogram cluster gap 1
+set style fill solid 0.8 border -1
+set datafile missing "-"
+set logscale y 2
+set yrange [0.5:*]
+set ylabel "ratio to native"
+set grid ytics
+set xtics rotate by -35 scale 0 font ",8"
+set key top left
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2
+plot for [c=2:$ncols] "$plot_data" using c:xtic(1) title columnheader(c)
+GP
+  [[ -s $plot ]] && printf 'plot: %s\n' "$plot"
+else
+  printf 'plot: none (gnuplot is not installed; --install adds it)\n'
+fi
 
 # Attach latency is its own benchmark; run it when cntr attach can.
 if [[ -f $here/attach-latency.sh ]] && command -v busybox >/dev/null; then
