@@ -65,7 +65,6 @@ struct cntrfs_passthrough
   /* Guards the inodes' counts (cntrfs_inode.pt_*) and dev_fd. */
   pthread_mutex_t lock;
   pthread_cond_t released; /* an open of an inode ended */
-  unsigned long opens;     /* passthrough opens made, for tests (-v) */
 };
 
 /* How an open of a regular file wants its bytes served. */

@@ -306,7 +306,6 @@ passthrough_open(struct cntrfs *fs, struct cntrfs_inode *inode, struct cntrfs_fi
       if (inode->backing_id > 0)
         {
           inode->pt_opens++;
-          fs->pt.opens++;
           fh->passthrough = true;
           fh->fs = fs;
           fh->pt_inode = inode;
