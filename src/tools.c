@@ -270,6 +270,29 @@ path_join(const char *dir, const char *name, size_t name_len)
    component, listing directories of the tree with readdir and fnmatch, in
    sorted order as glob sorts.  Literal components are not checked: opening
    the result says whether it exists.  prefix is "" for the root. */
+/* Whether the rest of a pattern may match below the entry de of the
+   directory dirfd: false only for a real directory (not a link, which the
+   tools' root must resolve) without the pattern's next name, when that is
+   literal.  One fstatat rather than resolving every component of every
+   entry: /usr/lib/<any>/perl5 looks at hundreds of them at each attach. */
+static bool
+may_match_below(int dirfd, const struct dirent *de, const char *rest)
+{
+  while (*rest == '/')
+    rest++;
+  if (!*rest || de->d_type != DT_DIR)
+    return true;
+  size_t clen = strcspn(rest, "/");
+  char path[NAME_MAX + 1 + NAME_MAX + 1];
+  if (memchr(rest, '*', clen) || memchr(rest, '?', clen) || memchr(rest, '[', clen)
+      || memchr(rest, '\\', clen) || clen > NAME_MAX)
+    return true;
+  snprintf(path, sizeof path, "%s/%.*s", de->d_name, (int)clen, rest);
+  struct stat st;
+  return fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0
+         || (errno != ENOENT && errno != ENOTDIR);
+}
+
 static int
 glob_walk(int tools_fd, const char *prefix, const char *pattern, struct str_list *out)
 {
@@ -311,7 +334,7 @@ glob_walk(int tools_fd, const char *prefix, const char *pattern, struct str_list
     {
       if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
         continue;
-      if (fnmatch(component, de->d_name, FNM_PERIOD) == 0
+      if (fnmatch(component, de->d_name, FNM_PERIOD) == 0 && may_match_below(dirfd(d), de, end)
           && str_list_push(&names, strdup(de->d_name)) < 0)
         return -1;
     }

@@ -278,6 +278,31 @@ test_library_path_defaults(void **state)
 #endif
 }
 
+/* A glob of data directories: matches through real directories, through
+   a symlinked directory (resolved in the tree, deduplicated with its
+   target) and through a symlinked last component; a directory without the
+   pattern's next name matches nothing. */
+static void
+test_data_path_glob(void **state)
+{
+  struct tree *t = tree_new(state);
+  mkdirs(t, "usr/lib/a/perl5/x");
+  mkdirs(t, "usr/lib/b");
+  mkdirs(t, "usr/lib/d");
+  mkdirs(t, "usr/share/p5/y");
+  mkdirs(t, "other/perl5/z");
+  write_file(t, "usr/lib/file", "");
+  link_at(t, "/usr/lib/a", "usr/lib/c");
+  link_at(t, "/usr/share/p5", "usr/lib/d/perl5");
+  link_at(t, "/other", "usr/lib/e");
+  const char *const patterns[] = { "/usr/lib/*/perl5/*", NULL };
+  char *got = tools_data_path(t->fd, patterns, "/var/lib/cntr");
+  assert_non_null(got);
+  assert_string_equal(got, "/var/lib/cntr/usr/lib/a/perl5/x:/var/lib/cntr/usr/share/p5/y:"
+                           "/var/lib/cntr/other/perl5/z");
+  free(got);
+}
+
 static void
 test_library_path_empty_tree(void **state)
 {
@@ -348,6 +373,7 @@ main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_teardown(test_resolve_plain, tree_teardown),
+    cmocka_unit_test_teardown(test_data_path_glob, tree_teardown),
     cmocka_unit_test_teardown(test_resolve_symlinks, tree_teardown),
     cmocka_unit_test_teardown(test_resolve_stays_inside, tree_teardown),
     cmocka_unit_test_teardown(test_resolve_errors, tree_teardown),
