@@ -11,8 +11,10 @@ build_pkgs=(cmake gcc make pkg-config libc6-dev libfuse3-dev fuse3 libcap-dev li
 # The container runtimes of tests/runtimes/ (containerd and ctr come with
 # docker.io); each test skips when its runtime is missing.  umoci and
 # skopeo make the tools images of tests/integration/tools-image.sh.
+# The debugging tools of tests/integration/tool-matrix.sh.
 test_pkgs=(busybox-static tmux util-linux less grep coreutils bash zsh fish
-  docker.io podman runc lxc systemd-container uidmap umoci skopeo python3 zstd)
+  docker.io podman runc lxc systemd-container uidmap umoci skopeo python3 zstd
+  vim strace gdb git iproute2 curl tcpdump man-db file perl)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

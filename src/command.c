@@ -106,7 +106,13 @@ static const struct tools_data_var
   const char *name;
   const char *target_has[4];   /* any of these: the target has its own */
   const char *const tools[16]; /* the directories, in the order of use */
+  bool files;                  /* files, not directories */
 } tools_data_vars[] = {
+  /* file(1)'s compiled magic (libmagic reads MAGIC). */
+  { "MAGIC",
+    { "/usr/share/misc/magic.mgc", "/usr/share/misc/magic", "/usr/lib/file/magic.mgc", NULL },
+    { "/usr/lib/file/magic.mgc", "/usr/share/misc/magic.mgc", "/usr/share/file/magic.mgc", NULL },
+    true },
   /* glibc's locales: a target's LANG=C.UTF-8 needs them. */
   { "LOCPATH", { "/usr/lib/locale", NULL }, { "/usr/lib/locale", NULL } },
   /* perl's @INC as Debian and Fedora build it. */
@@ -127,7 +133,7 @@ push_data_override(const struct command_inputs *in, char ***v, const struct tool
   for (const char *const *t = d->target_has; *t; t++)
     if (target_has(in->target_root_fd, *t))
       return 0;
-  cleanup_free char *value = tools_data_path(in->tools_fd, d->tools, tools_prefix(in));
+  cleanup_free char *value = tools_data_path(in->tools_fd, d->tools, tools_prefix(in), d->files);
   if (!value)
     return cntr_fail(ENOMEM, "build the environment");
   return *value ? push_override(v, d->name, value) : 0;

@@ -92,6 +92,7 @@ static const char *const filtered_names[] = {
   "VIMRUNTIME",
   "TERMINFO",
   "TERMCAP",
+  "MAGIC",
   NULL,
 };
 

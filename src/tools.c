@@ -172,10 +172,11 @@ dir_list_release(struct dir_list *l)
   free(l->v);
 }
 
-/* Add dir if it is a directory of the tree and not there yet.  Returns -1
-   only for errors that should end the computation (ENOMEM). */
+/* Add dir if it is a directory of the tree (with files, or a regular file)
+   and not there yet.  Returns -1 only for errors that should end the
+   computation (ENOMEM). */
 static int
-dir_list_add(struct dir_list *l, int tools_fd, const char *dir)
+dir_list_add_kind(struct dir_list *l, int tools_fd, const char *dir, bool files)
 {
   cleanup_free char *path = tools_resolve(tools_fd, dir);
   if (!path)
@@ -193,7 +194,8 @@ dir_list_add(struct dir_list *l, int tools_fd, const char *dir)
     }
 
   struct stat st;
-  if (fstatat(tools_fd, relative(path), &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+  if (fstatat(tools_fd, relative(path), &st, AT_SYMLINK_NOFOLLOW) < 0
+      || !(S_ISDIR(st.st_mode) || (files && S_ISREG(st.st_mode))))
     return 0;
 
   for (size_t i = 0; i < l->n; i++)
@@ -212,6 +214,12 @@ dir_list_add(struct dir_list *l, int tools_fd, const char *dir)
   l->v[l->n++]
       = (struct dir_entry){ .path = steal_pointer(&path), .dev = st.st_dev, .ino = st.st_ino };
   return 0;
+}
+
+static int
+dir_list_add(struct dir_list *l, int tools_fd, const char *dir)
+{
+  return dir_list_add_kind(l, tools_fd, dir, false);
 }
 
 /* A growable NULL-terminated array of strings. */
@@ -545,7 +553,7 @@ tools_library_path(int tools_fd, const char *base)
 }
 
 char *
-tools_data_path(int tools_fd, const char *const *patterns, const char *base)
+tools_data_path(int tools_fd, const char *const *patterns, const char *base, bool files)
 {
   size_t base_len = strlen(base);
   while (base_len > 0 && base[base_len - 1] == '/')
@@ -557,7 +565,7 @@ tools_data_path(int tools_fd, const char *const *patterns, const char *base)
       if (glob_walk(tools_fd, "", *pat, &found) < 0)
         return NULL;
       for (size_t i = 0; i < found.n; i++)
-        if (dir_list_add(&dirs, tools_fd, found.v[i]) < 0)
+        if (dir_list_add_kind(&dirs, tools_fd, found.v[i], files) < 0)
           return NULL;
     }
   return dir_list_join(&dirs, base, base_len);

@@ -6,6 +6,8 @@
 #ifndef CNTR_TOOLS_H
 #define CNTR_TOOLS_H
 
+#include <stdbool.h>
+
 /* Resolve path (absolute, as seen inside the tools tree) inside the tree
    rooted at tools_fd, following symlinks without ever leaving the tree
    (absolute links restart at the tree's root, ".." stops at it).  Returns a
@@ -21,7 +23,8 @@ char *tools_library_path(int tools_fd, const char *base);
 
 /* The directories of the tree that match patterns (glob(3) patterns,
    tools-absolute, NULL-terminated), in their order, as the session sees
-   them (prefixed with base) and joined with ':'; "" when none exists. */
-char *tools_data_path(int tools_fd, const char *const *patterns, const char *base);
+   them (prefixed with base) and joined with ':'; "" when none exists.
+   files: regular files match too. */
+char *tools_data_path(int tools_fd, const char *const *patterns, const char *base, bool files);
 
 #endif

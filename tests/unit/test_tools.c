@@ -296,7 +296,7 @@ test_data_path_glob(void **state)
   link_at(t, "/usr/share/p5", "usr/lib/d/perl5");
   link_at(t, "/other", "usr/lib/e");
   const char *const patterns[] = { "/usr/lib/*/perl5/*", NULL };
-  char *got = tools_data_path(t->fd, patterns, "/var/lib/cntr");
+  char *got = tools_data_path(t->fd, patterns, "/var/lib/cntr", false);
   assert_non_null(got);
   assert_string_equal(got, "/var/lib/cntr/usr/lib/a/perl5/x:/var/lib/cntr/usr/share/p5/y:"
                            "/var/lib/cntr/other/perl5/z");
