@@ -4,9 +4,10 @@
 # tool-matrix.sh CNTR TARGET_APP: the tools a debugging session is for, run
 # in a busybox target in both layouts (the tools at /var/lib/cntr through
 # the shim, and --layout tools) and from two tools sources (the host's /,
-# the default, and a directory, --tools DIR: a bind of the host's / here).
-# Image archives run their own subset in tools-image.sh.  A tool the host
-# lacks is skipped with its name; scripts/deps.sh test installs them all.
+# the default; a directory, --tools DIR: a bind of the host's / here; and an
+# OCI image built here with umoci from the host's programs and the libraries
+# they load, --tools-image).  A tool the host lacks is skipped with its
+# name; scripts/deps.sh test installs them all.
 # vim edits a target file (restored before each run, its owner and mode
 # checked after); nothing is left behind.
 # shellcheck disable=SC2016 # (bash -c scripts are single-quoted on purpose)
@@ -146,9 +147,57 @@ run_matrix() { # WHAT R T ARGS...
     "$(stat -c '%u:%g %a' "$TARGET_ROOT/app/config")"
 }
 
+# The image: the matrix's programs whose files are few (no interpreter with
+# a library tree of its own: python3, perl, gcc and gdb stay out), each with
+# the libraries ldd lists, Debian's merged-/usr layout, file's magic.
+image_tools=(bash ls ps grep find sed awk tar file less top vim.basic strace ip git env pidof timeout)
+image_expected=(basic top tar file less script-sh script-bash static reexec vim strace strace-p ip git)
+build_image() { # OCI_DIR
+  local root=$IT_WORK/image-root bin lib p
+  mkdir -p "$root"/usr/{bin,lib,lib64,share/misc} "$root/etc" "$root/tmp"
+  ln -s usr/bin "$root/bin"
+  ln -s usr/lib "$root/lib"
+  ln -s usr/lib64 "$root/lib64"
+  for p in "${image_tools[@]}" sh; do
+    bin=$(command -v "$p") || return 1
+    cp -L "$bin" "$root/usr/bin/$(basename "$bin")"
+    for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+      [[ -e $root$lib ]] && continue
+      mkdir -p "$root$(dirname "$lib")"
+      cp -L "$lib" "$root$lib"
+    done
+  done
+  ln -s vim.basic "$root/usr/bin/vim"
+  cp /bin/busybox "$root/usr/bin/busybox"
+  cp -L /usr/share/misc/magic.mgc "$root/usr/share/misc/magic.mgc"
+  # top asks terminfo for its terminal even in batch mode.
+  [[ -d /usr/lib/terminfo ]] && cp -a /usr/lib/terminfo "$root/usr/lib/"
+  mkdir -p "$root$scripts"
+  cp -a "$scripts/." "$root$scripts/"
+  umoci init --layout "$1"
+  umoci new --image "$1:matrix"
+  umoci unpack --image "$1:matrix" "$IT_WORK/bundle" >/dev/null
+  cp -a "$root/." "$IT_WORK/bundle/rootfs/"
+  umoci repack --image "$1:matrix" "$IT_WORK/bundle"
+  rm -rf "$IT_WORK/bundle" "$root"
+}
+
 run_matrix "host tools, target layout" "" /var/lib/cntr
 run_matrix "host tools, tools layout" /var/lib/cntr "" --layout tools
 run_matrix "tools directory, target layout" "" /var/lib/cntr --tools "$tools_dir"
 run_matrix "tools directory, tools layout" /var/lib/cntr "" --layout tools --tools "$tools_dir"
+
+if ! have umoci; then
+  echo "# SKIP: the image source: umoci is not installed (scripts/deps.sh test installs it)"
+elif ! [[ -r /usr/share/misc/magic.mgc ]] || ! build_image "$IT_WORK/oci"; then
+  echo "# SKIP: the image source: a program of the image is missing on this host"
+else
+  # Never the machine's real cache.
+  export CNTR_CACHE_DIR=$IT_WORK/cache
+  expected=("${image_expected[@]}") expected_tools_layout=()
+  run_matrix "tools image, target layout" "" /var/lib/cntr --tools-image "oci:$IT_WORK/oci:matrix"
+  run_matrix "tools image, tools layout" /var/lib/cntr "" --layout tools \
+    --tools-image "oci:$IT_WORK/oci:matrix"
+fi
 
 it_finish
