@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "cntrfs.h"
 #include "cntrfs-inode.h"
@@ -68,6 +69,12 @@ struct cntrfs_worker;
 
 /* "cntrfs: what: strerror(err)" through libfuse's log. */
 void cntrfs_log_error(const char *what, int err);
+
+/* A condition variable on CLOCK_MONOTONIC (pthread_cond_init's result),
+   and the deadline ms milliseconds from now on that clock, for
+   pthread_cond_timedwait. */
+int cntrfs_cond_init_monotonic(pthread_cond_t *c);
+void cntrfs_deadline_after_ms(struct timespec *t, long ms);
 
 /* The server's own copy of what its cntrfs_config asked for: options_copy
    (cntrfs.c) copies the strings once, options_free frees them once. */

@@ -67,10 +67,10 @@ struct cntrfs_passthrough
   pthread_cond_t released; /* an open of an inode ended */
 };
 
-/* How an open of a regular file wants its bytes served. */
+/* How an open of a regular file that may pass through wants its bytes
+   served (opens that never do, the loader's and pseudo files', do not ask). */
 enum passthrough_want
 {
-  PT_WANT_SERVER,      /* through the server (rewritten bytes, pseudo files) */
   PT_WANT_BACKING,     /* passthrough */
   PT_WANT_HEADERS_ONLY /* passthrough, but reads through the server */
 };

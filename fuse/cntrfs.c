@@ -276,12 +276,24 @@ save_server_creds(struct cntrfs *fs)
   return 0;
 }
 
+int
+cntrfs_cond_init_monotonic(pthread_cond_t *c)
+{
+  pthread_condattr_t ca;
+  int err;
+
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  err = pthread_cond_init(c, &ca);
+  pthread_condattr_destroy(&ca);
+  return err;
+}
+
 /* The locks and the condition variable: 0, or a negative errno with none
    of them left initialised. */
 static int
 init_sync(struct cntrfs *fs)
 {
-  pthread_condattr_t ca;
   int err;
 
   err = pthread_mutex_init(&fs->handles_lock, NULL);
@@ -293,10 +305,7 @@ init_sync(struct cntrfs *fs)
       pthread_mutex_destroy(&fs->handles_lock);
       return -err;
     }
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  err = pthread_cond_init(&fs->cond, &ca);
-  pthread_condattr_destroy(&ca);
+  err = cntrfs_cond_init_monotonic(&fs->cond);
   if (err != 0)
     {
       pthread_mutex_destroy(&fs->lock);
@@ -748,9 +757,8 @@ cntrfs_mount(struct cntrfs *fs, const char *mountpoint, const char *extra_option
   return 0;
 }
 
-/* CLOCK_MONOTONIC (the clock of fs->cond) ms milliseconds from now. */
-static void
-deadline_after_ms(struct timespec *t, long ms)
+void
+cntrfs_deadline_after_ms(struct timespec *t, long ms)
 {
   clock_gettime(CLOCK_MONOTONIC, t);
   t->tv_sec += ms / MS_PER_S;
@@ -771,7 +779,7 @@ cntrfs_wait(struct cntrfs *fs, int timeout_ms)
   if (fs == NULL)
     return 1;
   if (timeout_ms >= 0)
-    deadline_after_ms(&deadline, timeout_ms);
+    cntrfs_deadline_after_ms(&deadline, timeout_ms);
   pthread_mutex_lock(&fs->lock);
   while (!fs->ended)
     {
@@ -823,7 +831,7 @@ cntrfs_stop(struct cntrfs *fs)
       for (struct cntrfs_worker *w = fs->workers; w; w = w->next)
         if (!w->done)
           pthread_kill(w->thread, CNTRFS_WAKE_SIGNAL);
-      deadline_after_ms(&t, STOP_RESEND_MS);
+      cntrfs_deadline_after_ms(&t, STOP_RESEND_MS);
       pthread_cond_timedwait(&fs->cond, &fs->lock, &t);
     }
   workers = fs->workers;

@@ -400,8 +400,6 @@ reply_created(fuse_req_t req, struct cntrfs *fs, struct fuse_file_info *fi, stru
   /* What CREATE makes is in the layer that is written (or the upper one). */
   res = passthrough_open(fs, inode, fh, fi, fi->direct_io ? PT_WANT_HEADERS_ONLY : PT_WANT_BACKING,
                          true);
-  if (res == 0)
-    fi->keep_cache = 1;
   reply_opened(req, fs, fi, fh, e, res);
 }
 

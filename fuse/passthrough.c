@@ -142,7 +142,7 @@ passthrough_init(struct cntrfs *fs, bool allowed)
   fs->pt.allowed = allowed && !fs->pt.disabled_by_env;
   fs->pt.dev_fd = -1;
   pthread_mutex_init(&fs->pt.lock, NULL);
-  pthread_cond_init(&fs->pt.released, NULL);
+  cntrfs_cond_init_monotonic(&fs->pt.released);
 }
 
 void
@@ -258,10 +258,7 @@ wait_passthrough_released(struct cntrfs *fs, struct cntrfs_inode *inode)
 
   if (inode->pt_opens == 0)
     return 0;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_nsec += (long)PT_RELEASE_WAIT_MS * NS_PER_MS;
-  deadline.tv_sec += deadline.tv_nsec / NS_PER_S;
-  deadline.tv_nsec %= NS_PER_S;
+  cntrfs_deadline_after_ms(&deadline, PT_RELEASE_WAIT_MS);
   while (inode->pt_opens > 0)
     if (pthread_cond_timedwait(&fs->pt.released, &fs->pt.lock, &deadline) == ETIMEDOUT)
       break;
@@ -281,7 +278,7 @@ passthrough_open(struct cntrfs *fs, struct cntrfs_inode *inode, struct cntrfs_fi
 {
   int res = 0;
 
-  if (want == PT_WANT_SERVER || !passthrough_active(fs))
+  if (!passthrough_active(fs))
     return 0;
   /* A write through the backing file is the server's (root's), which
      keeps setuid and setgid bits; through the server, the kernel drops
@@ -289,13 +286,12 @@ passthrough_open(struct cntrfs *fs, struct cntrfs_inode *inode, struct cntrfs_fi
   struct stat st;
   if (fstat(fh->fd, &st) < 0)
     return neg_errno();
-  if (kills_privileges(st.st_mode))
-    want = PT_WANT_SERVER;
+  bool through_server = kills_privileges(st.st_mode);
   pthread_mutex_lock(&fs->pt.lock);
   /* A file opened in the lower layer that was copied up meanwhile: its
      reads switch to the copy (union.c), which only the server can do. */
   bool stale = fh->lower && union_is_upper(inode);
-  if (want != PT_WANT_SERVER && inode->server_opens == 0 && inode->pt_blocked == 0 && !stale)
+  if (!through_server && inode->server_opens == 0 && inode->pt_blocked == 0 && !stale)
     {
       if (inode->pt_opens == 0)
         {

@@ -162,7 +162,7 @@ start_server(const struct mount_options *o, struct cntrfs **out)
   /* The first access waits for the kernel's INIT, which decides how file
      data travels. */
   struct stat st;
-  if (stat(o->mountpoint, &st) == 0)
+  if (cntr_verbosity > 0 && stat(o->mountpoint, &st) == 0)
     cntr_debug("file data: %s", cntrfs_passthrough_describe(fs));
   *out = fs;
   return 0;
