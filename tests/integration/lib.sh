@@ -373,6 +373,18 @@ EOF
 }
 
 # it_busybox_static: path of a statically linked busybox, if any.
+# it_copy_libraries ROOT PROGRAM: the libraries and loader ldd lists for
+# PROGRAM, copied (through links) to the same paths under ROOT, but for
+# those already there.
+it_copy_libraries() {
+  local root=$1 lib
+  for lib in $(ldd "$2" | grep -o '/[^ ]*'); do
+    [[ -e $root$lib ]] && continue
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+}
+
 it_busybox_static() {
   local b
   for b in /bin/busybox /usr/bin/busybox; do

@@ -27,10 +27,7 @@ mkdir -p "$tools/bin" "$tools/etc" "$tools/tmp" "$tools/data"
 for prog in sh cat ls rm mkdir chmod cp true; do
   path=$(type -P "$prog")
   cp -L "$path" "$tools/bin/$prog"
-  for lib in $(ldd "$path" | grep -o '/[^ ]*'); do
-    mkdir -p "$tools$(dirname "$lib")"
-    cp -L "$lib" "$tools$lib"
-  done
+  it_copy_libraries "$tools" "$path"
 done
 cp /etc/hostname "$tools/etc/hostname"
 echo original >"$tools/data/file"

@@ -153,7 +153,7 @@ run_matrix() { # WHAT R T ARGS...
 image_tools=(bash ls ps grep find sed awk tar file less top vim.basic strace ip git env pidof timeout)
 image_expected=(basic top tar file less script-sh script-bash static reexec vim strace strace-p ip git)
 build_image() { # OCI_DIR
-  local root=$IT_WORK/image-root bin lib p
+  local root=$IT_WORK/image-root bin p
   mkdir -p "$root"/usr/{bin,lib,lib64,share/misc} "$root/etc" "$root/tmp"
   ln -s usr/bin "$root/bin"
   ln -s usr/lib "$root/lib"
@@ -161,11 +161,7 @@ build_image() { # OCI_DIR
   for p in "${image_tools[@]}" sh; do
     bin=$(command -v "$p") || return 1
     cp -L "$bin" "$root/usr/bin/$(basename "$bin")"
-    for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
-      [[ -e $root$lib ]] && continue
-      mkdir -p "$root$(dirname "$lib")"
-      cp -L "$lib" "$root$lib"
-    done
+    it_copy_libraries "$root" "$bin"
   done
   ln -s vim.basic "$root/usr/bin/vim"
   cp /bin/busybox "$root/usr/bin/busybox"

@@ -35,10 +35,7 @@ cp "$bb" "$tools/bin/busybox"
 for a in sh ls cat echo stat; do ln -s busybox "$tools/bin/$a"; done
 prog=$(command -v seq)
 cp "$prog" "$tools/usr/bin/seq"
-for lib in $(ldd "$prog" | grep -o '/[^ ]*'); do
-  mkdir -p "$tools$(dirname "$lib")"
-  cp -L "$lib" "$tools$lib"
-done
+it_copy_libraries "$tools" "$prog"
 [[ -e $tools$loader ]] || { mkdir -p "$tools$(dirname "$loader")"; cp -L "$loader" "$tools$loader"; }
 echo v1 >"$tools/etc/marker"
 echo doomed >"$tools/gone/file"
