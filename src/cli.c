@@ -537,8 +537,9 @@ static const struct cli_option mount_options_table[] = {
   [MOUNT_FOREGROUND]
   = { "foreground", 'f', NULL, "serve in the foreground; Ctrl-C or SIGTERM unmounts" },
   [MOUNT_TYPE] = { "type", 't', "LIST", "look a container NAME up only in these runtimes" },
-  [MOUNT_VERBOSE]
-  = { "verbose", 'v', NULL, "explain what cntr does (twice, with -f: FUSE debug output)" },
+  [MOUNT_VERBOSE] = { "verbose", 'v', NULL,
+                      "explain what cntr does, such as whether the kernel\npasses file data "
+                      "through (twice, with -f: FUSE\ndebug output)" },
   [MOUNT_HELP] = { "help", 'h', NULL, "show this help and exit" },
   [MOUNT_VERSION] = { "version", 'V', NULL, "show the version and exit" },
   { NULL, 0, NULL, NULL },
