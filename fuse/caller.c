@@ -21,6 +21,7 @@
 #include "syscalls.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +29,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Room for "<pid>/ns/mnt" for any pid. */
+/* Room for "<pid>/ns/mnt" and "/proc/<pid>/status" for any pid. */
 #define NS_PATH_SIZE 32
+#define STATUS_PATH_SIZE 32
 
 /* Supplementary groups of a caller fetched without allocating; more are
    rare, and fetched again into an allocation. */
@@ -133,6 +135,68 @@ caller_refused(fuse_req_t req)
   return true;
 }
 
+/* The supplementary groups of req's caller as the file system below sees
+   them: how many are in *groups, which is small (GROUPS_INLINE entries) or
+   a new allocation in *big; a negative errno.  A caller that exited or is
+   invisible from our pid namespace has none. */
+static int
+caller_groups(fuse_req_t req, struct cntrfs *fs, gid_t **groups, gid_t **big)
+{
+  int n = fuse_req_getgroups(req, GROUPS_INLINE, *groups);
+
+  if (n > GROUPS_INLINE)
+    {
+      *big = calloc((size_t)n, sizeof **big);
+      if (*big == NULL)
+        return -ENOMEM;
+      int m = fuse_req_getgroups(req, n, *big);
+      n = m > n ? n : m;
+      *groups = *big;
+    }
+  if (n < 0)
+    n = 0;
+  if (fs->group_map != NULL)
+    n = caller_groups_into_namespace(fs->group_map, fs->group_map_len, *groups, n);
+  return n;
+}
+
+bool
+caller_in_group(fuse_req_t req, struct cntrfs *fs, gid_t gid)
+{
+  gid_t small[GROUPS_INLINE];
+  cleanup_free gid_t *big = NULL;
+  gid_t *groups = small;
+  int n;
+
+  if (fuse_req_ctx(req)->gid == gid)
+    return true;
+  n = caller_groups(req, fs, &groups, &big);
+  for (int i = 0; i < n; i++)
+    if (groups[i] == gid)
+      return true;
+  return false;
+}
+
+bool
+caller_has_fsetid(fuse_req_t req)
+{
+  char path[STATUS_PATH_SIZE], line[128];
+  cleanup_fclose FILE *f = NULL;
+  pid_t pid = fuse_req_ctx(req)->pid;
+  unsigned long long eff;
+
+  if (pid <= 0)
+    return false;
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  f = fopen(path, "re");
+  if (f == NULL)
+    return false;
+  while (fgets(line, sizeof line, f) != NULL)
+    if (sscanf(line, "CapEff: %llx", &eff) == 1)
+      return (eff >> CAP_FSETID) & 1;
+  return false;
+}
+
 /* ---- acting as the caller ---------------------------------------------- */
 
 int
@@ -160,23 +224,10 @@ creds_enter(fuse_req_t req, struct cntrfs *fs, struct creds *c)
       gid_t small[GROUPS_INLINE];
       cleanup_free gid_t *big = NULL;
       gid_t *groups = small;
-      int n = fuse_req_getgroups(req, GROUPS_INLINE, small);
+      int n = caller_groups(req, fs, &groups, &big);
 
-      if (n > GROUPS_INLINE)
-        {
-          big = calloc((size_t)n, sizeof *big);
-          if (big == NULL)
-            return -ENOMEM;
-          int m = fuse_req_getgroups(req, n, big);
-          n = m > n ? n : m;
-          groups = big;
-        }
-      /* The caller may have exited or be invisible from our pid namespace:
-         it then acts with no supplementary groups. */
       if (n < 0)
-        n = 0;
-      if (fs->group_map != NULL)
-        n = caller_groups_into_namespace(fs->group_map, fs->group_map_len, groups, n);
+        return n;
       if (sys_setgroups_thread((size_t)n, groups) < 0)
         return neg_errno();
       c->groups = true;

@@ -23,6 +23,14 @@ bool cntrfs_caller_allowed(const struct cntrfs *fs, pid_t pid);
    the caller is refused. */
 bool caller_refused(fuse_req_t req);
 
+/* Whether req's caller is in group gid (its own gid or a supplementary
+   group, as the file system below sees them). */
+bool caller_in_group(fuse_req_t req, struct cntrfs *fs, gid_t gid);
+
+/* Whether req's caller has CAP_FSETID in its effective set (from its
+   /proc status; false when it cannot be read). */
+bool caller_has_fsetid(fuse_req_t req);
+
 /* ---- credentials ------------------------------------------------------ */
 
 struct cntrfs_id_range;

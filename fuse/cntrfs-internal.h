@@ -162,6 +162,11 @@ struct cntrfs
   /* Kernel passthrough of open files (cntrfs-passthrough.h). */
   struct cntrfs_passthrough pt;
 
+  /* FUSE_HANDLE_KILLPRIV_V2 (cntrfs-killpriv.h): offered by the kernel's
+     INIT (under pt.lock), and negotiated. */
+  bool killpriv_offered;
+  bool killpriv_active;
+
   /* Last: it holds inodes, which end in a flexible array member. */
   struct virtual_set virt;
 };

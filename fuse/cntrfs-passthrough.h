@@ -4,7 +4,7 @@
    without a request to the server.
 
    libfuse 3.14 does not speak it, so the server owns the /dev/fuse reads and
-   writes (fuse_session_custom_io) and adds it to two replies: INIT (the
+   writes (cntrfs-devio.h) and adds it to two replies: INIT (the
    FUSE_PASSTHROUGH flag, when the kernel offered it, and max_stack_depth)
    and OPEN/CREATE (FOPEN_PASSTHROUGH and the id of the backing file, made
    with the FUSE_DEV_IOC_BACKING_OPEN ioctl).  The protocol is the kernel's
@@ -31,10 +31,10 @@
    registered through a detached read-only, noatime bind mount of the file,
    since the kernel reopens the backing file with the caller's open flags
    (no O_NOATIME) and reads through it would otherwise set atimes below.
-   Files with a setuid bit, or setgid and group-execute, go through the
-   server: a write through the backing file is the server's, which keeps
-   those bits, where the kernel drops them for a writer without CAP_FSETID
-   when the write comes through the server.
+   Files with a setuid or setgid bit go through the server: a write through
+   the backing file is the server's, which keeps those bits, where a write
+   through the server clears them for a writer without CAP_FSETID, as
+   natively (cntrfs-killpriv.h).
 
    Fallback: a kernel without passthrough (Debian 12's 6.1), a mount whose
    INIT did not offer it, CNTR_NO_PASSTHROUGH=1 in the environment, or
@@ -48,6 +48,19 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+/* What Debian 12's linux/fuse.h lacks (include/uapi/linux/fuse.h of Linux
+   6.9): the INIT flag (bit 37, so bit 5 of flags2) and the open flag (the
+   ioctls are passthrough.c's).  max_stack_depth is the first of the older
+   header's unused words of fuse_init_out, and backing_id the padding of
+   fuse_open_out. */
+#define PT_INIT_FLAGS2 (1u << (37 - 32))
+#define PT_FOPEN_PASSTHROUGH (1u << 7)
+
+/* How deep the file systems below may be stacked: FILESYSTEM_MAX_STACK_DEPTH,
+   so that files on overlayfs (a container's root) pass through too.  The
+   price: nothing stacks on this mount (no overlayfs with it as a layer). */
+#define PT_STACK_DEPTH 2
 
 struct cntrfs;
 struct cntrfs_file;
@@ -78,10 +91,12 @@ enum passthrough_want
 void passthrough_init(struct cntrfs *fs, bool allowed);
 void passthrough_destroy(struct cntrfs *fs);
 
-/* Hand the session's /dev/fuse reads and writes to this module; call once
-   the session has its fd (after fuse_session_mount).  0 or a negative
-   errno. */
-int passthrough_take_io(struct cntrfs *fs);
+/* The session's /dev/fuse fd, for the ioctls (devio_take). */
+void passthrough_set_dev_fd(struct cntrfs *fs, int fd);
+
+/* The backing id that passthrough_open registered for the reply this
+   thread sends now (0 for none); it is this reply's only. */
+int32_t passthrough_take_pending(void);
 
 /* The session's fd is about to close: no more ioctls on it. */
 void passthrough_dev_closed(struct cntrfs *fs);

@@ -21,6 +21,7 @@
    the mount went away); libfuse then marks the session exited, the worker
    leaves its loop and, unless we are stopping, records "ended" and wakes
    cntrfs_wait. */
+#include "cntrfs-devio.h"
 #include "cntrfs-internal.h"
 #include "cntrfs-ops.h"
 #include "cleanup.h"
@@ -591,16 +592,16 @@ void
 cntrfs_op_init(void *userdata, struct fuse_conn_info *conn)
 {
   (void)userdata;
-  /* What we want when the kernel offers it.  Splice moves request and reply
-     data between the pipe and the file without copying through us.
+  /* What we want when the kernel offers it.  Splice moves reply data from
+     the file to the kernel without copying through us.
      FLOCK_LOCKS forwards flock(2) so that it works between processes on the
      mount and the layer's own users.  CACHE_SYMLINKS keeps readlink results
      (they change only when the link is replaced, which is a new inode). */
   const unsigned want = FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_AUTO_INVAL_DATA
-                        | FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE
-                        | FUSE_CAP_SPLICE_MOVE | FUSE_CAP_FLOCK_LOCKS | FUSE_CAP_READDIRPLUS
-                        | FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_ASYNC_DIO | FUSE_CAP_CACHE_SYMLINKS
-                        | FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
+                        | FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE
+                        | FUSE_CAP_FLOCK_LOCKS | FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO
+                        | FUSE_CAP_ASYNC_DIO | FUSE_CAP_CACHE_SYMLINKS | FUSE_CAP_POSIX_ACL
+                        | FUSE_CAP_DONT_MASK;
   /* POSIX_ACL: the kernel enforces the layer's ACLs in its permission
      checks (without it, default_permissions looks at the mode bits only,
      and an ACL's grants and denials are lost) and caches them, so that
@@ -611,14 +612,18 @@ cntrfs_op_init(void *userdata, struct fuse_conn_info *conn)
      What we never want, even where libfuse defaults to it:
      - EXPORT_SUPPORT: no lookups of "." / ".." (would need them to stay
        inside the layer, and NFS export is not a use case);
-     - HANDLE_KILLPRIV: we write as root, and root's writes do not clear
-       setuid bits, so the kernel must do it;
+     - HANDLE_KILLPRIV: it asks the server to clear setuid and setgid on
+       every write, whoever writes; its successor HANDLE_KILLPRIV_V2, which
+       libfuse 3.14 does not know, is negotiated in devio.c (see
+       cntrfs-killpriv.h);
+     - SPLICE_READ: requests must be read, not spliced, so that devio.c
+       sees their flags (cntrfs-devio.h);
      - WRITEBACK_CACHE: the kernel would trust its own size and mtime of
        regular files over the layer's, so a file that grows on the host
        (a log) would not grow in the session;
      - POSIX_LOCKS: without getlk/setlk handlers the kernel keeps POSIX
        locks itself, which is right for processes sharing this mount. */
-  const unsigned never = FUSE_CAP_EXPORT_SUPPORT | FUSE_CAP_HANDLE_KILLPRIV
+  const unsigned never = FUSE_CAP_EXPORT_SUPPORT | FUSE_CAP_HANDLE_KILLPRIV | FUSE_CAP_SPLICE_READ
                          | FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_POSIX_LOCKS;
 
   conn->want = ((conn->want & ~never) | (want & conn->capable)) & conn->capable;
@@ -699,7 +704,7 @@ cntrfs_start(struct cntrfs *fs, int fuse_fd)
       errno = EBADF;
       return -1;
     }
-  err = passthrough_take_io(fs);
+  err = devio_take(fs);
   if (err == 0)
     err = start_workers(fs);
   if (err < 0)
@@ -745,7 +750,7 @@ cntrfs_mount(struct cntrfs *fs, const char *mountpoint, const char *extra_option
       errno = err;
       return -1;
     }
-  err = passthrough_take_io(fs);
+  err = devio_take(fs);
   if (err == 0)
     err = start_workers(fs);
   if (err < 0)

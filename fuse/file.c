@@ -9,6 +9,7 @@
 #include "cntrfs-elf.h"
 #include "cntrfs-handle.h"
 #include "cntrfs-internal.h"
+#include "cntrfs-killpriv.h"
 #include "cntrfs-script.h"
 #include "cleanup.h"
 
@@ -141,6 +142,12 @@ open_real(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *inode, struct 
   if (fh->fd < 0)
     {
       reply_open_failed(req, fs, e, fh->fd);
+      return;
+    }
+  res = flags & O_TRUNC ? killpriv_before_change(req, fs, fh->fd, KILLPRIV_FLAGGED) : 0;
+  if (res < 0)
+    {
+      reply_open_failed(req, fs, e, res);
       return;
     }
   fh->lower = fs->un != NULL && !union_is_upper(inode);
@@ -336,6 +343,12 @@ cntrfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, 
       fuse_reply_err(req, EBADF);
       return;
     }
+  res = killpriv_before_change(req, fs_of(req), fh->fd, KILLPRIV_FLAGGED);
+  if (res < 0)
+    {
+      reply_err(req, (int)res);
+      return;
+    }
   out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
   out.buf[0].fd = fh->fd;
   out.buf[0].pos = off;
@@ -480,8 +493,13 @@ cntrfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t
         res = neg_errno();
     }
   creds_leave(fs, &c);
+  /* O_TRUNC of a file that was there already. */
+  if (res == 0 && (flags & O_TRUNC))
+    res = killpriv_before_change(req, fs, fh->fd, KILLPRIV_FLAGGED);
   if (res < 0)
     {
+      if (fh->fd >= 0)
+        close(fh->fd);
       reply_err(req, res);
       return;
     }
@@ -547,11 +565,14 @@ cntrfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_
   if (cntrfs_prologue(req, CNTRFS_OP_FALLOCATE, &r))
     return;
   if (fh->content == CONTENT_MEMORY)
-    fuse_reply_err(req, EBADF);
-  else if (fallocate(fh->fd, mode, offset, length) < 0)
-    reply_errno(req);
-  else
-    fuse_reply_err(req, 0);
+    {
+      fuse_reply_err(req, EBADF);
+      return;
+    }
+  int res = killpriv_before_change(req, fs_of(req), fh->fd, KILLPRIV_ASK_CALLER);
+  if (res == 0 && fallocate(fh->fd, mode, offset, length) < 0)
+    res = neg_errno();
+  reply_status(req, res);
 }
 
 void
@@ -574,6 +595,12 @@ cntrfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
   if (in->content != CONTENT_FD || out->content == CONTENT_MEMORY)
     {
       fuse_reply_err(req, EOPNOTSUPP);
+      return;
+    }
+  int res = killpriv_before_change(req, fs_of(req), out->fd, KILLPRIV_ASK_CALLER);
+  if (res < 0)
+    {
+      reply_err(req, res);
       return;
     }
   n = copy_file_range(fs_of(req)->un != NULL ? union_read_fd(fs_of(req), in) : in->fd, &oi, out->fd,

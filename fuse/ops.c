@@ -20,6 +20,7 @@
 #include "cntrfs-caller.h"
 #include "cntrfs-handle.h"
 #include "cntrfs-internal.h"
+#include "cntrfs-killpriv.h"
 #include "cntrfs-link.h"
 #include "cntrfs-virtual.h"
 #include "cleanup.h"
@@ -408,8 +409,8 @@ truncate_inode(struct cntrfs *fs, struct cntrfs_inode *inode, struct fuse_file_i
 /* What SETATTR asks, on inode (fd its borrowed O_PATH fd): 0, or a
    negative errno (what was done before the failure stays done). */
 static int
-set_attributes(struct cntrfs *fs, struct cntrfs_inode *inode, int fd, struct fuse_file_info *fi,
-               const struct stat *attr, int to_set)
+set_attributes(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *inode, int fd,
+               struct fuse_file_info *fi, const struct stat *attr, int to_set)
 {
   int res;
 
@@ -438,7 +439,11 @@ set_attributes(struct cntrfs *fs, struct cntrfs_inode *inode, int fd, struct fus
     }
   if (to_set & FUSE_SET_ATTR_SIZE)
     {
-      res = truncate_inode(fs, inode, fi, attr->st_size);
+      /* The kernel's flag also comes with every chown, whoever asks: only
+         a truncate's means the caller lacks CAP_FSETID. */
+      res = killpriv_before_change(req, fs, fi != NULL ? file_of(fi)->fd : fd, KILLPRIV_FLAGGED);
+      if (res == 0)
+        res = truncate_inode(fs, inode, fi, attr->st_size);
       if (res < 0)
         return res;
     }
@@ -489,7 +494,7 @@ cntrfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
   else
     res = inode_fd_get(&fs->inodes, inode, &b) < 0 ? neg_errno() : 0;
   if (res == 0)
-    res = set_attributes(fs, inode, b.fd, fi, attr, to_set);
+    res = set_attributes(req, fs, inode, b.fd, fi, attr, to_set);
   if (res == 0)
     res = fs->un != NULL ? union_stat(fs, inode, &st) : stat_inode(fs, inode, &st);
   if (res < 0)

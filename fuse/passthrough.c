@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Kernel FUSE passthrough (cntrfs-passthrough.h): the session's /dev/fuse
-   I/O, the INIT and OPEN replies it amends, the backing files, and the
-   per-inode choice between passthrough and the server. */
+/* Kernel FUSE passthrough (cntrfs-passthrough.h): the backing files and the
+   per-inode choice between passthrough and the server.  The INIT and OPEN
+   replies that negotiate and hand over backing files are amended in
+   devio.c. */
 #include "cntrfs-passthrough.h"
 #include "cntrfs-internal.h"
 #include "cleanup.h"
@@ -19,13 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* What Debian 12's linux/fuse.h lacks (include/uapi/linux/fuse.h of Linux
-   6.9): the INIT flag (bit 37, so bit 5 of flags2), the open flag, the
-   ioctls and their argument.  max_stack_depth is the first of the older
-   header's unused words of fuse_init_out, and backing_id the padding of
-   fuse_open_out. */
-#define PT_INIT_FLAGS2 (1u << (37 - 32))
-#define PT_FOPEN_PASSTHROUGH (1u << 7)
+/* The backing-file ioctls and their argument, which Debian 12's
+   linux/fuse.h lacks too (see cntrfs-passthrough.h). */
 struct pt_backing_map
 {
   int32_t fd;
@@ -35,11 +31,6 @@ struct pt_backing_map
 #define PT_IOC_BACKING_OPEN _IOW(FUSE_DEV_IOC_MAGIC, 1, struct pt_backing_map)
 #define PT_IOC_BACKING_CLOSE _IOW(FUSE_DEV_IOC_MAGIC, 2, uint32_t)
 
-/* How deep the file systems below may be stacked: FILESYSTEM_MAX_STACK_DEPTH,
-   so that files on overlayfs (a container's root) pass through too.  The
-   price: nothing stacks on this mount (no overlayfs with it as a layer). */
-#define PT_STACK_DEPTH 2
-
 /* How long an open that must go through the server, or a copy-up, waits
    for the passthrough opens of its inode to end: their RELEASE comes after
    close(2) returned, so a `cat f; echo >>f` would otherwise race it. */
@@ -48,88 +39,13 @@ struct pt_backing_map
 /* The open reply this thread is about to send: its backing file's id. */
 static __thread int32_t pending_backing_id;
 
-static bool
-init_reply(const struct cntrfs *fs, const struct fuse_out_header *out)
+int32_t
+passthrough_take_pending(void)
 {
-  return fs->pt.init_offered && out->unique == fs->pt.init_unique && out->error == 0;
-}
-
-static ssize_t
-io_read(int fd, void *buf, size_t len, void *userdata)
-{
-  struct cntrfs *fs = userdata;
-  ssize_t n = read(fd, buf, len);
-  const struct fuse_in_header *in = buf;
-  const size_t init_size = sizeof *in + offsetof(struct fuse_init_in, flags2) + sizeof(uint32_t);
-
-  if (n >= (ssize_t)init_size && in->opcode == FUSE_INIT)
-    {
-      const struct fuse_init_in *arg = (const void *)(in + 1);
-      pthread_mutex_lock(&fs->pt.lock);
-      fs->pt.init_unique = in->unique;
-      fs->pt.init_seen = true;
-      fs->pt.init_offered
-          = fs->pt.allowed && (arg->flags & FUSE_INIT_EXT) && (arg->flags2 & PT_INIT_FLAGS2);
-      pthread_mutex_unlock(&fs->pt.lock);
-    }
-  return n;
-}
-
-/* libfuse sends a reply as the header and its argument (iov[0], iov[1]). */
-static ssize_t
-io_writev(int fd, struct iovec *iov, int count, void *userdata)
-{
-  struct cntrfs *fs = userdata;
-  const struct fuse_out_header *out = iov[0].iov_base;
-  int32_t backing_id = pending_backing_id;
-  struct iovec amended[3];
-  ssize_t n;
+  int32_t id = pending_backing_id;
 
   pending_backing_id = 0;
-  if (count != 2 || iov[0].iov_len != sizeof *out || out->error != 0)
-    return writev(fd, iov, count);
-
-  if (backing_id > 0 && iov[1].iov_len >= sizeof(struct fuse_open_out))
-    {
-      /* OPEN's argument, or the end of CREATE's (entry, then open). */
-      struct fuse_open_out open;
-      size_t before = iov[1].iov_len - sizeof open;
-
-      memcpy(&open, (char *)iov[1].iov_base + before, sizeof open);
-      open.open_flags |= PT_FOPEN_PASSTHROUGH;
-      open.padding = (uint32_t)backing_id;
-      amended[0] = iov[0];
-      amended[1] = (struct iovec){ iov[1].iov_base, before };
-      amended[2] = (struct iovec){ &open, sizeof open };
-      return writev(fd, amended, 3);
-    }
-
-  if (init_reply(fs, out) && iov[1].iov_len == sizeof(struct fuse_init_out))
-    {
-      struct fuse_init_out init;
-
-      memcpy(&init, iov[1].iov_base, sizeof init);
-      if (!(init.flags & FUSE_INIT_EXT))
-        return writev(fd, iov, count);
-      init.flags2 |= PT_INIT_FLAGS2;
-      init.unused[0] = PT_STACK_DEPTH;
-      amended[0] = iov[0];
-      amended[1] = (struct iovec){ &init, sizeof init };
-      n = writev(fd, amended, 2);
-      if (n >= 0)
-        __atomic_store_n(&fs->pt.active, true, __ATOMIC_RELEASE);
-      return n;
-    }
-  return writev(fd, iov, count);
-}
-
-/* Splice as libfuse would without custom I/O. */
-static ssize_t
-io_splice(int fdin, off_t *offin, int fdout, off_t *offout, size_t len, unsigned int flags,
-          void *userdata)
-{
-  (void)userdata;
-  return splice(fdin, offin, fdout, offout, len, flags);
+  return id;
 }
 
 void
@@ -152,22 +68,12 @@ passthrough_destroy(struct cntrfs *fs)
   pthread_mutex_destroy(&fs->pt.lock);
 }
 
-int
-passthrough_take_io(struct cntrfs *fs)
+void
+passthrough_set_dev_fd(struct cntrfs *fs, int fd)
 {
-  static const struct fuse_custom_io io = {
-    .read = io_read,
-    .writev = io_writev,
-    .splice_receive = io_splice,
-    .splice_send = io_splice,
-  };
-  int fd = fuse_session_fd(fs->se);
-
-  /* Without passthrough, libfuse's own I/O, exactly as before. */
-  if (!fs->pt.allowed)
-    return 0;
-  fs->pt.dev_fd = fd;
-  return fuse_session_custom_io(fs->se, &io, fd);
+  pthread_mutex_lock(&fs->pt.lock);
+  fs->pt.dev_fd = fs->pt.allowed ? fd : -1;
+  pthread_mutex_unlock(&fs->pt.lock);
 }
 
 void
@@ -265,13 +171,6 @@ wait_passthrough_released(struct cntrfs *fs, struct cntrfs_inode *inode)
   return inode->pt_opens > 0 ? -ETXTBSY : 0;
 }
 
-/* Whether a write by an unprivileged caller clears bits of mode. */
-static bool
-kills_privileges(mode_t mode)
-{
-  return (mode & S_ISUID) || (mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP);
-}
-
 int
 passthrough_open(struct cntrfs *fs, struct cntrfs_inode *inode, struct cntrfs_file *fh,
                  struct fuse_file_info *fi, enum passthrough_want want, bool backing_safe)
@@ -281,12 +180,12 @@ passthrough_open(struct cntrfs *fs, struct cntrfs_inode *inode, struct cntrfs_fi
   if (!passthrough_active(fs))
     return 0;
   /* A write through the backing file is the server's (root's), which
-     keeps setuid and setgid bits; through the server, the kernel drops
-     them for a caller without CAP_FSETID, as natively. */
+     keeps setuid and setgid bits; through the server, they are cleared
+     for a caller without CAP_FSETID, as natively (cntrfs-killpriv.h). */
   struct stat st;
   if (fstat(fh->fd, &st) < 0)
     return neg_errno();
-  bool through_server = kills_privileges(st.st_mode);
+  bool through_server = (st.st_mode & (S_ISUID | S_ISGID)) != 0;
   pthread_mutex_lock(&fs->pt.lock);
   /* A file opened in the lower layer that was copied up meanwhile: its
      reads switch to the copy (union.c), which only the server can do. */

@@ -8,10 +8,12 @@
    the /proc magic link. */
 #include "cntrfs-ops.h"
 #include "cntrfs-internal.h"
+#include "cntrfs-killpriv.h"
 #include "cleanup.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <linux/limits.h>
 #include <sys/xattr.h>
 
@@ -89,7 +91,11 @@ change(fuse_req_t req, enum cntrfs_op op, fuse_ino_t ino, const char *name, cons
     res = setxattr(path, name, value, size, flags);
   else
     res = removexattr(path, name);
-  reply_status(req, res < 0 ? neg_errno() : 0);
+  res = res < 0 ? neg_errno() : 0;
+  /* We set it as root, for whom the file system below keeps setgid. */
+  if (res == 0 && op == CNTRFS_OP_SETXATTR && strcmp(name, "system.posix_acl_access") == 0)
+    res = killpriv_after_acl(req, fs, b.fd);
+  reply_status(req, res);
 }
 
 /* GETXATTR and LISTXATTR in a union: the union's own xattrs are not

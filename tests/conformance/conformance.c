@@ -38,6 +38,7 @@
 #include <ftw.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/falloc.h>
 #include <linux/magic.h>
 #include <pthread.h>
@@ -54,6 +55,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/vfs.h>
@@ -1499,6 +1501,8 @@ prep_acl(int dfd)
   res |= set_acl(dfd, "acldeny", "system.posix_acl_access", deny, 5);
   res |= mkdirat(dfd, "acldir", 0755);
   res |= set_acl(dfd, "acldir", "system.posix_acl_access", dir, 5);
+  /* 65534's own, in a group that is not 65534's. */
+  res |= prep_file(dfd, "aclsgid", NOBODY, 0, 02775);
   res |= set_acl(dfd, "acldir", "system.posix_acl_default", dir, 5);
   return res;
 }
@@ -1547,6 +1551,16 @@ c_acl(struct run *r)
   chk(r, "create outside acldir, umask 077", mkfile(r, "plainf", "f", 0666));
   umask(old);
   st_at(r, "plainf", "plainf", AT_SYMLINK_NOFOLLOW);
+  /* An access ACL clears setgid unless the caller is in the file's group
+     or has CAP_FSETID (root keeps it; 65534, the owner, does not). */
+  const struct acl_entry_x named[] = {
+    { TAG_USER_OBJ, 7, (uint32_t)NO_ID },  { TAG_USER, 7, 1 },
+    { TAG_GROUP_OBJ, 5, (uint32_t)NO_ID }, { TAG_MASK, 7, (uint32_t)NO_ID },
+    { TAG_OTHER, 5, (uint32_t)NO_ID },
+  };
+  chk(r, "set ACL on own setgid file, group not ours",
+      set_acl(r->dfd, "aclsgid", "system.posix_acl_access", named, 5));
+  st_at(r, "aclsgid", "aclsgid", AT_SYMLINK_NOFOLLOW);
 }
 
 static void
@@ -1611,6 +1625,135 @@ c_perms(struct run *r)
   chk(r, "chmod own setgid group not ours", fchmodat(r->dfd, "ownfile", 02755, 0));
   st_at(r, "ownfile", "ownfile", AT_SYMLINK_NOFOLLOW);
   st_at(r, "rwfile", "rwfile", AT_SYMLINK_NOFOLLOW);
+}
+
+/* ---- privilege bits and writers ---------------------------------------- */
+
+/* Files that every writer may write but only root owns: a write, truncate
+   or fallocate by a caller without CAP_FSETID drops setuid, and setgid where
+   group-execute is set or the caller is not in the file's group (since
+   Linux 6.2); root keeps them.  The server writes as root, so this is its
+   doing.  Each operation gets files of its own, with both setgid kinds.
+   Before FUSE_HANDLE_KILLPRIV_V2 the mount kept the bits on O_DIRECT writes
+   and O_TRUNC opens, and setgid without group-execute on every change. */
+static const char *const kp_ops[]
+    = { "write", "odirect", "falloc", "punch", "zero", "ftruncate", "otrunc", "copy_range" };
+static const mode_t kp_modes[] = { 06777, 02666 };
+#define KP_NOPS (sizeof kp_ops / sizeof kp_ops[0])
+#define KP_NMODES (sizeof kp_modes / sizeof kp_modes[0])
+#define KP_BLOCK 4096
+
+static int
+prep_killpriv(int dfd)
+{
+  char name[64];
+  int res = prep_file(dfd, "kp_src", 0, 0, 0644);
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t o = 0; o < KP_NOPS; o++)
+      for (size_t m = 0; m < KP_NMODES; m++)
+        {
+          snprintf(name, sizeof name, "%s_%s_%04o", pass ? "kq" : "kp", kp_ops[o],
+                   (unsigned)kp_modes[m]);
+          res |= prep_file(dfd, name, 0, 0, kp_modes[m]);
+        }
+  return res;
+}
+
+static long
+kp_apply(struct run *r, const char *op, const char *name)
+{
+  int flags = strcmp(op, "otrunc") == 0 ? O_WRONLY | O_TRUNC : O_RDWR;
+  if (strcmp(op, "odirect") == 0)
+    flags |= O_DIRECT;
+  int fd = openat(r->dfd, name, flags | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  long res = 0;
+  if (strcmp(op, "write") == 0)
+    res = pwrite(fd, "x", 1, 0);
+  else if (strcmp(op, "odirect") == 0)
+    {
+      void *blk = NULL;
+      if (posix_memalign(&blk, KP_BLOCK, KP_BLOCK) != 0)
+        res = -1;
+      else
+        {
+          memset(blk, 'd', KP_BLOCK);
+          res = pwrite(fd, blk, KP_BLOCK, 0);
+          free(blk);
+        }
+    }
+  else if (strcmp(op, "falloc") == 0)
+    res = fallocate(fd, 0, 0, 2 * KP_BLOCK);
+  else if (strcmp(op, "punch") == 0)
+    res = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4);
+  else if (strcmp(op, "zero") == 0)
+    res = fallocate(fd, FALLOC_FL_ZERO_RANGE, 0, 4);
+  else if (strcmp(op, "ftruncate") == 0)
+    res = ftruncate(fd, 3);
+  else if (strcmp(op, "copy_range") == 0)
+    {
+      int in = openat(r->dfd, "kp_src", O_RDONLY | O_CLOEXEC);
+      off_t off_in = 0, off_out = 0;
+      res = in < 0 ? -1 : copy_file_range(in, &off_in, fd, &off_out, 7, 0);
+      if (in >= 0)
+        close(in);
+    }
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return res;
+}
+
+/* Drop CAP_FSETID from this process's effective and permitted sets. */
+static int
+drop_fsetid(void)
+{
+  struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+  struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+  if (syscall(SYS_capget, &h, d) < 0)
+    return -1;
+  d[0].effective &= ~(1u << CAP_FSETID);
+  d[0].permitted &= ~(1u << CAP_FSETID);
+  d[0].inheritable &= ~(1u << CAP_FSETID);
+  return (int)syscall(SYS_capset, &h, d);
+}
+
+/* Each operation on its files, the first of each pair (prefix "kp_") as
+   the case's user, the second ("kq_") by that user without CAP_FSETID, in
+   a child: for root that is a caller of uid 0 that must lose the bits. */
+static void
+c_killpriv(struct run *r)
+{
+  char name[64], what[96];
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t o = 0; o < KP_NOPS; o++)
+      for (size_t m = 0; m < KP_NMODES; m++)
+        {
+          snprintf(name, sizeof name, "%s_%s_%04o", pass ? "kq" : "kp", kp_ops[o],
+                   (unsigned)kp_modes[m]);
+          snprintf(what, sizeof what, "%s on %04o%s", kp_ops[o], (unsigned)kp_modes[m],
+                   pass ? " without CAP_FSETID" : "");
+          if (pass == 0)
+            {
+              chk(r, what, kp_apply(r, kp_ops[o], name));
+              st_at(r, name, name, AT_SYMLINK_NOFOLLOW);
+              continue;
+            }
+          fflush(stdout);
+          pid_t child = fork();
+          if (child == 0)
+            _exit(drop_fsetid() == 0 && kp_apply(r, kp_ops[o], name) >= 0 ? 0 : errno);
+          int status = 0;
+          if (child < 0 || waitpid(child, &status, 0) < 0 || !WIFEXITED(status))
+            rec(r, "%s: child failed", what);
+          else if (WEXITSTATUS(status) != 0)
+            rec(r, "%s: %s", what, errname(WEXITSTATUS(status)));
+          else
+            rec(r, "%s: ok", what);
+          st_at(r, name, name, AT_SYMLINK_NOFOLLOW);
+        }
 }
 
 /* ---- the table -------------------------------------------------------- */
@@ -1694,6 +1837,7 @@ static const struct case_def cases[] = {
     "not the native tmpfs's)" },
   { "perms", c_perms, prep_perms, false, NULL },
   { "acl", c_acl, prep_acl, false, NULL },
+  { "killpriv", c_killpriv, prep_killpriv, false, NULL },
   { "reader", c_reader, prep_reader, false, NULL, NULL,
     "a file of the source that the kernel passes through to it (FUSE passthrough) cannot be "
     "copied up while it is open: ETXTBSY, since the kernel takes one backing file per inode" },
