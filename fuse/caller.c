@@ -21,8 +21,8 @@
 #include "syscalls.h"
 
 #include <errno.h>
-#include <linux/capability.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -290,4 +290,16 @@ fd_path(char buf[FD_PATH_SIZE], int fd)
   snprintf(buf, FD_PATH_SIZE, "/proc/self/fd/%d", fd);
 }
 
+/* chmod of the file behind any fd, O_PATH ones too, which fchmod refuses:
+   through its /proc link (proc_fd: /proc/self/fd).  0, or a negative
+   errno. */
+static inline int
+fd_chmod(int proc_fd, int fd, mode_t mode)
+{
+  char name[FD_NAME_SIZE];
+
+  fd_name(name, fd);
+  return fchmodat(proc_fd, name, mode, 0) < 0 ? -errno : 0;
+}
+
 #endif

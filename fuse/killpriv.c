@@ -6,18 +6,7 @@
 #include "cntrfs-internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-
-static int
-set_mode(struct cntrfs *fs, int fd, mode_t mode)
-{
-  char name[FD_NAME_SIZE];
-
-  /* fchmod refuses O_PATH fds; the /proc link reaches the inode. */
-  fd_name(name, fd);
-  return fchmodat(fs->proc_fd, name, mode & 07777, 0) < 0 ? neg_errno() : 0;
-}
 
 /* The bits a change by req's caller, who lacks CAP_FSETID, clears. */
 static mode_t
@@ -47,7 +36,7 @@ killpriv_before_change(fuse_req_t req, struct cntrfs *fs, int fd, enum killpriv_
   if (source == KILLPRIV_ASK_CALLER && caller_has_fsetid(req))
     return 0;
   clear = bits_to_clear(req, fs, &st);
-  return clear ? set_mode(fs, fd, st.st_mode & ~clear) : 0;
+  return clear ? fd_chmod(fs->proc_fd, fd, (st.st_mode & 07777) & ~clear) : 0;
 }
 
 int
@@ -59,5 +48,5 @@ killpriv_after_acl(fuse_req_t req, struct cntrfs *fs, int fd)
     return neg_errno();
   if (!(st.st_mode & S_ISGID) || caller_in_group(req, fs, st.st_gid) || caller_has_fsetid(req))
     return 0;
-  return set_mode(fs, fd, st.st_mode & ~S_ISGID);
+  return fd_chmod(fs->proc_fd, fd, (st.st_mode & 07777) & ~S_ISGID);
 }

@@ -416,18 +416,12 @@ set_attributes(fuse_req_t req, struct cntrfs *fs, struct cntrfs_inode *inode, in
 
   if (to_set & FUSE_SET_ATTR_MODE)
     {
-      char name[FD_NAME_SIZE];
-
       if (fi != NULL)
-        res = fchmod(file_of(fi)->fd, attr->st_mode);
+        res = fchmod(file_of(fi)->fd, attr->st_mode) < 0 ? neg_errno() : 0;
       else
-        {
-          /* fchmod refuses O_PATH fds; the /proc link reaches the inode. */
-          fd_name(name, fd);
-          res = fchmodat(fs->proc_fd, name, attr->st_mode, 0);
-        }
+        res = fd_chmod(fs->proc_fd, fd, attr->st_mode);
       if (res < 0)
-        return neg_errno();
+        return res;
     }
   if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))
     {
